@@ -1,0 +1,44 @@
+# Avatar Studio: `make run` to start everything, `make test` to run the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench chaos migrations-check deploy-check clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	@echo
+	@echo "  Avatar Studio: http://127.0.0.1:8000   (Ctrl-C stops web, worker and beat)"
+	@echo
+	PATH="$(BIN):$$PATH" DEBUG=$${DEBUG:-1} PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.dev start
+
+test: $(VENV)/.dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+migrations-check: $(VENV)/.dev
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+deploy-check: $(VENV)/.runtime
+	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	ALLOWED_HOSTS=studio.example.com PUBLIC_URL=https://studio.example.com \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import User
+
+
+def user_signup_complete(*, user: User) -> None:
+    """Everything that follows a new sign-up; runs inside the sign-up transaction."""
+    from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
+
+    user_send_welcome_email_task.delay_on_commit(user.pk)
+
+
+def user_send_welcome_email(*, user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    context = {"user": user, "dashboard_url": settings.PUBLIC_URL + reverse("avatars:list")}
+    send_mail(
+        subject="Welcome to Avatar Studio",
+        message=render_to_string("accounts/email/welcome.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )

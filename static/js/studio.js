@@ -1,0 +1,59 @@
+// Avatar Studio: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Toasts fade out after a while; errors stay until dismissed by a click.
+  function scheduleToast(toast) {
+    if (toast.dataset.scheduled || toast.classList.contains("toast-error")) return;
+    toast.dataset.scheduled = "1";
+    setTimeout(function () {
+      toast.classList.add("is-leaving");
+      setTimeout(function () { toast.remove(); }, 500);
+    }, 6000);
+  }
+  function scanToasts() {
+    document.querySelectorAll("#toasts .toast").forEach(scheduleToast);
+  }
+  document.addEventListener("DOMContentLoaded", scanToasts);
+  document.addEventListener("htmx:afterSettle", scanToasts);
+  document.addEventListener("click", function (event) {
+    var toast = event.target.closest && event.target.closest(".toast");
+    if (toast) toast.remove();
+  });
+
+  // Polling pauses while the tab is hidden and resumes when it is shown again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (document.hidden && (!trigger || trigger.type !== "submit")) {
+      var elt = event.detail.elt;
+      if (elt && elt.hasAttribute("data-poll")) event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && window.htmx) {
+      document.querySelectorAll("[data-poll]").forEach(function (elt) { window.htmx.trigger(elt, "studio:visible"); });
+    }
+  });
+
+  // A server-sent toast: HX-Trigger: {"toast": {"message": "...", "level": "success"}}
+  document.addEventListener("toast", function (event) {
+    var detail = event.detail || {};
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + (detail.level || "info");
+    toast.textContent = detail.message || "";
+    document.getElementById("toasts").appendChild(toast);
+    scheduleToast(toast);
+  });
+
+  // Errors htmx did not swap get a plain-words toast instead of silence.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var message = status === 429 ? "Too many requests: please wait a moment and try again."
+      : status === 403 ? "Your session has expired. Reload the page and try again."
+      : "Something went wrong on our side. Please try again.";
+    document.dispatchEvent(new CustomEvent("toast", { detail: { message: message, level: "error" } }));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    document.dispatchEvent(new CustomEvent("toast", { detail: { message: "You seem to be offline. We will keep trying.", level: "warning" } }));
+  });
+})();

@@ -1,0 +1,19 @@
+"""The test overlay: the real settings plus what makes tests fast and isolated."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+
+from studio.settings import *  # noqa: F403
+from studio.settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tasks run inline unless a test starts a real worker; each pytest-xdist process gets its own
+# queue so parallel runs sharing one Redis never take each other's messages.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_DEFAULT_QUEUE = f"studio-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

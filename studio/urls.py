@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from studio.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.landing, name="landing"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("avatars/", include("studio.avatars.urls")),
+    path("admin/", admin.site.urls),
+]

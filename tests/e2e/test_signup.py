@@ -1,0 +1,27 @@
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_visitor_signs_up_confirms_and_lands_on_the_dashboard(page, live_server):
+    page.goto("/")
+    page.get_by_role("link", name="Create your free account").click()
+
+    page.get_by_label("Email").fill("ada@example.test")
+    page.get_by_label("Password", exact=True).fill("a-long-and-unusual-passphrase")
+    page.get_by_label("Password (again)").fill("a-long-and-unusual-passphrase")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+    body = next(m.body for m in mail.outbox if "confirm" in m.subject.lower())
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+    expect(page.get_by_text("No avatars yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Create your first avatar")).to_be_visible()
