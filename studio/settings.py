@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "studio.core",
+    "studio.astria",
+    "studio.sandbox",
+    "studio.photos",
+    "studio.themes",
+    "studio.credits",
     "studio.avatars",
 ]
 
@@ -254,6 +259,35 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Astria ---------------------------------------------------------------------------------
+# With no ASTRIA_API_KEY the studio talks to the local sandbox (`manage.py astria_sandbox`).
+ASTRIA_API_KEY = env("ASTRIA_API_KEY", default="")
+ASTRIA_SANDBOX_PORT = env.int("ASTRIA_SANDBOX_PORT", default=8765)
+ASTRIA_USES_SANDBOX = not ASTRIA_API_KEY
+ASTRIA_API_URL = env(
+    "ASTRIA_API_URL",
+    default=f"http://127.0.0.1:{ASTRIA_SANDBOX_PORT}" if ASTRIA_USES_SANDBOX else "https://api.astria.ai",
+).rstrip("/")
+ASTRIA_BRANCH = env("ASTRIA_BRANCH", default="fast")
+
+# --- Photos ---------------------------------------------------------------------------------
+PHOTOS_MIN_ACCEPTED = 4
+PHOTOS_MAX_PER_AVATAR = 20
+
+# --- Themes and fair use --------------------------------------------------------------------
+# Astria's fair use: on average 14 prompts per fine-tune, 8 images each; 7 system prompts.
+FAIR_USE_MAX_THEME_PROMPTS = env.int("FAIR_USE_MAX_THEME_PROMPTS", default=7)
+FAIR_USE_MAX_CUSTOM_PROMPTS = env.int("FAIR_USE_MAX_CUSTOM_PROMPTS", default=7)
+FAIR_USE_MAX_PROMPTS = env.int("FAIR_USE_MAX_PROMPTS", default=14)
+IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
+
+# --- Credits and prices ---------------------------------------------------------------------
+# An avatar costs the tune (training) plus one price per prompt; "generate more" costs the
+# prompts only. Failed work is refunded at the same prices.
+CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
+CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
+CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

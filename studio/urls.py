@@ -8,5 +8,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("avatars/", include("studio.avatars.urls")),
+    path("", include("studio.photos.urls")),
+    path("", include("studio.themes.urls")),
+    path("", include("studio.credits.urls")),
     path("admin/", admin.site.urls),
 ]

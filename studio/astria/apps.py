@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AstriaConfig(AppConfig):
+    name = "studio.astria"
+    label = "astria"
