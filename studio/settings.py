@@ -134,17 +134,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 
 
-def _redis_db(url: str, db: int) -> str:
-    """The same Redis server, another database number (broker and cache stay apart)."""
-    base, _, tail = url.rpartition("/")
-    return f"{base}/{db}" if tail.isdigit() and "://" in base else f"{url.rstrip('/')}/{db}"
+def _redis_with_db(url: str, db: int) -> str:
+    return f"{url.split('?')[0].rsplit('/', 1)[0]}/{db}" if url.count("/") >= 3 else f"{url}/{db}"
+
+
+def _redis_db_number(url: str) -> int:
+    tail = url.split("?")[0].rsplit("/", 1)[-1] if url.count("/") >= 3 else ""
+    return int(tail) if tail.isdigit() else 0
 
 
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_db(REDIS_URL, env.int("REDIS_CACHE_DB", default=1)),
+            # The broker's database number plus one, unless REDIS_CACHE_DB says otherwise.
+            "LOCATION": _redis_with_db(
+                REDIS_URL, env.int("REDIS_CACHE_DB", default=_redis_db_number(REDIS_URL) + 1)
+            ),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -270,6 +276,11 @@ ASTRIA_API_URL = env(
     default=f"http://127.0.0.1:{ASTRIA_SANDBOX_PORT}" if ASTRIA_USES_SANDBOX else "https://api.astria.ai",
 ).rstrip("/")
 ASTRIA_BRANCH = env("ASTRIA_BRANCH", default="fast")
+# LoRA branches train against a base tune and reference the trained tune as <lora:ID:1> in prompts.
+ASTRIA_LORA_BRANCHES = frozenset({"flux1"})
+ASTRIA_BASE_TUNE_IDS = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
+ASTRIA_BASE_TUNE_ID = env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
+ASTRIA_TOKEN = env("ASTRIA_TOKEN", default="ohwx" if ASTRIA_BRANCH in {"sdxl1", "flux1"} else "sks")
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4
