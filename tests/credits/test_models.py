@@ -43,9 +43,12 @@ def test_ledger_rows_cannot_be_updated_or_deleted_on_postgresql(user, give_credi
         "UPDATE credits_creditentry SET reason = 'edited' WHERE id = %s",
         "DELETE FROM credits_creditentry WHERE id = %s",
     ):
-        with pytest.raises(IntegrityError, match="cannot be changed or deleted"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [entry.pk])
+        with (
+            pytest.raises(IntegrityError, match="cannot be changed or deleted"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [entry.pk])
 
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditEntry.objects.filter(pk=entry.pk).update(amount=1)
