@@ -311,6 +311,11 @@ CREDIT_PACKS = [
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
+# Checkouts whose webhook never came are asked about at Stripe (does nothing without Stripe).
+CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"] = {
+    "task": "studio.credits.tasks.purchase_reconcile_pending",
+    "schedule": 600.0,
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -104,8 +104,14 @@ class WalletAdmin(CreditAdjustAdminMixin, ReadOnlyAdmin):
     list_display = ["user", "balance", "updated_at"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
-    fields = ["user", "balance", "updated_at", "ledger"]
+    fields = ["user", "balance", "ledger_sum", "updated_at", "ledger"]
     readonly_fields = fields
+
+    @admin.display(description="Sum of the ledger")
+    def ledger_sum(self, wallet: Wallet) -> str:
+        total = CreditEntry.objects.filter(user_id=wallet.user_id).aggregate(total=Sum("amount"))["total"] or 0
+        verdict = "equals the balance" if total == wallet.balance else "DIFFERS from the balance"
+        return f"{total} ({verdict})"
 
     @admin.display(description="Ledger (newest first)")
     def ledger(self, wallet: Wallet) -> str:

@@ -66,6 +66,17 @@ class CreditEntry(models.Model):
         return f"{self.amount:+d} {self.kind} for {self.user_id} ({self.key})"
 
     @property
+    def kind_in_words(self) -> str:
+        """What the entry was, for the user's own history."""
+        return {
+            EntryKind.PURCHASE: "Bought",
+            EntryKind.GRANT: "Free credits",
+            EntryKind.SPEND: "Spent",
+            EntryKind.REFUND: "Refunded",
+            EntryKind.ADJUSTMENT: "Changed by support",
+        }.get(self.kind, self.get_kind_display())
+
+    @property
     def amount_display(self) -> str:
         """+50, or -16 written with a typographic minus sign (U+2212)."""
         return f"+{self.amount}" if self.amount > 0 else f"\u2212{-self.amount}"

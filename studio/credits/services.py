@@ -14,6 +14,7 @@ The rules that keep the money right:
 - `InsufficientCredits` (studio.core.exceptions) means nothing was spent.
 """
 
+import datetime
 import logging
 import uuid
 from collections.abc import Mapping
@@ -33,6 +34,9 @@ from studio.credits.packs import credit_pack_get
 
 logger = logging.getLogger(__name__)
 
+RECONCILE_AFTER = datetime.timedelta(minutes=10)  # Stripe's webhook normally arrives within seconds
+RECONCILE_UNTIL = datetime.timedelta(days=1)  # Checkout Sessions expire after 24 hours
+
 __all__ = [
     "InsufficientCredits",
     "credit_adjust",
@@ -43,6 +47,8 @@ __all__ = [
     "purchase_complete",
     "purchase_expire",
     "purchase_pay_test",
+    "purchase_reconcile",
+    "purchase_reconcile_pending",
     "purchase_start",
     "stripe_event_handle",
     "wallet_get_or_create",
@@ -341,6 +347,50 @@ def purchase_expire(*, purchase_id: uuid.UUID | str) -> bool:
             status=CreditPurchase.Status.EXPIRED, updated_at=timezone.now()
         )
     )
+
+
+def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
+    """Asks Stripe about an unpaid checkout, in case its webhook was lost; completes it if paid.
+
+    True if this call granted the credits. Network errors propagate (the task retries them).
+    """
+    purchase = (
+        CreditPurchase.objects.filter(pk=purchase_id, provider=CreditPurchase.Provider.STRIPE)
+        .exclude(status=CreditPurchase.Status.PAID)
+        .first()
+    )
+    if purchase is None or not purchase.provider_session_id or not settings.STRIPE_SECRET_KEY:
+        return False
+    session = _stripe_client().v1.checkout.sessions.retrieve(purchase.provider_session_id)
+    if session.payment_status == "paid":
+        return purchase_complete(
+            purchase_id=purchase.pk, event_id=f"reconcile:{session.id}", session_id=session.id
+        )
+    if session.status == "expired":
+        purchase_expire(purchase_id=purchase.pk)
+    return False
+
+
+def purchase_reconcile_pending() -> int:
+    """Queues a Stripe check of every checkout left unpaid for 10 minutes to a day. Returns how many."""
+    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
+
+    if not settings.STRIPE_SECRET_KEY:
+        return 0
+    now = timezone.now()
+    purchase_ids = list(
+        CreditPurchase.objects.filter(
+            provider=CreditPurchase.Provider.STRIPE,
+            status=CreditPurchase.Status.PENDING,
+            created_at__lte=now - RECONCILE_AFTER,
+            created_at__gte=now - RECONCILE_UNTIL,
+        )
+        .exclude(provider_session_id="")
+        .values_list("pk", flat=True)
+    )
+    for purchase_id in purchase_ids:
+        purchase_reconcile_task.delay_on_commit(str(purchase_id))
+    return len(purchase_ids)
 
 
 # --- Payment events ----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def test_wallet_page_shows_the_balance_and_its_ledger_read_only(staff_client, us
     assert response.status_code == 200
     assert "avatar:1" in html and "Avatar “Ada”" in html and "\u22122" in html and "+5" in html
     assert 'name="balance"' not in html
+    assert "3 (equals the balance)" in html
     ledger_link = reverse("admin:credits_creditentry_changelist") + f"?user__id__exact={user.pk}"
     assert ledger_link in html
     assert staff_client.get(ledger_link).status_code == 200

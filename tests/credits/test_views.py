@@ -20,14 +20,15 @@ def test_header_shows_the_balance_with_an_id_for_oob_swaps(user_client, user, gi
     html = user_client.get(reverse("avatars:list")).content.decode()
 
     assert 'id="credit-balance"' in html
-    assert '<span class="credit-balance-amount">12</span> credits' in html
+    assert '<span class="credit-balance-amount">12</span> <span class="credit-balance-unit">credits</span>' in html
     assert f'href="{reverse("credits:history")}"' in html
     assert "hx-swap-oob" not in html
 
 
 def test_header_balance_says_one_credit(user_client, user, give_credits):
     give_credits(user, 1)
-    assert '<span class="credit-balance-amount">1</span> credit</a>' in user_client.get("/").content.decode()
+    html = user_client.get("/").content.decode()
+    assert '<span class="credit-balance-amount">1</span> <span class="credit-balance-unit">credit</span></a>' in html
 
 
 def test_header_has_no_balance_for_visitors(client):
@@ -43,7 +44,8 @@ def test_balance_partial_renders_an_oob_swap_for_other_apps(rf, user, give_credi
 
     html = render_to_string("credits/_balance.html", {"oob": True}, request=request)
 
-    assert 'id="credit-balance"' in html and 'hx-swap-oob="true"' in html and ">7</span> credits" in html
+    assert 'id="credit-balance"' in html and 'hx-swap-oob="true"' in html
+    assert '>7</span> <span class="credit-balance-unit">credits</span>' in html
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,7 @@ def test_test_checkout_says_it_is_a_test_and_pay_grants_the_pack(user_client, us
     assert response.redirect_chain[-1][0] == reverse("credits:purchase", args=[purchase.pk])
     html = response.content.decode()
     assert "50 credits added" in html
-    assert '<span class="credit-balance-amount">50</span> credits' in html
+    assert '<span class="credit-balance-amount">50</span> <span class="credit-balance-unit">credits</span>' in html
     assert html.count('id="credit-balance"') == 1 and "hx-swap-oob" not in html
     assert purchase.status == "paid" and credit_balance(user=user) == 50
 
@@ -182,7 +184,7 @@ def test_purchase_status_poll_continues_while_pending_and_stops_with_the_new_bal
     assert "hx-trigger" not in html and "50 credits added" in html
     oob = html[html.index('<a id="credit-balance"') :]
     assert 'hx-swap-oob="true"' in oob.split(">", 1)[0]
-    assert ">50</span> credits" in oob
+    assert '>50</span> <span class="credit-balance-unit">credits</span>' in oob
 
 
 def test_expired_purchase_page_says_nothing_was_charged(user_client, user):
