@@ -34,6 +34,8 @@ from studio.credits.packs import credit_pack_get
 
 logger = logging.getLogger(__name__)
 
+KEY_MAX_LENGTH = CreditEntry._meta.get_field("key").max_length
+REFERENCE_MAX_LENGTH = CreditEntry._meta.get_field("reference").max_length
 RECONCILE_AFTER = datetime.timedelta(minutes=10)  # Stripe's webhook normally arrives within seconds
 RECONCILE_UNTIL = datetime.timedelta(days=1)  # Checkout Sessions expire after 24 hours
 
@@ -118,6 +120,8 @@ def _post(
     """Inserts one ledger entry and moves the wallet with it. Returns (entry, created)."""
     key = _check_text(key, "ledger key")
     reason = _check_text(reason, "reason")
+    if len(key) > KEY_MAX_LENGTH or len(reference) > REFERENCE_MAX_LENGTH:
+        raise ValueError(f"Ledger keys have at most {KEY_MAX_LENGTH} characters, references {REFERENCE_MAX_LENGTH}.")
     existing = CreditEntry.objects.filter(key=key).first()
     if existing is not None:
         return _same_posting(existing, user=user, kind=kind, amount=amount), False
@@ -134,7 +138,8 @@ def _post(
             )
             _wallet_apply(user=user, delta=amount)
     except IntegrityError:
-        # A concurrent posting with this key committed first; its savepoint is gone, ours too.
+        # A concurrent posting with this key committed first. Our savepoint (the entry and the
+        # wallet change) is rolled back; the first posting stands.
         existing = CreditEntry.objects.filter(key=key).first()
         if existing is None:
             raise

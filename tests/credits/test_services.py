@@ -133,6 +133,14 @@ def test_a_reason_and_a_key_are_required(user):
         services.credit_grant(user=user, amount=1, key="", reason="Gift")
 
 
+def test_keys_and_references_that_do_not_fit_are_refused(user):
+    with pytest.raises(ValueError):
+        services.credit_grant(user=user, amount=1, key="k" * 201, reason="Gift")
+    with pytest.raises(ValueError):
+        services.credit_grant(user=user, amount=1, key="k", reason="Gift", reference="r" * 121)
+    assert credit_balance(user=user) == 0
+
+
 def test_refund_twice_with_one_key_refunds_once(user, give_credits):
     give_credits(user, 16)
     services.credit_spend(user=user, amount=16, key="spend:avatar:1", reason="Avatar")
