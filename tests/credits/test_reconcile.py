@@ -100,3 +100,14 @@ def test_nothing_is_asked_without_stripe(stripe_off):
         assert services.purchase_reconcile_pending() == 0
         assert services.purchase_reconcile(purchase_id=purchase.pk) is False
     client.assert_not_called()
+
+
+def test_the_beat_checks_unpaid_checkouts_every_ten_minutes():
+    from django.conf import settings
+
+    from studio.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"]
+    assert entry["task"] == "studio.credits.tasks.purchase_reconcile_pending"
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 600.0
