@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.credits.context_processors.credits",
             ],
             "builtins": [
                 "template_partials.templatetags.partials",
@@ -363,6 +364,22 @@ IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
 CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
 CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
 CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
+# Packs on sale: prices in the currency's smallest unit (cents). A full avatar (training plus
+# 14 prompts) costs CREDITS_PRICE_TUNE + 14 * CREDITS_PRICE_PROMPT = 16 credits by default.
+CREDIT_PACKS = [
+    {"slug": "starter", "name": "Starter", "credits": 20, "price": 600, "currency": "usd"},
+    {"slug": "plus", "name": "Plus", "credits": 50, "price": 1200, "currency": "usd", "featured": True},
+    {"slug": "studio", "name": "Studio", "credits": 120, "price": 2400, "currency": "usd"},
+]
+# With no STRIPE_SECRET_KEY, purchases go through a local test checkout that takes no money.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
+# Checkouts whose webhook never came are asked about at Stripe (does nothing without Stripe).
+CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"] = {
+    "task": "studio.credits.tasks.purchase_reconcile_pending",
+    "schedule": 600.0,
+}
 
 # --- Avatar pipeline -----------------------------------------------------------------------
 # Hosts result images may be downloaded from (besides the configured API host).
