@@ -197,6 +197,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict = {}  # each section below adds its periodic tasks
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth and accounts ------------------------------------------------------------------------
@@ -375,6 +376,8 @@ CREDIT_PACKS = [
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
+if STRIPE_SECRET_KEY:  # the Buy form's redirect to Stripe Checkout is a form action too
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://checkout.stripe.com")
 # Checkouts whose webhook never came are asked about at Stripe (does nothing without Stripe).
 CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"] = {
     "task": "studio.credits.tasks.purchase_reconcile_pending",
@@ -402,8 +405,9 @@ RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
-CELERY_BEAT_SCHEDULE = {
-    "avatar-reconcile": {"task": "studio.avatars.tasks.avatar_reconcile", "schedule": float(RECONCILE_INTERVAL)},
+CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
+    "task": "studio.avatars.tasks.avatar_reconcile",
+    "schedule": float(RECONCILE_INTERVAL),
 }
 
 # --- Internationalisation -------------------------------------------------------------------
