@@ -16,7 +16,8 @@ Switches (all changeable at runtime through `POST /_sandbox/faults`):
     idempotent_titles              a create with a title that exists returns the existing tune
 
 Control routes (no auth, sandbox only): `GET /_sandbox/stats`, `GET|POST /_sandbox/faults`,
-`GET /_sandbox/callbacks`, `POST /_sandbox/advance`.
+`GET /_sandbox/callbacks`, `POST /_sandbox/advance`, `POST /_sandbox/tunes/<id>/train` (finish
+that tune's training now).
 
 Nothing here imports the studio: the studio reaches the sandbox over HTTP only.
 """
@@ -24,6 +25,7 @@ Nothing here imports the studio: the studio reaches the sandbox over HTTP only.
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -156,7 +158,9 @@ class Sandbox:
     def start(self) -> "Sandbox":
         """Serve and tick in background threads; returns at once."""
         self._start_clock()
-        thread = threading.Thread(target=self.httpd.serve_forever, name="sandbox-http", daemon=True)
+        thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
+        )
         thread.start()
         self._threads.append(thread)
         return self
@@ -227,6 +231,13 @@ class Sandbox:
                 self.switches.fail_prompts_next -= 1
                 return True
             return False
+
+    def train_now(self, tune_id: int) -> bool:
+        """Finish an untrained tune's training now, whatever its delay; False if there is none."""
+        found = self.store.finish_training_now(tune_id)
+        if found:
+            self.advance()
+        return found
 
     def advance(self) -> None:
         """Move everything whose time has come and send the callbacks now due."""
@@ -341,6 +352,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     # --- plumbing -------------------------------------------------------------------------------
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes; without this, keep-alive clients wait on Nagle.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format, *args):
         logger.debug("sandbox %s", format % args)
 
@@ -654,6 +670,10 @@ class _Handler(BaseHTTPRequestHandler):
             return _Reply(200, sandbox.store.callback_log())
         if path == "/_sandbox/advance" and method == "POST":
             sandbox.advance()
+            return _Reply(200, {"status": "ok"})
+        if (match := re.match(r"^/_sandbox/tunes/(\d+)/train$", path)) and method == "POST":
+            if not sandbox.train_now(int(match.group(1))):
+                raise _error(404, "no untrained tune with that id")
             return _Reply(200, {"status": "ok"})
         raise _not_found()
 

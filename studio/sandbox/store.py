@@ -410,6 +410,18 @@ class Store:
                 self._db.execute("DELETE FROM prompts WHERE tune_id = ? AND owner = ?", (tune_id, owner))
             return bool(deleted)
 
+    def finish_training_now(self, tune_id: int) -> bool:
+        """Make an untrained tune due now (the next clock tick trains it); False if there is none."""
+        now = time.time()
+        with self._tx():
+            return bool(
+                self._db.execute(
+                    "UPDATE tunes SET start_due = MIN(start_due, ?), train_due = ?, eta = ? "
+                    "WHERE id = ? AND trained_at IS NULL",
+                    (now, now, now, tune_id),
+                ).rowcount
+            )
+
     def tune_file(self, tune_id: int, file_key: str, index: int) -> tuple[bytes, str] | None:
         with self._lock:
             row = self._db.execute(
