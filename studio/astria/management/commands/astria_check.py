@@ -13,13 +13,18 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        logging.getLogger("studio.astria").setLevel(logging.WARNING)  # the findings say it all
         self.stdout.write(f"Astria: {checks.describe_target()}.")
-        client = get_client()
-        key_works, key_finding = checks.check_key(client)
-        findings = [key_finding]
-        findings += checks.check_branch(client if key_works else None)
-        findings += checks.check_public_url()
+        client_logger = logging.getLogger("studio.astria")
+        level = client_logger.level
+        client_logger.setLevel(logging.WARNING)  # the findings say it all; no request log lines
+        try:
+            client = get_client()
+            key_works, key_finding = checks.check_key(client)
+            findings = [key_finding]
+            findings += checks.check_branch(client if key_works else None)
+            findings += checks.check_public_url()
+        finally:
+            client_logger.setLevel(level)
 
         styles = {
             checks.OK: self.style.SUCCESS,
