@@ -65,7 +65,8 @@ def check_key(client: AstriaClient) -> tuple[bool, Finding]:
         if settings.ASTRIA_USES_SANDBOX
         else "The key works"
     )
-    return True, Finding(OK, f"{where} ({len(tunes)} tunes on the first page).")
+    count = f"{len(tunes)} tune{'' if len(tunes) == 1 else 's'}"
+    return True, Finding(OK, f"{where} ({count} on the first page).")
 
 
 def check_branch(client: AstriaClient | None) -> list[Finding]:
@@ -180,7 +181,10 @@ def check_public_url() -> list[Finding]:
     problem = WARNING if sandbox else PROBLEM
     if parts.scheme != "https":
         findings.append(
-            Finding(problem, f"PUBLIC_URL {public_url} is not https: Astria's callbacks need https.")
+            Finding(
+                problem,
+                f"PUBLIC_URL {public_url} is not https: callback URLs carry tokens and need encryption.",
+            )
         )
     if local:
         findings.append(

@@ -118,6 +118,7 @@ class Store:
         self._db.row_factory = sqlite3.Row
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._seed(gallery_tunes)
 
