@@ -37,13 +37,14 @@ def _rng(*parts) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def _decoded(data: bytes) -> Image.Image:
+    """A training photo, upright and at most about 1.4x the output size (a few MB in memory)."""
+    limit = (SIZE * 7 // 5, SIZE * 7 // 5)
     with Image.open(io.BytesIO(data), formats=TRAINING_FORMATS) as img:
-        img.draft("RGB", (SIZE * 2, SIZE * 2))
-        img = ImageOps.exif_transpose(img)
-        img = img.convert("RGB")
-        img.thumbnail((SIZE * 2, SIZE * 2))
+        img.draft("RGB", limit)
+        img = ImageOps.exif_transpose(img).convert("RGB")
+        img.thumbnail(limit)
         return img
 
 

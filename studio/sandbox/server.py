@@ -40,7 +40,13 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from studio.sandbox import render
 from studio.sandbox.params import BodyError, as_bool, as_float, as_int, parse_body
 from studio.sandbox.store import Delivery, Store, owner_of
-from studio.sandbox.validation import Invalid, clean_prompt, clean_tune, clean_tune_update
+from studio.sandbox.validation import (
+    Invalid,
+    clean_prompt,
+    clean_prompts_attributes,
+    clean_tune,
+    clean_tune_update,
+)
 
 logger = logging.getLogger("studio.sandbox")
 
@@ -519,7 +525,13 @@ class _Handler(BaseHTTPRequestHandler):
     def create_tune(self) -> _Reply:
         store = self.sandbox.store
         try:
-            attrs = clean_tune(self._attrs("tune"))
+            raw = self._attrs("tune")
+            attrs = clean_tune(raw)
+            prompts = clean_prompts_attributes(raw)
+            for prompt in prompts:
+                for referenced in prompt["lora_tune_ids"]:
+                    if store.tune_visible(self._owner, referenced) is None:
+                        raise Invalid(f"the tune {referenced} referenced in a prompt was not found")
             base_branch = None
             if attrs["base_tune_id"] is not None:
                 base = store.tune_visible(self._owner, attrs["base_tune_id"])
@@ -543,6 +555,14 @@ class _Handler(BaseHTTPRequestHandler):
         tune = store.create_tune(
             self._owner, attrs, images, training_delay=switches["training_delay"], base_branch=base_branch
         )
+        for prompt in prompts:
+            store.create_prompt(
+                self._owner,
+                tune["id"],
+                prompt,
+                prompt_delay=switches["prompt_delay"],
+                fail=self.sandbox.take_prompt_failure(),
+            )
         logger.info("sandbox tune %s created (%s images, branch %s)", tune["id"], len(images), tune["branch"])
         return _Reply(201, tune)
 
@@ -613,12 +633,12 @@ class _Handler(BaseHTTPRequestHandler):
     def delete_prompt(self, tune_id: int, prompt_id: int) -> _Reply:
         if not self.sandbox.store.delete_prompt(self._owner, prompt_id, tune_id):
             raise _not_found()
-        return _Reply(200)
+        return _Reply(200, {"message": "Prompt successfully deleted"})
 
     def delete_prompt_alone(self, prompt_id: int) -> _Reply:
         if not self.sandbox.store.delete_prompt(self._owner, prompt_id):
             raise _not_found()
-        return _Reply(200)
+        return _Reply(200, {"message": "Prompt successfully deleted"})
 
     def like(self, prompt_id: int) -> _Reply:
         if not self.sandbox.store.set_like(self._owner, prompt_id, True):

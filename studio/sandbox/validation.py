@@ -107,6 +107,24 @@ def clean_tune(attrs: dict) -> dict:
     }
 
 
+def clean_prompts_attributes(attrs: dict) -> list[dict]:
+    """Prompts created together with a tune (`tune[prompts_attributes][]`); they run after training."""
+    items = attrs.get("prompts_attributes") or []
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise Invalid("prompts_attributes must be a list of prompts")
+    cleaned = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise Invalid(f"prompts_attributes[{index}] must be a prompt")
+        try:
+            cleaned.append(clean_prompt(item))
+        except Invalid as exc:
+            raise Invalid(f"prompts_attributes[{index}]: {exc}") from exc
+    return cleaned
+
+
 def clean_tune_update(attrs: dict) -> dict:
     changes = {}
     for key in ("title", "name"):
@@ -139,11 +157,14 @@ def clean_prompt(attrs: dict) -> dict:
             raise Invalid(f"{key} must be a positive multiple of 8 (at most 3072)")
         sizes[key] = value
     steps = _convert(attrs, "steps", as_int, "steps must be an integer")
-    if steps is not None and not 1 <= steps <= 150:
-        raise Invalid("steps must be between 1 and 150")
+    if steps is not None and not 0 <= steps <= 50:
+        raise Invalid("steps must be between 0 and 50")
     cfg_scale = _convert(attrs, "cfg_scale", as_float, "cfg_scale must be a number")
-    if cfg_scale is not None and not 0 <= cfg_scale <= 30:
-        raise Invalid("cfg_scale must be between 0 and 30")
+    if cfg_scale is not None and not 0 <= cfg_scale <= 15:
+        raise Invalid("cfg_scale must be between 0 and 15")
+    seed = _convert(attrs, "seed", as_int, "seed must be an integer")
+    if seed is not None and not 0 <= seed < 2**32:
+        raise Invalid("seed must be between 0 and 4294967295")
     flags = {
         key: _convert(attrs, key, as_bool, f"{key} must be true or false")
         for key in ("super_resolution", "inpaint_faces", "face_correct", "hires_fix", "film_grain")
@@ -158,7 +179,7 @@ def clean_prompt(attrs: dict) -> dict:
         "text": text,
         "negative_prompt": _convert(attrs, "negative_prompt", as_text, "negative_prompt must be text"),
         "num_images": num_images,
-        "seed": _convert(attrs, "seed", as_int, "seed must be an integer"),
+        "seed": seed,
         "steps": steps,
         "cfg_scale": None if cfg_scale is None else f"{cfg_scale:.1f}",
         "w": sizes["w"],

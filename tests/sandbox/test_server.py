@@ -242,6 +242,9 @@ def test_an_undecodable_image_gets_422(api):
         ({"h": 1001}, "h must be a positive multiple of 8"),
         ({"inpaint_faces": True}, "inpaint_faces requires super_resolution=true"),
         ({"style": "Baroque"}, "style 'Baroque' is not one of"),
+        ({"cfg_scale": 16}, "cfg_scale must be between 0 and 15"),
+        ({"steps": 51}, "steps must be between 0 and 50"),
+        ({"seed": -1}, "seed must be between 0 and 4294967295"),
         ({"text": "<lora:123:1> sks man"}, "the tune 123 referenced in the text was not found"),
     ],
 )
@@ -570,3 +573,56 @@ def test_training_takes_the_configured_delay(api, astria_sandbox):
     assert fetched["trained_at"] is None
     eta = datetime.fromisoformat(fetched["eta"]) - datetime.fromisoformat(fetched["created_at"])
     assert eta == timedelta(hours=1)
+
+
+def test_prompts_attributes_create_prompts_with_the_tune(api, astria_sandbox, callback_receiver):
+    form = {
+        "tune[title]": "with-prompts",
+        "tune[name]": "man",
+        "tune[prompts_attributes][][text]": "sks man, noir",
+        "tune[prompts_attributes][][num_images]": "2",
+        "tune[prompts_attributes][][callback]": f"{callback_receiver.url}/callbacks/p",
+    }
+    pairs = [*form.items(), ("tune[prompts_attributes][][text]", "sks man, vintage")]
+    files = [("tune[images][]", ("a.jpg", photo_bytes(1, size=(64, 64)), "image/jpeg"))]
+
+    response = api("POST", "/tunes", data=pairs, files=files)
+    tune_id = response.json()["id"]
+    prompts = api("GET", f"/tunes/{tune_id}/prompts").json()
+    (callback,) = callback_receiver.wait_for(1)
+
+    assert response.status_code == 201
+    assert [(p["text"], p["num_images"]) for p in prompts] == [("sks man, vintage", 8), ("sks man, noir", 2)]
+    assert len(callback.body["prompt"]["images"]) == 2
+
+
+def test_an_invalid_prompt_in_prompts_attributes_creates_nothing(api, astria_sandbox):
+    data = {"tune[title]": "t", "tune[name]": "man", "tune[prompts_attributes][0][text]": ""}
+    files = [("tune[images][]", ("a.jpg", photo_bytes(1, size=(64, 64)), "image/jpeg"))]
+
+    response = api("POST", "/tunes", data=data, files=files)
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "prompts_attributes[0]: text can't be blank"
+    assert astria_sandbox.stats()["tunes_created"] == 0
+
+
+def test_deleting_a_prompt_answers_with_a_message(api):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+
+    response = api("DELETE", f"/prompts/{prompt['id']}")
+
+    assert response.json() == {"message": "Prompt successfully deleted"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callbacks_reach_a_django_live_server(api, astria_sandbox, live_server):
+    api.tune(callback=f"{live_server.url}/healthz?token=abc")
+
+    astria_sandbox.wait_for(lambda: astria_sandbox.callbacks())
+
+    # The POST reached Django: /healthz only allows GET, so it answered 405 (not a connection error).
+    assert [(c["outcome"], c["status"], c["error"]) for c in astria_sandbox.callbacks()] == [
+        ("failed", 405, None)
+    ]
