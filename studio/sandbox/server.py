@@ -90,31 +90,39 @@ class Switches:
     idempotent_titles: bool = False
 
     def update(self, values: dict) -> None:
-        """Apply changes from a control request; ValueError names the first bad one."""
-        known = {f.name: f.type for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown switch {key!r}; known: {', '.join(known)}")
-            kind = known[key]
+        """Apply changes from a control request, all or none; ValueError names the first bad one."""
+        converted = {key: self._convert(key, value) for key, value in values.items()}
+        for key, value in converted.items():
+            setattr(self, key, value)
+
+    def _convert(self, key: str, value):
+        kinds = {f.name: f.type for f in fields(self)}
+        if key not in kinds:
+            raise ValueError(f"unknown switch {key!r}; known: {', '.join(kinds)}")
+        kind = kinds[key]
+        try:
             if kind is float:
                 converted = as_float(value)
-                if converted is None or converted < 0:
-                    raise ValueError(f"{key} must be a number of seconds >= 0")
+                valid = converted is not None and converted >= 0
             elif kind is int:
                 converted = as_int(value)
-                if converted is None or converted < 0:
-                    raise ValueError(f"{key} must be an integer >= 0")
+                valid = converted is not None and converted >= 0
             elif kind is bool:
                 converted = as_bool(value)
-                if converted is None:
-                    raise ValueError(f"{key} must be true or false")
+                valid = converted is not None
             else:
                 converted = str(value)
-            if key == "fail_status" and converted not in FAIL_STATUSES:
-                raise ValueError(f"fail_status must be one of {', '.join(map(str, FAIL_STATUSES))}")
-            if key == "fail_scope" and converted not in ("create", "any"):
-                raise ValueError("fail_scope must be create or any")
-            setattr(self, key, converted)
+                valid = True
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            expected = {float: "a number of seconds >= 0", int: "an integer >= 0", bool: "true or false"}
+            raise ValueError(f"{key} must be {expected.get(kind, 'text')}")
+        if key == "fail_status" and converted not in FAIL_STATUSES:
+            raise ValueError(f"fail_status must be one of {', '.join(map(str, FAIL_STATUSES))}")
+        if key == "fail_scope" and converted not in ("create", "any"):
+            raise ValueError("fail_scope must be create or any")
+        return converted
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -535,7 +535,7 @@ def test_the_control_api(astria_sandbox, api):
     changed = control.post(
         f"{url}/_sandbox/faults", json={"fail_next": 2, "fail_status": 504, "prompt_delay": 1.5}
     )
-    refused = control.post(f"{url}/_sandbox/faults", json={"fail_status": 418})
+    refused = control.post(f"{url}/_sandbox/faults", json={"fail_next": 5, "fail_status": 418})
     assert api.create_tune("t1").status_code == 504
     stats = control.get(f"{url}/_sandbox/stats").json()
 
