@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import requests
+import urllib3
 from django.conf import settings
 
 from studio.astria.errors import (
@@ -46,6 +47,15 @@ def _form_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made (refused, DNS, TLS), so nothing reached Astria."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -117,6 +127,10 @@ class AstriaClient:
             raise AstriaTransient(message) from exc
         except requests.ConnectionError as exc:
             self._log(method, path, "connection error", started)
+            if creates and not _never_sent(exc):
+                raise AstriaMaybeCreated(
+                    f"The connection to Astria broke during {method} {path}; the object may have been created"
+                ) from exc
             raise AstriaTransient(f"Could not connect to Astria at {self.api_url} ({method} {path})") from exc
         except requests.RequestException as exc:
             self._log(method, path, type(exc).__name__, started)

@@ -5,11 +5,12 @@ Which ones to retry:
 - `AstriaTransient` (429, 5xx, timeouts, connection errors) is transient: retry with exponential
   backoff, a cap and jitter (Astria suggests starting around 30 s for 500s). Its `retry_after`
   carries the server's Retry-After in seconds when there was one.
-- `AstriaMaybeCreated` is a transient error on a create (a 504, or a read timeout after the
-  request was sent): Astria has probably created the object anyway. Before trying again, look
-  the tune up by its title (`AstriaClient.find_tune_by_title`) and use it if it is there, so no
-  duplicate is ever made. It subclasses `AstriaTransient`, so a plain "retry transient errors"
-  policy still retries it, which is safe only when the create path looks up the title first.
+- `AstriaMaybeCreated` is a transient error on a create (a 504, a read timeout or a dropped
+  connection after the request was sent): Astria has probably created the object anyway.
+  Before trying again, look the tune up by its title (`AstriaClient.find_tune_by_title`) and use
+  it if it is there, so no duplicate is ever made (for a prompt, list the tune's prompts). It
+  subclasses `AstriaTransient`, so a plain "retry transient errors" policy still retries it, which
+  is safe only when the create path looks the title up first.
 - `AstriaRejected` (422 and other 4xx): the request itself is wrong; never retry it unchanged.
 - `AstriaAuthError` (401, 403): the API key is missing, wrong or revoked; retrying will not help.
 - `AstriaNotFound` (404): no such object for this key (deleted, expired or another account's).
@@ -51,4 +52,5 @@ class AstriaTransient(AstriaError):
 
 
 class AstriaMaybeCreated(AstriaTransient):
-    """A create that probably succeeded (504, or no answer in time): look it up before retrying."""
+    """A create that probably succeeded (504, no answer in time, connection dropped after sending):
+    look it up before retrying."""

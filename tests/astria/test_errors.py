@@ -2,6 +2,7 @@
 
 import logging
 import socket
+import threading
 
 import pytest
 
@@ -196,8 +197,37 @@ def test_a_connection_error_is_transient():
 
     with pytest.raises(AstriaTransient, match="Could not connect"):
         client.list_tunes()
-    with pytest.raises(AstriaTransient):
+    with pytest.raises(AstriaTransient) as on_create:
         _create(client)
+    assert not isinstance(on_create.value, AstriaMaybeCreated)  # refused: nothing was sent
+
+
+def test_a_connection_dropped_after_sending_a_create_is_maybe_created():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up():
+        for _ in range(2):
+            conn, _ = listener.accept()
+            conn.recv(65536)  # the request arrived...
+            conn.close()  # ...and no answer came back
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    client = AstriaClient(
+        api_url=f"http://127.0.0.1:{listener.getsockname()[1]}", api_key="sd_x", timeout=(1, 5)
+    )
+
+    try:
+        with pytest.raises(AstriaMaybeCreated):
+            _create(client)
+        with pytest.raises(AstriaTransient) as on_read:
+            client.get_tune(1)
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert not isinstance(on_read.value, AstriaMaybeCreated)
 
 
 def test_a_body_that_is_not_json_is_transient(canned_server):
