@@ -1,5 +1,6 @@
 """`manage.py astria_sandbox`: starts the server with its switches, stops cleanly."""
 
+import json
 import os
 import signal
 import socket
@@ -94,3 +95,19 @@ def test_a_port_in_use_is_a_clear_error():
             CommandError, match=f"Cannot listen on 127.0.0.1:{port}.*another port with --port"
         ):
             call_command("astria_sandbox", "--port", str(port), "--memory")
+
+
+def test_the_sandbox_imports_nothing_from_the_studio():
+    code = (
+        "import json, sys, studio.sandbox.server; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('studio', 'django.db')))))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+
+    modules = json.loads(loaded.stdout)
+    # `studio` and `studio.celery` come with the package itself (its __init__); nothing else.
+    assert [m for m in modules if not m.startswith("studio.sandbox")] == ["studio", "studio.celery"]
