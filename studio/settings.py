@@ -345,8 +345,22 @@ ASTRIA_BRANCH = env("ASTRIA_BRANCH", default="fast")
 # LoRA branches train against a base tune and reference the trained tune as <lora:ID:1> in prompts.
 ASTRIA_LORA_BRANCHES = frozenset({"flux1"})
 ASTRIA_BASE_TUNE_IDS = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
-ASTRIA_BASE_TUNE_ID = env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
+ASTRIA_BASE_TUNE_ID = (
+    env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
+)
 ASTRIA_TOKEN = env("ASTRIA_TOKEN", default="ohwx" if ASTRIA_BRANCH in {"sdxl1", "flux1"} else "sks")
+# The key the studio presents to the sandbox (the sandbox accepts any `sd_...` key as an account).
+ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
+# Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
+ASTRIA_CONNECT_TIMEOUT = env.float("ASTRIA_CONNECT_TIMEOUT", default=5.0)
+ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
+# The sandbox keeps its own state (never the studio's tables); its switches, all overridable by flags.
+ASTRIA_SANDBOX_STATE = env("ASTRIA_SANDBOX_STATE", default=str(VAR_DIR / "sandbox" / "sandbox.sqlite3"))
+ASTRIA_SANDBOX_TRAINING_DELAY = env.float("ASTRIA_SANDBOX_TRAINING_DELAY", default=20.0)
+ASTRIA_SANDBOX_PROMPT_DELAY = env.float("ASTRIA_SANDBOX_PROMPT_DELAY", default=8.0)
+ASTRIA_SANDBOX_DROP_CALLBACKS = env.bool("ASTRIA_SANDBOX_DROP_CALLBACKS", default=False)
+ASTRIA_SANDBOX_FAIL_NEXT = env.int("ASTRIA_SANDBOX_FAIL_NEXT", default=0)
+ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4
