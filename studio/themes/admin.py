@@ -18,8 +18,20 @@ class ThemeAdminForm(forms.ModelForm):
     class Meta:
         model = Theme
         fields = [
-            "title", "slug", "description", "tags", "subject_classes", "is_active", "position",
-            "prompt", "negative_prompt", "aspect_ratio", "cfg_scale", "steps", "cover", "cover_alt",
+            "title",
+            "slug",
+            "description",
+            "tags",
+            "subject_classes",
+            "is_active",
+            "position",
+            "prompt",
+            "negative_prompt",
+            "aspect_ratio",
+            "cfg_scale",
+            "steps",
+            "cover",
+            "cover_alt",
         ]
         widgets = {
             "prompt": forms.Textarea(attrs={"rows": 5}),

@@ -69,8 +69,9 @@ def _text(entry: dict, key: str, where: str, *, required: bool = True) -> str:
     return " ".join(value.split())
 
 
-def theme_entries(path: Path = THEMES_FILE) -> list[dict[str, Any]]:
+def theme_entries(path: Path | None = None) -> list[dict[str, Any]]:
     """The themes in the file, validated, as the field values of the Theme model."""
+    path = path or THEMES_FILE
     from studio.themes.models import expand_subject_groups
 
     values: list[dict[str, Any]] = []
@@ -123,13 +124,15 @@ def theme_entries(path: Path = THEMES_FILE) -> list[dict[str, Any]]:
     return values
 
 
-def theme_cover_specs(path: Path = THEMES_FILE) -> dict[str, dict[str, Any]]:
+def theme_cover_specs(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """The ``[theme.cover]`` tables by slug: palette and scene of each cover illustration."""
+    path = path or THEMES_FILE
     return {entry["slug"]: entry.get("cover", {}) for entry in _load(path, "theme")}
 
 
-def idea_entries(path: Path = IDEAS_FILE) -> list[dict[str, Any]]:
+def idea_entries(path: Path | None = None) -> list[dict[str, Any]]:
     """The prompt ideas in the file, validated, as the field values of the PromptIdea model."""
+    path = path or IDEAS_FILE
     values: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, entry in enumerate(_load(path, "idea")):

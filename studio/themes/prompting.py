@@ -212,6 +212,7 @@ def insert_subject(text: str, *, subject_class: str) -> str:
     subject; later "my", "me" and "myself" become the subject's pronouns. With no mention at all,
     the subject goes in front.
     """
+    text = text.translate(_QUOTES)
     matches = [m for pattern in _subject_patterns(subject_class) for m in pattern.finditer(text)]
     if not matches:
         return f"{SUBJECT}, {text}"

@@ -190,7 +190,9 @@ def custom_prompt_add(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpRespons
             error = exc.message
     if not form.errors and not error:
         if wants_fragment(request):
-            return render(request, f"{PAGE}#after-custom-change", _styles_context(avatar, tag=_current_tag(request)))
+            return render(
+                request, f"{PAGE}#after-custom-change", _styles_context(avatar, tag=_current_tag(request))
+            )
         return redirect(_styles_url(avatar, anchor="custom"))
     if form.is_valid() and form.cleaned_data["idea"]:
         # A library idea was refused: say why above a fresh form.
@@ -217,7 +219,9 @@ def custom_prompt_remove(request: HtmxRequest, avatar_id: uuid.UUID, prompt_id: 
         if not wants_fragment(request):
             messages.error(request, exc.message)
     if wants_fragment(request):
-        return render(request, f"{PAGE}#after-custom-change", _styles_context(avatar, tag=_current_tag(request)))
+        return render(
+            request, f"{PAGE}#after-custom-change", _styles_context(avatar, tag=_current_tag(request))
+        )
     return redirect(_styles_url(avatar, anchor="custom"))
 
 
