@@ -68,7 +68,7 @@ class ThemeAdmin(admin.ModelAdmin):
             {"fields": ["title", "slug", "description", "tags", "subject_classes", "is_active", "position"]},
         ),
         ("Prompt", {"fields": ["prompt", "negative_prompt", "aspect_ratio", "cfg_scale", "steps"]}),
-        ("Cover", {"fields": ["cover", "cover_alt"]}),
+        ("Cover", {"fields": ["cover", "cover_pet", "cover_alt"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

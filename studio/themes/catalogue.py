@@ -116,12 +116,19 @@ def theme_entries(path: Path | None = None) -> list[dict[str, Any]]:
                 "steps": steps,
                 "aspect_ratio": aspect,
                 "cover": f"{COVER_DIR}/{slug}.webp",
+                "cover_pet": f"{COVER_DIR}/{slug}-pet.webp" if needs_pet_cover(classes) else "",
                 "cover_alt": _text(cover, "alt", where, required=False),
                 "position": (index + 1) * 10,
                 "is_active": True,
             }
         )
     return values
+
+
+def needs_pet_cover(subject_classes: list[str]) -> bool:
+    """Themes for people and pets alike get a second cover with a pet in it."""
+    pets = {"dog", "cat"}
+    return bool(pets & set(subject_classes)) and bool(set(subject_classes) - pets)
 
 
 def theme_cover_specs(path: Path | None = None) -> dict[str, dict[str, Any]]:

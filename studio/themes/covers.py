@@ -1231,6 +1231,14 @@ def paint(slug: str, spec: dict) -> Image.Image:
     return canvas.image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS)
 
 
+PEOPLE_FIGURES = {"bust", "couple", "baby"}
+
+
+def pet_version(spec: dict) -> dict:
+    """The same cover with a dog where the person stands."""
+    return {**spec, "scene": ["dog" if name in PEOPLE_FIGURES else name for name in spec.get("scene", [])]}
+
+
 def webp_bytes(image: Image.Image, *, quality: int = 78) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="WEBP", quality=quality, method=6)

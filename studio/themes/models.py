@@ -64,6 +64,9 @@ class Theme(BaseModel):
         max_length=5, choices=AspectRatio, blank=True, help_text="Empty: Astria's default size."
     )
     cover = models.CharField(max_length=200, blank=True, help_text="Static path of the cover image.")
+    cover_pet = models.CharField(
+        max_length=200, blank=True, help_text="Static path of the cover shown to pets, if it differs."
+    )
     cover_alt = models.CharField(max_length=160, blank=True, help_text="What the cover shows.")
     position = models.IntegerField(default=0, help_text="Lower comes first.")
     is_active = models.BooleanField(default=True, help_text="Hidden themes are not offered.")

@@ -65,6 +65,9 @@ def test_every_theme_has_a_cover_image_and_alt_text():
     for theme in catalogue.theme_entries():
         assert finders.find(theme["cover"]), f"missing {theme['cover']}: run manage.py render_theme_covers"
         assert theme["cover_alt"], theme["slug"]
+        if theme["cover_pet"]:
+            assert finders.find(theme["cover_pet"]), f"missing {theme['cover_pet']}"
+    assert sum(1 for theme in catalogue.theme_entries() if theme["cover_pet"]) >= 8
     assert finders.find("themes/covers/_default.webp")
 
 

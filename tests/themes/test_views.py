@@ -61,6 +61,7 @@ def test_a_dogs_styles_page_offers_pet_themes(user_client, dog, catalogue):
 
     assert "Studio pet portrait" in html and "Royal portrait" in html
     assert "Corporate headshot" not in html
+    assert 'src="/static/themes/covers/royal-portrait-pet.webp"' in html
     assert "Write “my dog” where Biscuit should appear" in html
 
 

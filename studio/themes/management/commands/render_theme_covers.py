@@ -9,8 +9,9 @@ from studio.themes import catalogue, covers
 class Command(BaseCommand):
     help = (
         "Paint the cover illustration of every theme in themes.toml into static/themes/covers/ "
-        "(WebP, from each theme's [theme.cover] palette and scene), plus _default.webp for themes "
-        "without one. Deterministic: the same file gives the same images."
+        "(WebP, from each theme's [theme.cover] palette and scene), a <slug>-pet.webp with a dog in it "
+        "for themes that suit people and pets, and _default.webp for themes without a cover. "
+        "Deterministic: the same file gives the same images."
     )
 
     def add_arguments(self, parser):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"Not in themes.toml: {', '.join(sorted(unknown))}")
         target = Path(output)
         target.mkdir(parents=True, exist_ok=True)
+        pet_slugs = {entry["slug"] for entry in catalogue.theme_entries() if entry["cover_pet"]}
         jobs = (
             {slug: specs[slug] for slug in slugs}
             if slugs
@@ -35,6 +37,8 @@ class Command(BaseCommand):
                 **specs,
             }
         )
+        for slug in [slug for slug in jobs if slug in pet_slugs]:
+            jobs[f"{slug}-pet"] = covers.pet_version(jobs[slug])
         total = 0
         for slug, spec in jobs.items():
             try:
