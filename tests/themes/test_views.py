@@ -170,6 +170,22 @@ def test_a_forged_eighth_theme_is_refused(user_client, avatar, catalogue):
     assert ChosenTheme.objects.filter(avatar=avatar).count() == 7
 
 
+def test_a_forged_fifteenth_prompt_is_refused(settings, user_client, avatar, themes):
+    settings.FAIR_USE_MAX_THEME_PROMPTS = settings.FAIR_USE_MAX_CUSTOM_PROMPTS = 10
+    for theme in themes[:9]:
+        services.theme_choose(avatar=avatar, theme_slug=theme.slug)
+    for number in range(5):
+        services.custom_prompt_add(avatar=avatar, text=f"me as explorer number {number}")
+
+    theme_response = user_client.post(choose_url(avatar, themes[9].slug), headers=HTMX)
+    custom_response = user_client.post(reverse("themes:custom_add", args=[avatar.pk]), {"text": "me in Oslo"})
+
+    assert theme_response.status_code == custom_response.status_code == 422
+    assert "up to 14 prompts in all" in theme_response.content.decode()
+    assert "up to 14 prompts in all" in custom_response.content.decode()
+    assert ChosenTheme.objects.count() + CustomPrompt.objects.count() == 14
+
+
 def test_the_page_disables_choosing_when_seven_themes_are_chosen(user_client, avatar, themes):
     for theme in themes[:7]:
         services.theme_choose(avatar=avatar, theme_slug=theme.slug)
