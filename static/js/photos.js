@@ -53,6 +53,7 @@
         img.alt = "";
         img.src = URL.createObjectURL(file);
         img.onload = function () { URL.revokeObjectURL(img.src); };
+        img.onerror = function () { URL.revokeObjectURL(img.src); img.remove(); };
         preview.appendChild(img);
       }
       var info = document.createElement("div");
