@@ -305,18 +305,18 @@ PHOTOS_LONG_SIDE = 2048  # "about": JPEG draft decoding may stop a little short 
 PHOTOS_JPEG_QUALITY = 90
 PHOTOS_THUMBNAIL_SIZE = 400
 PHOTOS_THUMBNAIL_QUALITY = 80
-# The coach (studio.photos.quality.CoachLimits): sharpness is the Laplacian variance measured
-# at 512 px, brightness the mean grey level (0-255), face size a fraction of the shorter side,
-# and near-duplicates differ in at most this many of 64 dHash bits.
+# The coach (studio.photos.quality.CoachLimits): sharpness is the Laplacian variance at 512 px
+# after stretching the grey levels, brightness the mean grey level (0-255), face size a fraction
+# of the shorter side, and near-duplicates differ in at most this many of 64 dHash bits.
 PHOTOS_COACH = {
-    "sharpness_refuse": 6.0,
-    "sharpness_warn": 20.0,
+    "sharpness_refuse": 12.0,
+    "sharpness_warn": 40.0,
     "dark_refuse": 30.0,
     "dark_warn": 60.0,
     "bright_warn": 210.0,
     "bright_refuse": 235.0,
     "face_min_fraction": 0.08,
-    "duplicate_max_distance": 6,
+    "duplicate_max_distance": 4,
 }
 # Processing that never reported back (lost enqueue, killed worker) is retried, then given up.
 PHOTOS_PROCESSING_MAX_ATTEMPTS = 3

@@ -141,12 +141,11 @@ _KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 
 def _not_a_photo(head: bytes) -> ImageRefused:
-    if _MARKUP.search(head) or head.lstrip()[:5].lower() in (b"<?xml", b"<svg ", b"<svg>"):
-        kind = "a web page or SVG drawing"
-    elif head[4:12] in (b"ftypavif", b"ftypavis"):
+    kind = next((label for magic, label in _KNOWN_SIGNATURES if head.startswith(magic)), None)
+    if kind is None and head[4:12] in (b"ftypavif", b"ftypavis"):
         kind = "an AVIF image"
-    else:
-        kind = next((label for magic, label in _KNOWN_SIGNATURES if head.startswith(magic)), None)
+    if kind is None and (_MARKUP.search(head) or head.lstrip()[:5].lower() in (b"<?xml", b"<svg ", b"<svg>")):
+        kind = "a web page or SVG drawing"
     if kind:
         return ImageRefused(
             "unsupported_format", f"This file is {kind}, not a photo we can use. "

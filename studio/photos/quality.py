@@ -44,16 +44,16 @@ class Finding:
 
 @dataclass(frozen=True)
 class CoachLimits:
-    """Thresholds. Sharpness is the Laplacian variance at 512 px; brightness is 0-255."""
+    """Thresholds. Sharpness: see `sharpness()`, measured at 512 px; brightness: mean grey, 0-255."""
 
-    sharpness_refuse: float = 6.0
-    sharpness_warn: float = 20.0
+    sharpness_refuse: float = 12.0
+    sharpness_warn: float = 40.0
     dark_refuse: float = 30.0
     dark_warn: float = 60.0
     bright_warn: float = 210.0
     bright_refuse: float = 235.0
     face_min_fraction: float = 0.08  # face width / the photo's shorter side
-    duplicate_max_distance: int = 6  # differing bits of 64
+    duplicate_max_distance: int = 4  # differing bits of 64
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,22 @@ def measure(img: Image.Image, *, find_faces: bool) -> Measurements:
     return Measurements(
         width=img.width,
         height=img.height,
-        sharpness=float(cv2.Laplacian(gray, cv2.CV_64F).var()),
+        sharpness=sharpness(gray),
         brightness=float(gray.mean()),
         dhash=dhash(img),
         faces=faces,
         faces_searched=find_faces,
     )
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian after stretching the grey levels to the full range, so that a
+    dark or low-contrast photo is not mistaken for a blurry one."""
+    levels = gray.astype(np.float64)
+    low, high = np.percentile(levels, (1, 99))
+    if high - low >= 8:
+        levels = (levels - low) * (255.0 / (high - low))
+    return float(cv2.Laplacian(levels, cv2.CV_64F).var())
 
 
 def coach(m: Measurements, *, expected_faces: int | None, limits: CoachLimits) -> list[Finding]:
