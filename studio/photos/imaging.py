@@ -85,7 +85,9 @@ def open_untrusted_image(
     if width * height > max_pixels:
         img.close()
         raise _too_many_pixels((width, height), max_pixels)
-    if not allow_animated and getattr(img, "n_frames", 1) > 1:
+    # A multi-picture JPEG (MPO: Ultra HDR gain maps, depth maps, previews) is a still photo: its
+    # first picture is the photo itself.
+    if not allow_animated and img.format != "MPO" and getattr(img, "n_frames", 1) > 1:
         img.close()
         raise ImageRefused(
             "animated",
@@ -191,7 +193,7 @@ def _logical_end(data: bytes, image_format: str) -> int | None:
     try:
         if image_format == "PNG":
             return _png_end(data)
-        if image_format == "JPEG":
+        if image_format in ("JPEG", "MPO"):
             return _jpeg_end(data)
         if image_format == "WEBP":
             (size,) = struct.unpack_from("<I", data, 4)
@@ -267,7 +269,7 @@ def normalise(img: Image.Image, *, long_side: int) -> Image.Image:
     - the longest side is capped at `long_side`;
     - the result carries no metadata at all (`info` is empty), so nothing can leak on save.
     """
-    if img.format == "JPEG":
+    if img.format in ("JPEG", "MPO"):
         width, height = img.size
         scale = long_side / max(width, height)
         if scale < 1:

@@ -217,6 +217,11 @@ def animated(image_format: str) -> bytes:
 # --- Broken and hostile files ----------------------------------------------------------------
 
 
+def multi_picture_jpeg() -> bytes:
+    """A JPEG carrying a second picture (MPO), as phones store gain maps and depth maps."""
+    return encode(photo(seed=12), "MPO", save_all=True, append_images=[photo(320, 400, seed=13)])
+
+
 def truncated_jpeg() -> bytes:
     data = jpeg(photo(seed=4))
     return data[: len(data) * 6 // 10]

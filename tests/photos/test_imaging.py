@@ -220,6 +220,15 @@ def test_animations_are_refused(image_format):
     assert refusal_code(corpus.animated(image_format)) == "animated"
 
 
+def test_a_multi_picture_jpeg_from_a_phone_is_a_still_photo():
+    data = corpus.multi_picture_jpeg()
+
+    img = open_and_normalise(data)
+
+    assert img.size == (640, 800)
+    assert imaging.find_smuggled_content(data, "MPO") is None
+
+
 def test_random_bytes_are_refused_as_not_an_image():
     assert refusal_code(bytes(range(256)) * 8) == "not_an_image"
 
