@@ -14,9 +14,12 @@ def photo_list_for_avatar(*, user: User, avatar: Avatar) -> QuerySet[Photo]:
     return Photo.objects.filter(avatar=avatar, avatar__user=user).order_by("created_at", "id")
 
 
-def photo_get_for_user(*, user: User, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
-    """The user's photo of that avatar; raises Photo.DoesNotExist for anyone else's."""
-    return Photo.objects.select_related("avatar").get(pk=photo_id, avatar_id=avatar_id, avatar__user=user)
+def photo_get_for_user(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID | None = None) -> Photo:
+    """The user's photo (of that avatar, when given); raises Photo.DoesNotExist for anyone else's."""
+    photos = Photo.objects.select_related("avatar").filter(avatar__user=user)
+    if avatar_id is not None:
+        photos = photos.filter(avatar_id=avatar_id)
+    return photos.get(pk=photo_id)
 
 
 def photo_list_accepted(*, avatar: Avatar) -> QuerySet[Photo]:

@@ -256,9 +256,10 @@ def _refresh_near_duplicates(*, avatar_id: uuid.UUID) -> None:
 
 
 @transaction.atomic
-def photo_delete(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID) -> None:
+def photo_delete(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID | None = None) -> None:
     """Remove one photo of a draft avatar, files included. Raises Photo.DoesNotExist for a photo
-    that is not the user's, PhotosLocked once the avatar is ordered."""
+    that is not the user's (or not of `avatar_id`, when given), PhotosLocked once the avatar is
+    ordered."""
     photo = photo_get_for_user(user=user, avatar_id=avatar_id, photo_id=photo_id)
     _lock_draft_avatar(user=user, avatar_id=photo.avatar_id)
     names = _file_names([photo])

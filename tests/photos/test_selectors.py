@@ -50,3 +50,9 @@ def test_the_photo_set_counts_what_the_page_shows(mixed_set, avatar, user, setti
     assert (photo_set.accepted, photo_set.processing, photo_set.still_needed) == (3, 1, 1)
     assert photo_set.room == settings.PHOTOS_MAX_PER_AVATAR - 4  # refused photos take no room
     assert not photo_set.enough
+
+
+def test_a_photo_can_be_fetched_without_naming_its_avatar(mixed_set, user, other_user):
+    assert selectors.photo_get_for_user(user=user, photo_id=mixed_set[0].pk) == mixed_set[0]
+    with pytest.raises(Photo.DoesNotExist):
+        selectors.photo_get_for_user(user=other_user, photo_id=mixed_set[0].pk)

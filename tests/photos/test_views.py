@@ -303,3 +303,18 @@ def test_with_signing_storage_the_owner_is_redirected_to_a_short_lived_url(clien
     assert response.url.startswith(f"https://bucket.example.test/{stored_photo.image.name}?X-Amz-Signature=")
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_staff_can_look_photos_up_in_the_admin(client, avatar):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    photo = PhotoFactory(avatar=avatar, verdict=PhotoVerdict.REJECTED,
+                         findings=[{"code": "empty", "level": "refuse", "message": "This file is empty."}])
+    client.force_login(staff)
+
+    listing = client.get(reverse("admin:photos_photo_changelist"), {"q": photo.original_name})
+    detail = client.get(reverse("admin:photos_photo_change", args=[photo.pk]))
+
+    assert photo.original_name in listing.content.decode()
+    assert detail.status_code == 200 and "This file is empty." in detail.content.decode()
