@@ -59,6 +59,22 @@ def median_seconds(func: Callable[[], object], *, repeat: int = 7, warmup: int =
     return statistics.median(times)
 
 
+def median_seconds_paired(
+    first: Callable[[], object], second: Callable[[], object], *, repeat: int = 7
+) -> tuple[float, float]:
+    """Median wall times of two functions measured in alternation, so that a ratio between them
+    is not skewed by the machine getting busier or quieter during the run."""
+    first()
+    second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for func, bucket in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            func()
+            bucket.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def peak_memory_mb(target: str, *args: str) -> float:
     """Peak memory (MiB) that calling `module:function(*args)` adds, in a fresh interpreter.
 

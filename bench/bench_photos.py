@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from bench import Figure, median_seconds, peak_memory_mb
+from bench import Figure, median_seconds, median_seconds_paired, peak_memory_mb
 from studio.photos import imaging, intake
 
 LONG_SIDE = 2048
@@ -95,10 +95,10 @@ def _run(folder: Path) -> list[Figure]:
     note_12 = f"{len(jpeg_12) / 1e6:.1f} MB in, {out.width}x{out.height} out"
 
     print("  timing ...", file=sys.stderr, flush=True)
-    ours = median_seconds(lambda: studio_normalise(jpeg_12), repeat=9) * 1000
-    naive = median_seconds(lambda: naive_normalise(jpeg_12), repeat=5) * 1000
-    ours_48 = median_seconds(lambda: studio_normalise(jpeg_48), repeat=5) * 1000
-    naive_48 = median_seconds(lambda: naive_normalise(jpeg_48), repeat=3) * 1000
+    ours, naive = (s * 1000 for s in median_seconds_paired(
+        lambda: studio_normalise(jpeg_12), lambda: naive_normalise(jpeg_12), repeat=7))
+    ours_48, naive_48 = (s * 1000 for s in median_seconds_paired(
+        lambda: studio_normalise(jpeg_48), lambda: naive_normalise(jpeg_48), repeat=3))
     whole = median_seconds(lambda: studio_intake(jpeg_12), repeat=5) * 1000
 
     print("  measuring memory in child processes ...", file=sys.stderr, flush=True)
@@ -111,10 +111,10 @@ def _run(folder: Path) -> list[Figure]:
         Figure("photos.normalise_12mp", ours, "ms", budget=150, note=note_12),
         Figure("photos.naive_12mp", naive, "ms", note="full decode + exif_transpose + Lanczos resize"),
         Figure("photos.normalise_speedup_12mp", naive / ours, "x", budget=3, higher_is_better=True,
-               note="naive / ours, same run"),
+               note="naive / ours, alternating runs"),
         Figure("photos.normalise_48mp", ours_48, "ms", budget=400, note=f"{len(jpeg_48) / 1e6:.1f} MB in"),
         Figure("photos.normalise_speedup_48mp", naive_48 / ours_48, "x", budget=3, higher_is_better=True,
-               note="naive / ours, same run"),
+               note="naive / ours, alternating runs"),
         Figure("photos.intake_12mp", whole, "ms", budget=500,
                note="worker cost per photo: checks, normalise, coach, JPEG + WebP"),
         Figure("photos.peak_memory_normalise_12mp", mem_ours, "MB", budget=80,
