@@ -13,3 +13,5 @@ urlpatterns = [
     path("", include("studio.credits.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "studio.core.views.bad_request"

@@ -31,7 +31,7 @@ def avatar_create(request: HtmxRequest) -> HttpResponse:
     form = AvatarCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         avatar = services.avatar_create(user=request.user, **form.cleaned_data)
-        return redirect("avatars:detail", avatar_id=avatar.pk)
+        return redirect("photos:upload", avatar_id=avatar.pk)
     status = 422 if form.is_bound else 200
     return render(request, "avatars/create.html", {"form": form}, status=status)
 
