@@ -358,6 +358,8 @@ def test_prompts_wait_for_the_tune_then_finish_and_call_back_once_each(
         assert list(body) == ["prompt"] and body["prompt"]["id"] == prompt["id"]
         assert len(body["prompt"]["images"]) == n and body["prompt"]["trained_at"] is not None
         assert body["prompt"]["started_training_at"] >= tune_cb.body["tune"]["trained_at"]
+    # The sandbox counts a callback once the receiver has answered, a moment after it arrived.
+    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["sent"] == 3)
     assert astria_sandbox.stats()["callbacks"] == {"sent": 3, "failed": 0, "dropped": 0}
 
 
