@@ -187,10 +187,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB: a child that grew past this is replaced
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth and accounts ------------------------------------------------------------------------
@@ -299,6 +299,31 @@ IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
 CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
 CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
 CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
+
+# --- Avatar pipeline -----------------------------------------------------------------------
+# Hosts result images may be downloaded from (besides the configured API host).
+ASTRIA_IMAGE_HOSTS = env.list(
+    "ASTRIA_IMAGE_HOSTS",
+    default=["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai", "api.astria.ai", "www.astria.ai"],
+)
+RESULT_IMAGE_MAX_BYTES = 25 * 1024 * 1024
+RESULT_DOWNLOAD_TIMEOUT = (5, 60)
+RESULT_JPEG_QUALITY = 92
+RESULT_THUMB_SIZE = 512
+CALLBACK_MAX_BYTES = 256 * 1024
+AVATAR_SUBMIT_MAX_ATTEMPTS = 10
+# The reconciler: how often it runs, when it looks at what callbacks should have reported, when
+# it gives up (seconds).
+RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=60)
+RECONCILE_POLL_INTERVAL = env.int("RECONCILE_POLL_INTERVAL", default=60)
+RECONCILE_QUEUED_GRACE = env.int("RECONCILE_QUEUED_GRACE", default=120)
+RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120)
+AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
+PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
+PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE = {
+    "avatar-reconcile": {"task": "studio.avatars.tasks.avatar_reconcile", "schedule": float(RECONCILE_INTERVAL)},
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from studio.avatars import webhooks as avatar_webhooks
 from studio.core import views as core_views
 
 urlpatterns = [
@@ -11,5 +12,6 @@ urlpatterns = [
     path("", include("studio.photos.urls")),
     path("", include("studio.themes.urls")),
     path("", include("studio.credits.urls")),
+    path("astria/callbacks/<str:token>/", avatar_webhooks.astria_callback, name="astria_callback"),
     path("admin/", admin.site.urls),
 ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.avatar_list, name="list"),
     path("new/", views.avatar_create, name="create"),
     path("<uuid:avatar_id>/", views.avatar_detail, name="detail"),
+    path("<uuid:avatar_id>/confirm/", views.avatar_confirm, name="confirm"),
 ]
