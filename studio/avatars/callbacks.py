@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import re
 import secrets
 
 from django.conf import settings
@@ -10,9 +9,11 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from studio.avatars.models import CallbackTarget
+from studio.core.logging import redact
+
+__all__ = ["callback_url", "new_nonce", "redact", "token_for", "token_hash", "token_matches"]
 
 _SALT = "studio.avatars.callbacks"
-_TOKEN_IN_TEXT = re.compile(r"(/astria/callbacks/)[A-Za-z0-9_-]+")
 
 
 def new_nonce() -> str:
@@ -36,8 +37,3 @@ def token_matches(target: CallbackTarget, token: str) -> bool:
 
 def callback_url(token: str) -> str:
     return settings.PUBLIC_URL + reverse("astria_callback", args=[token])
-
-
-def redact(text: str) -> str:
-    """Callback URLs with their tokens replaced, for logs and the admin's callback log."""
-    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
