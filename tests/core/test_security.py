@@ -1,0 +1,102 @@
+import logging
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from studio.core.logging import RedactSecrets, redact
+from studio.core.net import client_ip
+from studio.core.ratelimit import rate_limit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_redaction_removes_callback_tokens_keys_and_bearer_headers():
+    line = (
+        'POST /astria/callbacks/9f2c4e1b7a6d5c3e/ 200 Authorization: Bearer sd_live1234567890 '
+        "key=sd_abcdefghijkl stripe=sk_test_51Habcdefghijkl"
+    )
+
+    cleaned = redact(line)
+
+    for secret in ("9f2c4e1b7a6d5c3e", "sd_live1234567890", "sd_abcdefghijkl", "sk_test_51Habcdefghijkl"):
+        assert secret not in cleaned
+    assert "/astria/callbacks/[redacted]/" in cleaned
+
+
+def test_log_filter_redacts_messages_arguments_and_tracebacks():
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "GET %s", ("/astria/callbacks/abcdef123456/",), None)
+    try:
+        raise ValueError("token /astria/callbacks/abcdef123456/ in error")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+
+    record.request = "<WSGIRequest: POST '/astria/callbacks/abcdef123456/'>"
+
+    RedactSecrets().filter(record)
+
+    assert "abcdef123456" not in record.getMessage()
+    assert "abcdef123456" not in record.request
+    assert "[redacted]" in record.getMessage()
+    assert record.exc_info is None
+
+
+def test_client_ip_trusts_only_our_own_proxies(settings):
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.9"  # the forged left-most hop is ignored
+
+
+def test_rate_limited_action_answers_429_with_retry_after(settings, user):
+    settings.RATE_LIMITS = {"confirm": "3/m"}
+
+    @rate_limit("confirm")
+    def view(request):
+        return HttpResponse("ok")
+
+    factory = RequestFactory()
+    statuses = []
+    for _ in range(5):
+        request = factory.post("/")
+        request.user = user
+        statuses.append(view(request).status_code)
+    request = factory.post("/")
+    request.user = user
+    response = view(request)
+
+    assert statuses == [200, 200, 200, 429, 429]
+    assert response["Retry-After"] == "60"
+    get = factory.get("/")
+    get.user = user
+    assert view(get).status_code == 200  # reading never counts
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get(reverse("landing"))
+
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_admin_login_is_throttled_too(client, settings):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    settings.AXES_FAILURE_LIMIT = 3
+    url = reverse("admin:login")
+
+    for _ in range(3):
+        client.post(url, {"username": staff.email, "password": "wrong"})
+    response = client.post(url, {"username": staff.email, "password": "wrong"})
+
+    assert response.status_code == 429
+    assert b"Too many failed log-in attempts" in response.content
