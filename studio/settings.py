@@ -384,6 +384,7 @@ RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
+EXPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE = {
     "avatar-reconcile": {"task": "studio.avatars.tasks.avatar_reconcile", "schedule": float(RECONCILE_INTERVAL)},
 }

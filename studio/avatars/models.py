@@ -89,6 +89,11 @@ class Avatar(CallbackTarget, BaseModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.subject_class})"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("avatars:detail", args=[self.pk])
+
     @property
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
@@ -151,6 +156,10 @@ class Prompt(CallbackTarget, BaseModel):
     def is_finished(self) -> bool:
         return self.state in (PromptState.DONE, PromptState.FAILED)
 
+    @property
+    def placeholders(self) -> range:
+        return range(self.num_images)
+
 
 def _image_path(instance: "GeneratedImage", filename: str) -> str:
     return f"images/{instance.avatar.user_id}/{instance.avatar_id}/{filename}"
@@ -211,3 +220,30 @@ class AstriaTuneDeletion(BaseModel):
 
     def __str__(self) -> str:
         return f"tune {self.tune_id}"
+
+
+class GalleryExport(BaseModel):
+    """A zip of an avatar's images (all of them or the favourites), built by a task."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", "All images"
+        FAVOURITES = "favourites", "Favourites"
+
+    class State(models.TextChoices):
+        BUILDING = "building", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="exports")
+    scope = models.CharField(max_length=12, choices=Scope)
+    state = models.CharField(max_length=10, choices=State, default=State.BUILDING)
+    file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    image_count = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} of {self.avatar}"

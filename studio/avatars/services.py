@@ -22,11 +22,12 @@ from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound
 from studio.avatars import callbacks
 from studio.avatars.downloads import download_image
 from studio.avatars.models import (
+    AstriaTuneDeletion,
     Avatar,
     AvatarState,
-    AstriaTuneDeletion,
     CallbackEvent,
     CallbackTarget,
+    GalleryExport,
     GeneratedImage,
     Prompt,
     PromptState,
@@ -491,7 +492,11 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         if not avatar.prompts.filter(state=PromptState.DONE).exists():
             amount += avatar.tune_price
         unfinished.update(
-            state=PromptState.FAILED, failure_reason=reason[:500], refunded=True, finished_at=timezone.now()
+            state=PromptState.FAILED,
+            failure_reason=reason[:500],
+            refunded=True,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
         )
         Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
             state=AvatarState.FAILED,
@@ -635,6 +640,7 @@ def avatar_reconcile() -> dict[str, int]:
     for avatar_id in purge:
         enqueue_on_commit(tasks.avatar_purge_photos, str(avatar_id))
     counts["photo_purges"] = len(purge)
+    counts["exports_purged"] = export_purge_expired()
     return counts
 
 
@@ -684,6 +690,7 @@ def avatar_delete(*, user: User, avatar_id: uuid.UUID) -> None:
         files = []
         for image in avatar.images.all():
             files += [image.image.name, image.thumbnail.name]
+        files += [name for name in avatar.exports.values_list("file", flat=True) if name]
         photo_delete_all_for_avatar(avatar=avatar)
         if avatar.tune_id:
             astria_tune_delete_later(tune_id=avatar.tune_id)
@@ -760,3 +767,77 @@ def avatar_send_failed_email(*, avatar_id: uuid.UUID | str) -> None:
         subject="We could not make your avatars of {name}: credits refunded",
         template="avatars/email/failed.txt",
     )
+
+
+# --- Zip downloads ------------------------------------------------------------------------------------
+
+
+def export_create(*, user: User, avatar_id: uuid.UUID, scope: str) -> GalleryExport:
+    """Start building a zip of the avatar's images (all, or the favourites)."""
+    from studio.avatars.tasks import export_build as export_build_task
+
+    with transaction.atomic():
+        avatar = _locked(avatar_id, user=user)
+        images = avatar.images.all()
+        if scope == GalleryExport.Scope.FAVOURITES:
+            images = images.filter(is_favourite=True)
+        if not images.exists():
+            raise ApplicationError(
+                "Mark a few images as favourites first." if scope == GalleryExport.Scope.FAVOURITES
+                else "There are no images to download yet."
+            )
+        export = GalleryExport.objects.create(avatar=avatar, scope=scope)
+        enqueue_on_commit(export_build_task, str(export.pk))
+    return export
+
+
+def export_build(*, export_id: str) -> None:
+    """Write the zip into private storage; the images are JPEGs, so they are stored, not deflated."""
+    import tempfile
+    import zipfile
+
+    from django.core.files import File
+    from django.utils.text import slugify
+
+    from studio.avatars.selectors import images_for_export
+
+    export = GalleryExport.objects.select_related("avatar").filter(
+        pk=export_id, state=GalleryExport.State.BUILDING
+    ).first()
+    if export is None:
+        return
+    folder = slugify(export.avatar.name) or "avatar"
+    count = 0
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for image in images_for_export(export=export):
+                name = f"{folder}/{image.prompt.batch + 1:02d}-{image.prompt.position + 1:02d}-"
+                name += f"{slugify(image.prompt.label)[:40] or 'prompt'}-{image.index + 1}.jpg"
+                with image.image.open("rb") as handle:
+                    archive.writestr(name, handle.read())
+                count += 1
+        size = spool.tell()
+        spool.seek(0)
+        stored = default_storage.save(f"exports/{export.avatar.user_id}/{export.pk.hex}.zip", File(spool))
+    updated = GalleryExport.objects.filter(pk=export.pk, state=GalleryExport.State.BUILDING).update(
+        state=GalleryExport.State.READY, file=stored, image_count=count, bytes=size, updated_at=timezone.now()
+    )
+    if not updated:
+        default_storage.delete(stored)
+
+
+def export_fail(*, export_id: str) -> None:
+    GalleryExport.objects.filter(pk=export_id, state=GalleryExport.State.BUILDING).update(
+        state=GalleryExport.State.FAILED, updated_at=timezone.now()
+    )
+
+
+def export_purge_expired() -> int:
+    """Zips are kept for a day: they are copies, rebuilt on request."""
+    expired = GalleryExport.objects.filter(created_at__lt=timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS))
+    names = [name for name in expired.values_list("file", flat=True) if name]
+    count = expired.count()
+    expired.delete()
+    for name in names:
+        default_storage.delete(name)
+    return count

@@ -117,3 +117,16 @@ def avatar_send_failed_email(avatar_id: str) -> None:
     from studio.avatars import services
 
     services.avatar_send_failed_email(avatar_id=avatar_id)
+
+
+def _export_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
+    from studio.avatars import services
+
+    services.export_fail(export_id=args[0])
+
+
+@shared_task(bind=True, on_failure=_export_gave_up, acks_late=True, soft_time_limit=240, time_limit=300)
+def export_build(self, export_id: str) -> None:
+    from studio.avatars import services
+
+    services.export_build(export_id=export_id)
