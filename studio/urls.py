@@ -8,6 +8,7 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("avatars/", include("studio.avatars.urls")),
     path("", include("studio.photos.urls")),
     path("", include("studio.themes.urls")),
