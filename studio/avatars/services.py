@@ -841,3 +841,58 @@ def export_purge_expired() -> int:
     for name in names:
         default_storage.delete(name)
     return count
+
+
+# --- Staff actions -----------------------------------------------------------------------------------
+
+
+def avatar_redrive(*, avatar_id: uuid.UUID | str) -> bool:
+    """Push a stuck avatar forward: ask Astria again about whatever it is waiting for."""
+    from studio.avatars import tasks
+
+    avatar = Avatar.objects.filter(pk=avatar_id).first()
+    if avatar is None:
+        return False
+    if avatar.state == AvatarState.QUEUED:
+        Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED).update(
+            submit_attempts=min(avatar.submit_attempts, settings.AVATAR_SUBMIT_MAX_ATTEMPTS - 1)
+        )
+        enqueue_on_commit(tasks.avatar_submit, str(avatar.pk))
+        return True
+    if avatar.state in (AvatarState.SUBMITTED, AvatarState.TRAINING):
+        enqueue_on_commit(tasks.avatar_sync_tune, str(avatar.pk))
+        return True
+    if avatar.state == AvatarState.GENERATING:
+        enqueue_on_commit(tasks.avatar_submit_prompts, str(avatar.pk))
+        for prompt_id in avatar.prompts.filter(state=PromptState.SUBMITTED).values_list("pk", flat=True):
+            enqueue_on_commit(tasks.prompt_sync, prompt_id)
+        enqueue_on_commit(tasks.avatar_check_finished, str(avatar.pk))
+        return True
+    return False
+
+
+def avatar_refund_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> int:
+    """Support's refund: an unfinished avatar is stopped and refunded as a failure would be; a
+    finished one gets back whatever it cost that was not refunded already. Returns the credits."""
+    from studio.credits.selectors import credit_totals_for_references
+    from studio.credits.services import credit_refund
+
+    avatar = Avatar.objects.filter(pk=avatar_id).first()
+    if avatar is None or avatar.state == AvatarState.DRAFT:
+        return 0
+    references = [f"avatar:{avatar.pk}", *(f"prompt:{pk}" for pk in avatar.prompts.values_list("pk", flat=True))]
+    before = credit_totals_for_references(references=references)
+    if avatar.state not in (AvatarState.DONE, AvatarState.FAILED):
+        avatar_fail(avatar_id=avatar.pk, reason=f"Stopped and refunded by support ({staff_user.email}).")
+    else:
+        remaining = before.spent - before.refunded
+        if remaining > 0:
+            credit_refund(
+                user=avatar.user,
+                amount=remaining,
+                key=f"refund:avatar:{avatar.pk}:support",
+                reason=f"Refund by support ({staff_user.email}): avatar “{avatar.name}”",
+                reference=f"avatar:{avatar.pk}",
+            )
+    after = credit_totals_for_references(references=references)
+    return after.refunded - before.refunded
