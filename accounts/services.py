@@ -4,12 +4,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import User
+from studio.credits.services import credit_signup_grant
 
 
 def user_signup_complete(*, user: User) -> None:
     """Everything that follows a new sign-up; runs inside the sign-up transaction."""
     from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
 
+    credit_signup_grant(user=user)
     user_send_welcome_email_task.delay_on_commit(user.pk)
 
 

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.credits.context_processors.credits",
             ],
             "builtins": [
                 "template_partials.templatetags.partials",
@@ -172,12 +173,13 @@ if REDIS_URL:
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -195,6 +197,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict = {}  # each section below adds its periodic tasks
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth and accounts ------------------------------------------------------------------------
@@ -342,8 +345,22 @@ ASTRIA_BRANCH = env("ASTRIA_BRANCH", default="fast")
 # LoRA branches train against a base tune and reference the trained tune as <lora:ID:1> in prompts.
 ASTRIA_LORA_BRANCHES = frozenset({"flux1"})
 ASTRIA_BASE_TUNE_IDS = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
-ASTRIA_BASE_TUNE_ID = env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
+ASTRIA_BASE_TUNE_ID = (
+    env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
+)
 ASTRIA_TOKEN = env("ASTRIA_TOKEN", default="ohwx" if ASTRIA_BRANCH in {"sdxl1", "flux1"} else "sks")
+# The key the studio presents to the sandbox (the sandbox accepts any `sd_...` key as an account).
+ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
+# Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
+ASTRIA_CONNECT_TIMEOUT = env.float("ASTRIA_CONNECT_TIMEOUT", default=5.0)
+ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
+# The sandbox keeps its own state (never the studio's tables); its switches, all overridable by flags.
+ASTRIA_SANDBOX_STATE = env("ASTRIA_SANDBOX_STATE", default=str(VAR_DIR / "sandbox" / "sandbox.sqlite3"))
+ASTRIA_SANDBOX_TRAINING_DELAY = env.float("ASTRIA_SANDBOX_TRAINING_DELAY", default=20.0)
+ASTRIA_SANDBOX_PROMPT_DELAY = env.float("ASTRIA_SANDBOX_PROMPT_DELAY", default=8.0)
+ASTRIA_SANDBOX_DROP_CALLBACKS = env.bool("ASTRIA_SANDBOX_DROP_CALLBACKS", default=False)
+ASTRIA_SANDBOX_FAIL_NEXT = env.int("ASTRIA_SANDBOX_FAIL_NEXT", default=0)
+ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4
@@ -362,6 +379,24 @@ IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
 CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
 CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
 CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
+# Packs on sale: prices in the currency's smallest unit (cents). A full avatar (training plus
+# 14 prompts) costs CREDITS_PRICE_TUNE + 14 * CREDITS_PRICE_PROMPT = 16 credits by default.
+CREDIT_PACKS = [
+    {"slug": "starter", "name": "Starter", "credits": 20, "price": 600, "currency": "usd"},
+    {"slug": "plus", "name": "Plus", "credits": 50, "price": 1200, "currency": "usd", "featured": True},
+    {"slug": "studio", "name": "Studio", "credits": 120, "price": 2400, "currency": "usd"},
+]
+# With no STRIPE_SECRET_KEY, purchases go through a local test checkout that takes no money.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
+if STRIPE_SECRET_KEY:  # the Buy form's redirect to Stripe Checkout is a form action too
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://checkout.stripe.com")
+# Checkouts whose webhook never came are asked about at Stripe (does nothing without Stripe).
+CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"] = {
+    "task": "studio.credits.tasks.purchase_reconcile_pending",
+    "schedule": 600.0,
+}
 
 # --- Avatar pipeline -----------------------------------------------------------------------
 # Hosts result images may be downloaded from (besides the configured API host).
@@ -385,8 +420,9 @@ AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
 EXPORT_KEEP_HOURS = 24
-CELERY_BEAT_SCHEDULE = {
-    "avatar-reconcile": {"task": "studio.avatars.tasks.avatar_reconcile", "schedule": float(RECONCILE_INTERVAL)},
+CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
+    "task": "studio.avatars.tasks.avatar_reconcile",
+    "schedule": float(RECONCILE_INTERVAL),
 }
 
 # --- Internationalisation -------------------------------------------------------------------

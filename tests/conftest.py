@@ -3,6 +3,8 @@ from django.core.cache import cache
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.astria_sandbox"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):

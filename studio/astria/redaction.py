@@ -1,0 +1,40 @@
+"""Keep callback tokens and API keys out of logs, reprs and exception messages.
+
+Callback URLs carry a per-object secret, either as a path segment after `/callbacks/` (or
+`/hooks/`, `/webhooks/`, `/callback/`) or in the query string. `redact_url` keeps the scheme, the
+host and the path up to that segment, which is enough to tell which endpoint was meant.
+"""
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+REDACTED = "[redacted]"
+SECRET_SEGMENTS = frozenset({"callbacks", "callback", "hooks", "webhooks", "webhook"})
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL without its query string and without anything after a callback-like segment."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    segments = parts.path.split("/")
+    for index, segment in enumerate(segments):
+        if segment.lower() in SECRET_SEGMENTS and index + 1 < len(segments):
+            segments = [*segments[: index + 1], REDACTED]
+            break
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), REDACTED if parts.query else "", ""))
+
+
+def redact_text(text: str, *, secrets: tuple[str, ...] = ()) -> str:
+    """Free text (an error body) with URLs redacted, bearer tokens and the given secrets removed."""
+    text = _URL.sub(lambda match: redact_url(match.group(0)) or "", text)
+    text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text

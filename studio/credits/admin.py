@@ -1,0 +1,158 @@
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from accounts.models import User
+from studio.core.exceptions import InsufficientCredits
+from studio.credits.forms import CreditAdjustForm
+from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
+from studio.credits.services import credit_adjust
+
+WALLET_LEDGER_ROWS = 50
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of money: staff can look, nobody can add, edit or delete them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def _users_of(queryset: QuerySet) -> QuerySet[User]:
+    if queryset.model is Wallet:
+        return User.objects.filter(wallet__in=queryset).order_by("email")
+    return queryset.order_by("email")
+
+
+@admin.action(description="Grant or adjust credits", permissions=["adjust_credits"])
+def grant_or_adjust_credits(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+    """Asks for an amount and a reason, then posts one adjustment per selected user."""
+    users = list(_users_of(queryset))
+    form = CreditAdjustForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        amount, reason, token = (form.cleaned_data[name] for name in ("amount", "reason", "token"))
+        keys = {user.pk: f"adjust:{token}:{user.pk}" for user in users}
+        already = set(CreditEntry.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+        done, refused = [], []
+        for user in users:
+            if keys[user.pk] in already:
+                continue
+            try:
+                credit_adjust(user=user, amount=amount, reason=reason, staff_user=request.user, key=keys[user.pk])
+            except InsufficientCredits as error:
+                refused.append(f"{user.email}: {error.message}")
+            else:
+                done.append(user.email)
+        if done:
+            verb = f"Added {amount}" if amount > 0 else f"Removed {-amount}"
+            modeladmin.message_user(
+                request, f"{verb} credit{'s' if abs(amount) != 1 else ''} for {', '.join(done)}.", messages.SUCCESS
+            )
+        if refused:
+            modeladmin.message_user(request, "Not changed: " + "; ".join(refused), messages.ERROR)
+        if already:
+            modeladmin.message_user(request, "This form was already applied; nothing changed twice.", messages.WARNING)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/credits/adjust_credits.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Grant or adjust credits",
+            "opts": modeladmin.model._meta,
+            "form": form,
+            "users": users,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "grant_or_adjust_credits",
+        },
+        status=422 if form.is_bound else 200,
+    )
+
+
+class CreditAdjustAdminMixin:
+    """Adds the "Grant or adjust credits" action to a model admin of users or wallets."""
+
+    actions = [grant_or_adjust_credits]
+
+    def has_adjust_credits_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("credits.add_creditentry")
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "kind", "amount", "reason", "reference", "created_by"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["user__email", "key", "reference", "reason"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Wallet)
+class WalletAdmin(CreditAdjustAdminMixin, ReadOnlyAdmin):
+    list_display = ["user", "balance", "updated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ["user", "balance", "ledger_sum", "updated_at", "ledger"]
+    readonly_fields = fields
+
+    @admin.display(description="Sum of the ledger")
+    def ledger_sum(self, wallet: Wallet) -> str:
+        total = CreditEntry.objects.filter(user_id=wallet.user_id).aggregate(total=Sum("amount"))["total"] or 0
+        verdict = "equals the balance" if total == wallet.balance else "DIFFERS from the balance"
+        return f"{total} ({verdict})"
+
+    @admin.display(description="Ledger (newest first)")
+    def ledger(self, wallet: Wallet) -> str:
+        entries = CreditEntry.objects.filter(user_id=wallet.user_id).select_related("created_by")[:WALLET_LEDGER_ROWS]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    entry.created_at.strftime("%Y-%m-%d %H:%M"),
+                    entry.get_kind_display(),
+                    entry.amount_display,
+                    entry.reason,
+                    entry.reference or "-",
+                    entry.created_by or "",
+                )
+                for entry in entries
+            ),
+        )
+        url = reverse("admin:credits_creditentry_changelist") + f"?user__id__exact={wallet.user_id}"
+        return format_html(
+            '<table class="wallet-ledger"><thead><tr><th>When</th><th>Kind</th><th>Credits</th><th>Reason</th>'
+            "<th>Reference</th><th>By</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}">All ledger entries of this user</a></p>',
+            rows,
+            url,
+        )
+
+
+@admin.register(CreditPurchase)
+class CreditPurchaseAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "pack_name", "credits", "price_display", "provider", "status", "paid_at"]
+    list_filter = ["status", "provider", "pack_slug"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "=id", "provider_session_id", "paid_event_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "provider", "type", "event_id"]
+    list_filter = ["provider", "type"]
+    search_fields = ["=event_id"]
+    date_hierarchy = "received_at"

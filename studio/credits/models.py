@@ -1,0 +1,172 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from studio.core.models import BaseModel
+from studio.credits.packs import money
+
+
+class EntryKind(models.TextChoices):
+    PURCHASE = "purchase", "Purchase"
+    GRANT = "grant", "Grant"
+    SPEND = "spend", "Spend"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class CreditEntry(models.Model):
+    """One line of the append-only credit ledger.
+
+    Rows are only ever inserted: corrections are new rows. On PostgreSQL a trigger rejects UPDATE
+    and DELETE (migration 0002). `key` makes every posting idempotent: "spend:avatar:<uuid>",
+    "refund:avatar:<uuid>", "purchase:<uuid>", "signup:<user id>".
+    """
+
+    Kind = EntryKind
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_entries")
+    kind = models.CharField(max_length=12, choices=EntryKind)
+    amount = models.IntegerField(help_text="Signed: positive adds credits, negative removes them.")
+    reason = models.CharField(max_length=200, help_text="Shown to the user in their credit history.")
+    key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(
+        max_length=120, blank=True, db_index=True, help_text='What it paid for, e.g. "avatar:<uuid>".'
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who made a manual change.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="credit_entry_user_time")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="credit_entry_kind_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=[EntryKind.PURCHASE, EntryKind.GRANT, EntryKind.REFUND], amount__gt=0)
+                    | Q(kind=EntryKind.SPEND, amount__lt=0)
+                    | (Q(kind=EntryKind.ADJUSTMENT) & ~Q(amount=0))
+                ),
+                name="credit_entry_amount_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.kind} for {self.user_id} ({self.key})"
+
+    @property
+    def kind_in_words(self) -> str:
+        """What the entry was, for the user's own history."""
+        return {
+            EntryKind.PURCHASE: "Bought",
+            EntryKind.GRANT: "Free credits",
+            EntryKind.SPEND: "Spent",
+            EntryKind.REFUND: "Refunded",
+            EntryKind.ADJUSTMENT: "Changed by support",
+        }.get(self.kind, self.get_kind_display())
+
+    @property
+    def amount_display(self) -> str:
+        """+50, or -16 written with a typographic minus sign (U+2212)."""
+        return f"+{self.amount}" if self.amount > 0 else f"\u2212{-self.amount}"
+
+
+class Wallet(models.Model):
+    """The cached balance of one user's ledger, changed only by conditional F() updates."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    balance = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.balance})"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Not completed"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+
+
+class PaymentProvider(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    TEST = "test", "Test checkout"
+
+
+class CreditPurchase(BaseModel):
+    """One checkout of a credit pack. Its credits are granted once, under the key purchase:<id>."""
+
+    Status = PurchaseStatus
+    Provider = PaymentProvider
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_purchases")
+    pack_slug = models.SlugField(max_length=40)
+    pack_name = models.CharField(max_length=60)
+    credits = models.PositiveIntegerField()
+    price = models.PositiveIntegerField(help_text="In the currency's smallest unit (cents).")
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=10, choices=PaymentProvider)
+    provider_session_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=PurchaseStatus, default=PurchaseStatus.PENDING)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_event_id = models.CharField(max_length=255, blank=True, help_text="The payment event that paid it.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=PurchaseStatus.values), name="purchase_status_valid"),
+            models.CheckConstraint(condition=Q(provider__in=PaymentProvider.values), name="purchase_provider_valid"),
+            models.CheckConstraint(condition=Q(credits__gt=0), name="purchase_credits_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_session_id"],
+                condition=~Q(provider_session_id=""),
+                name="purchase_provider_session_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits} credits for {self.user} ({self.status})"
+
+    @property
+    def price_display(self) -> str:
+        return money(self.price, self.currency)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == PurchaseStatus.PAID
+
+    @property
+    def ledger_key(self) -> str:
+        return f"purchase:{self.pk}"
+
+
+class PaymentEvent(models.Model):
+    """Every payment provider event we accepted, recorded once by its id."""
+
+    provider = models.CharField(max_length=10, choices=PaymentProvider)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="payment_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"

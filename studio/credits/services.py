@@ -1,0 +1,443 @@
+"""Every change to credits: ledger postings, wallets, purchases and payment events.
+
+The rules that keep the money right:
+
+- Every posting is one `CreditEntry` row with a unique `key` plus a conditional `F()` update of the
+  wallet, in one transaction (a savepoint when the caller already has one open). The entry is
+  inserted first, so a concurrent posting with the same key waits on the unique index and then
+  finds the first one; a spend only succeeds while `balance >= amount` holds in the UPDATE itself.
+- Posting the same key again changes nothing and raises nothing: `credit_grant`, `credit_spend`
+  and `credit_adjust` return the entry that was posted first, `credit_refund` returns False.
+  Reusing a key for a different user, kind or amount is a programming error (`ValueError`).
+- All services can run inside the caller's `transaction.atomic()`: the avatar pipeline spends and
+  creates its job in one transaction, so a failure later in that block undoes the spend too.
+- `InsufficientCredits` (studio.core.exceptions) means nothing was spent.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from studio.core.exceptions import ApplicationError, InsufficientCredits
+from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
+from studio.credits.packs import credit_pack_get
+
+logger = logging.getLogger(__name__)
+
+KEY_MAX_LENGTH = CreditEntry._meta.get_field("key").max_length
+REFERENCE_MAX_LENGTH = CreditEntry._meta.get_field("reference").max_length
+RECONCILE_AFTER = datetime.timedelta(minutes=10)  # Stripe's webhook normally arrives within seconds
+RECONCILE_UNTIL = datetime.timedelta(days=1)  # Checkout Sessions expire after 24 hours
+
+__all__ = [
+    "InsufficientCredits",
+    "credit_adjust",
+    "credit_grant",
+    "credit_refund",
+    "credit_signup_grant",
+    "credit_spend",
+    "purchase_complete",
+    "purchase_expire",
+    "purchase_pay_test",
+    "purchase_reconcile",
+    "purchase_reconcile_pending",
+    "purchase_start",
+    "stripe_event_handle",
+    "wallet_get_or_create",
+]
+
+
+# --- Wallets and the ledger -------------------------------------------------------------------
+
+
+def wallet_get_or_create(*, user: User) -> Wallet:
+    """The user's wallet, created if missing; safe when several requests race to create it."""
+    wallet = Wallet.objects.filter(user=user).first()
+    if wallet is None:
+        Wallet.objects.bulk_create([Wallet(user=user)], ignore_conflicts=True)  # ON CONFLICT DO NOTHING
+        wallet = Wallet.objects.get(user=user)
+    return wallet
+
+
+def _check_amount(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError(f"A credit amount must be a positive whole number, not {amount!r}.")
+
+
+def _check_text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ApplicationError(f"Please give a {what}.")
+    return value
+
+
+def _wallet_apply(*, user: User, delta: int) -> None:
+    """Moves the balance by delta with one conditional UPDATE; never below zero."""
+    now = timezone.now()
+    if delta < 0:
+        moved = Wallet.objects.filter(user=user, balance__gte=-delta).update(
+            balance=F("balance") + delta, updated_at=now
+        )
+        if not moved:
+            balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+            raise InsufficientCredits(amount=-delta, balance=balance)
+        return
+    moved = Wallet.objects.filter(user=user).update(balance=F("balance") + delta, updated_at=now)
+    if not moved:
+        Wallet.objects.bulk_create([Wallet(user=user)], ignore_conflicts=True)
+        Wallet.objects.filter(user=user).update(balance=F("balance") + delta, updated_at=now)
+
+
+def _same_posting(entry: CreditEntry, *, user: User, kind: str, amount: int) -> CreditEntry:
+    if (entry.user_id, entry.kind, entry.amount) != (user.pk, kind, amount):
+        raise ValueError(
+            f"Ledger key {entry.key!r} was already used for {entry.amount:+d} {entry.kind} "
+            f"of user {entry.user_id}; it cannot be reused for {amount:+d} {kind} of user {user.pk}."
+        )
+    return entry
+
+
+def _post(
+    *,
+    user: User,
+    kind: str,
+    amount: int,
+    key: str,
+    reason: str,
+    reference: str = "",
+    created_by: User | None = None,
+) -> tuple[CreditEntry, bool]:
+    """Inserts one ledger entry and moves the wallet with it. Returns (entry, created)."""
+    key = _check_text(key, "ledger key")
+    reason = _check_text(reason, "reason")
+    if len(key) > KEY_MAX_LENGTH or len(reference) > REFERENCE_MAX_LENGTH:
+        raise ValueError(f"Ledger keys have at most {KEY_MAX_LENGTH} characters, references {REFERENCE_MAX_LENGTH}.")
+    existing = CreditEntry.objects.filter(key=key).first()
+    if existing is not None:
+        return _same_posting(existing, user=user, kind=kind, amount=amount), False
+    try:
+        with transaction.atomic():
+            entry = CreditEntry.objects.create(
+                user=user,
+                kind=kind,
+                amount=amount,
+                key=key,
+                reason=reason[:200],
+                reference=reference,
+                created_by=created_by,
+            )
+            _wallet_apply(user=user, delta=amount)
+    except IntegrityError:
+        # A concurrent posting with this key committed first. Our savepoint (the entry and the
+        # wallet change) is rolled back; the first posting stands.
+        existing = CreditEntry.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return _same_posting(existing, user=user, kind=kind, amount=amount), False
+    return entry, True
+
+
+def credit_grant(
+    *,
+    user: User,
+    amount: int,
+    key: str,
+    reason: str,
+    reference: str = "",
+    kind: str = EntryKind.GRANT,
+    created_by: User | None = None,
+) -> CreditEntry:
+    """Adds credits (a free grant or a purchase). The same key again returns the first entry."""
+    _check_amount(amount)
+    if kind not in (EntryKind.GRANT, EntryKind.PURCHASE):
+        raise ValueError(f"credit_grant posts grants and purchases, not {kind!r}.")
+    entry, _ = _post(
+        user=user, kind=kind, amount=amount, key=key, reason=reason, reference=reference, created_by=created_by
+    )
+    return entry
+
+
+def credit_spend(*, user: User, amount: int, key: str, reason: str, reference: str = "") -> CreditEntry:
+    """Spends credits or raises InsufficientCredits, spending nothing.
+
+    Idempotent per key: the same key again returns the first spend and neither spends nor raises,
+    even if the balance is now too low. Call it inside the transaction that creates what it pays
+    for, so both commit or neither does.
+    """
+    _check_amount(amount)
+    entry, _ = _post(
+        user=user, kind=EntryKind.SPEND, amount=-amount, key=key, reason=reason, reference=reference
+    )
+    return entry
+
+
+def credit_refund(*, user: User, amount: int, key: str, reason: str, reference: str = "") -> bool:
+    """Gives credits back, exactly once per key. True if this call refunded, False if it was done."""
+    _check_amount(amount)
+    _, created = _post(
+        user=user, kind=EntryKind.REFUND, amount=amount, key=key, reason=reason, reference=reference
+    )
+    return created
+
+
+def credit_adjust(*, user: User, amount: int, reason: str, staff_user: User, key: str = "") -> CreditEntry:
+    """A staff correction, positive or negative, with a reason the user will see.
+
+    A negative amount larger than the balance raises InsufficientCredits. Pass a key (for example
+    one per submitted admin form) to make a repeated submission change nothing.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise ValueError(f"An adjustment must be a non-zero whole number, not {amount!r}.")
+    if not staff_user.is_staff:
+        raise ApplicationError("Only staff can adjust credits.")
+    entry, _ = _post(
+        user=user,
+        kind=EntryKind.ADJUSTMENT,
+        amount=amount,
+        key=key or f"adjust:{uuid.uuid4()}",
+        reason=reason,
+        created_by=staff_user,
+    )
+    return entry
+
+
+def credit_signup_grant(*, user: User) -> CreditEntry | None:
+    """The welcome credits of a new account (settings.CREDITS_SIGNUP_GRANT); once per user."""
+    wallet_get_or_create(user=user)
+    if settings.CREDITS_SIGNUP_GRANT <= 0:
+        return None
+    return credit_grant(
+        user=user, amount=settings.CREDITS_SIGNUP_GRANT, key=f"signup:{user.pk}", reason="Welcome credits"
+    )
+
+
+# --- Purchases --------------------------------------------------------------------------------
+
+
+def _stripe_client() -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
+        max_network_retries=2,  # safe: every create carries an idempotency key
+    )
+
+
+def purchase_start(*, user: User, pack_slug: str) -> str:
+    """Opens a checkout for a pack and returns the URL to send the browser to.
+
+    With STRIPE_SECRET_KEY: a Stripe Checkout Session (the purchase id in client_reference_id and
+    metadata). Without it: the local test checkout page, which takes no money.
+    """
+    pack = credit_pack_get(pack_slug)
+    if pack is None:
+        raise ApplicationError("That credit pack is not on sale. Please pick one of the packs below.")
+    uses_stripe = bool(settings.STRIPE_SECRET_KEY)
+    purchase = CreditPurchase.objects.create(
+        user=user,
+        pack_slug=pack.slug,
+        pack_name=pack.name,
+        credits=pack.credits,
+        price=pack.price,
+        currency=pack.currency,
+        provider=CreditPurchase.Provider.STRIPE if uses_stripe else CreditPurchase.Provider.TEST,
+    )
+    if not uses_stripe:
+        return reverse("credits:checkout", args=[purchase.pk])
+
+    purchase_url = settings.PUBLIC_URL + reverse("credits:purchase", args=[purchase.pk])
+    try:
+        session = _stripe_client().v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "client_reference_id": str(purchase.pk),
+                "customer_email": user.email,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": pack.currency,
+                            "unit_amount": pack.price,
+                            "product_data": {"name": f"{pack.credits} Avatar Studio credits ({pack.name})"},
+                        },
+                    }
+                ],
+                "metadata": {"purchase_id": str(purchase.pk), "pack": pack.slug, "user_id": str(user.pk)},
+                "payment_intent_data": {"metadata": {"purchase_id": str(purchase.pk)}},
+                "success_url": purchase_url,
+                "cancel_url": settings.PUBLIC_URL + reverse("credits:purchase_cancelled", args=[purchase.pk]),
+            },
+            options={"idempotency_key": f"checkout:{purchase.pk}"},
+        )
+    except stripe.StripeError:
+        logger.exception("Stripe refused or did not answer a checkout for purchase %s", purchase.pk)
+        raise ApplicationError(
+            "The payment page could not be opened. Nothing was charged; please try again in a minute."
+        ) from None
+    CreditPurchase.objects.filter(pk=purchase.pk, provider_session_id="").update(
+        provider_session_id=session.id, updated_at=timezone.now()
+    )
+    return session.url
+
+
+def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id: str = "") -> bool:
+    """Marks a purchase paid and grants its credits: exactly once, whatever the retries or order.
+
+    True if this call granted the credits, False if the purchase was already paid (or is unknown,
+    or the session id does not match the one Stripe gave us for it).
+    """
+    with transaction.atomic():
+        purchase = CreditPurchase.objects.select_related("user").filter(pk=purchase_id).first()
+        if purchase is None:
+            logger.warning("Payment %s names an unknown purchase %s; nothing granted", event_id, purchase_id)
+            return False
+        if session_id and purchase.provider_session_id not in ("", session_id):
+            logger.error(
+                "Payment %s for purchase %s comes from session %s, not %s; nothing granted",
+                event_id, purchase.pk, session_id, purchase.provider_session_id,
+            )
+            return False
+        changes: dict[str, Any] = {
+            "status": CreditPurchase.Status.PAID,
+            "paid_at": timezone.now(),
+            "paid_event_id": event_id,
+            "updated_at": timezone.now(),
+        }
+        if session_id and not purchase.provider_session_id:
+            changes["provider_session_id"] = session_id
+        claimed = (
+            CreditPurchase.objects.filter(pk=purchase.pk)
+            .exclude(status=CreditPurchase.Status.PAID)
+            .update(**changes)
+        )
+        if not claimed:
+            return False
+        credit_grant(
+            user=purchase.user,
+            amount=purchase.credits,
+            key=purchase.ledger_key,
+            reason=f"Bought {purchase.credits} credits ({purchase.pack_name} pack)",
+            reference=f"purchase:{purchase.pk}",
+            kind=EntryKind.PURCHASE,
+        )
+    return True
+
+
+def purchase_pay_test(*, user: User, purchase_id: uuid.UUID | str) -> bool:
+    """The "Pay (test)" button of the local test checkout: completes through the same grant path.
+
+    Refused when Stripe is configured, and for purchases that were opened with Stripe.
+    """
+    if settings.STRIPE_SECRET_KEY:
+        raise ApplicationError("The test checkout is switched off: payments go through Stripe.")
+    purchase = CreditPurchase.objects.filter(pk=purchase_id, user=user).first()
+    if purchase is None or purchase.provider != CreditPurchase.Provider.TEST:
+        raise ApplicationError("This purchase cannot be paid with the test checkout.")
+    return purchase_complete(purchase_id=purchase.pk, event_id=f"test:{purchase.pk}")
+
+
+def purchase_expire(*, purchase_id: uuid.UUID | str) -> bool:
+    """An abandoned checkout: pending becomes expired. A later payment still completes it."""
+    return bool(
+        CreditPurchase.objects.filter(pk=purchase_id, status=CreditPurchase.Status.PENDING).update(
+            status=CreditPurchase.Status.EXPIRED, updated_at=timezone.now()
+        )
+    )
+
+
+def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
+    """Asks Stripe about an unpaid checkout, in case its webhook was lost; completes it if paid.
+
+    True if this call granted the credits. Network errors propagate (the task retries them).
+    """
+    purchase = (
+        CreditPurchase.objects.filter(pk=purchase_id, provider=CreditPurchase.Provider.STRIPE)
+        .exclude(status=CreditPurchase.Status.PAID)
+        .first()
+    )
+    if purchase is None or not purchase.provider_session_id or not settings.STRIPE_SECRET_KEY:
+        return False
+    session = _stripe_client().v1.checkout.sessions.retrieve(purchase.provider_session_id)
+    if session.payment_status == "paid":
+        return purchase_complete(
+            purchase_id=purchase.pk, event_id=f"reconcile:{session.id}", session_id=session.id
+        )
+    if session.status == "expired":
+        purchase_expire(purchase_id=purchase.pk)
+    return False
+
+
+def purchase_reconcile_pending() -> int:
+    """Queues a Stripe check of every checkout left unpaid for 10 minutes to a day. Returns how many."""
+    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
+
+    if not settings.STRIPE_SECRET_KEY:
+        return 0
+    now = timezone.now()
+    purchase_ids = list(
+        CreditPurchase.objects.filter(
+            provider=CreditPurchase.Provider.STRIPE,
+            status=CreditPurchase.Status.PENDING,
+            created_at__lte=now - RECONCILE_AFTER,
+            created_at__gte=now - RECONCILE_UNTIL,
+        )
+        .exclude(provider_session_id="")
+        .values_list("pk", flat=True)
+    )
+    for purchase_id in purchase_ids:
+        purchase_reconcile_task.delay_on_commit(str(purchase_id))
+    return len(purchase_ids)
+
+
+# --- Payment events ----------------------------------------------------------------------------
+
+STRIPE_PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+STRIPE_EXPIRED_EVENTS = frozenset({"checkout.session.expired"})
+
+
+def _payment_event_record(*, provider: str, event: Mapping[str, Any]) -> bool:
+    """Stores the event under its id; False if that id was already stored."""
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(
+                provider=provider, event_id=event["id"], type=event.get("type", ""), payload=dict(event)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:
+    """Records a verified Stripe event once and acts on it in the same transaction.
+
+    Returns False for an event id already recorded (a retry or replay: nothing happens again).
+    Paid checkouts grant their pack once; expired ones are marked; other types are only recorded.
+    """
+    with transaction.atomic():
+        if not _payment_event_record(provider=CreditPurchase.Provider.STRIPE, event=event):
+            return False
+        event_type = event.get("type", "")
+        if event_type not in STRIPE_PAID_EVENTS | STRIPE_EXPIRED_EVENTS:
+            return True
+        session = event.get("data", {}).get("object", {})
+        purchase_id = (session.get("metadata") or {}).get("purchase_id") or session.get("client_reference_id")
+        try:
+            purchase_id = uuid.UUID(str(purchase_id))
+        except ValueError:
+            logger.warning("Stripe event %s (%s) names no purchase of ours", event["id"], event_type)
+            return True
+        if event_type in STRIPE_PAID_EVENTS:
+            if session.get("payment_status") == "paid":
+                purchase_complete(purchase_id=purchase_id, event_id=event["id"], session_id=session.get("id", ""))
+        else:
+            purchase_expire(purchase_id=purchase_id)
+    return True

@@ -1,0 +1,133 @@
+import json
+import logging
+import uuid
+
+import stripe
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
+
+from studio.core.exceptions import ApplicationError
+from studio.core.htmx import HtmxRequest, wants_fragment
+from studio.credits import selectors, services
+from studio.credits.forms import PackForm
+from studio.credits.models import CreditPurchase
+from studio.credits.packs import avatar_full_price, credit_packs
+
+logger = logging.getLogger(__name__)
+
+ENTRIES_PER_PAGE = 25
+
+
+def _get_purchase_or_404(request: HtmxRequest, purchase_id: uuid.UUID) -> CreditPurchase:
+    try:
+        return selectors.purchase_get_for_user(user=request.user, purchase_id=purchase_id)
+    except CreditPurchase.DoesNotExist:
+        raise Http404("No such purchase.") from None
+
+
+def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
+    return {
+        "form": form,
+        "error": error,
+        "packs": credit_packs(),
+        "avatar_price": avatar_full_price(),
+        "prompt_price": settings.CREDITS_PRICE_PROMPT,
+        "max_prompts": settings.FAIR_USE_MAX_PROMPTS,
+        "test_mode": not settings.STRIPE_SECRET_KEY,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def credit_buy(request: HtmxRequest) -> HttpResponse:
+    form = PackForm(request.POST or None)
+    if request.method == "GET":
+        return render(request, "credits/buy.html", _buy_context(request, form))
+    if not form.is_valid():
+        return render(request, "credits/buy.html", _buy_context(request, form, form.errors["pack"][0]), status=422)
+    try:
+        url = services.purchase_start(user=request.user, pack_slug=form.cleaned_data["pack"])
+    except ApplicationError as error:
+        return render(request, "credits/buy.html", _buy_context(request, form, error.message), status=503)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_GET
+def credit_history(request: HtmxRequest) -> HttpResponse:
+    entries = Paginator(selectors.credit_entries_for_user(user=request.user), ENTRIES_PER_PAGE)
+    context = {"entries": entries.get_page(request.GET.get("page"))}
+    if wants_fragment(request):
+        return render(request, "credits/history.html#entries", context)
+    context |= {
+        "balance": selectors.credit_balance(user=request.user),
+        "purchases": selectors.purchase_list_for_user(user=request.user)[:50],
+        "avatar_price": avatar_full_price(),
+    }
+    return render(request, "credits/history.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def purchase_checkout(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
+    """The local test checkout; it exists only while no Stripe key is configured."""
+    purchase = _get_purchase_or_404(request, purchase_id)
+    if settings.STRIPE_SECRET_KEY or purchase.provider != CreditPurchase.Provider.TEST:
+        raise Http404("No test checkout here.")
+    if purchase.is_paid:
+        return redirect("credits:purchase", purchase_id=purchase.pk)
+    if request.method == "POST":
+        services.purchase_pay_test(user=request.user, purchase_id=purchase.pk)
+        return redirect("credits:purchase", purchase_id=purchase.pk)
+    return render(request, "credits/checkout.html", {"purchase": purchase})
+
+
+@login_required
+@require_GET
+def purchase_detail(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
+    """Where checkouts return: paid, or waiting for the payment confirmation (polled)."""
+    purchase = _get_purchase_or_404(request, purchase_id)
+    if wants_fragment(request):
+        response = render(request, "credits/purchase.html#status", {"purchase": purchase, "fragment": True})
+        if purchase.status != CreditPurchase.Status.PENDING:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "credits/purchase.html", {"purchase": purchase})
+
+
+@login_required
+@require_GET
+def purchase_cancelled(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
+    purchase = _get_purchase_or_404(request, purchase_id)
+    if purchase.is_paid:
+        return redirect("credits:purchase", purchase_id=purchase.pk)
+    return render(request, "credits/cancelled.html", {"purchase": purchase})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HtmxRequest) -> HttpResponse:
+    """Stripe's events: signature checked by the stripe library (5 minutes' tolerance), each
+    event id recorded once, paid checkouts granted once. Stripe retries anything but a 2xx."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise Http404("Stripe is not configured.")
+    try:
+        stripe.Webhook.construct_event(
+            request.body, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET
+        )
+        event = json.loads(request.body)
+    except stripe.SignatureVerificationError as error:
+        logger.warning("Stripe webhook refused: %s", error)
+        return HttpResponseBadRequest("Invalid signature.")
+    except ValueError:
+        return HttpResponseBadRequest("Invalid payload.")
+    if not isinstance(event, dict) or not event.get("id"):
+        return HttpResponseBadRequest("Invalid payload.")
+    new = services.stripe_event_handle(event=event)
+    return HttpResponse("ok" if new else "already received", content_type="text/plain")

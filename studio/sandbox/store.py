@@ -1,0 +1,716 @@
+"""The sandbox's own state: tunes, training photos, prompts and likes in a SQLite database.
+
+One connection guarded by one lock, so any number of request threads and the scheduler thread
+can use it. Objects are keyed by a hash of the API key that created them; gallery tunes belong
+to nobody and are readable by every key. Nothing here knows about the studio.
+"""
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+FIRST_TUNE_ID = 3_000_001
+FIRST_PROMPT_ID = 41_000_001
+EXPIRY_SECONDS = 30 * 24 * 3600
+GALLERY_CREATED_AT = datetime(2024, 1, 15, 12, 0, tzinfo=UTC).timestamp()
+GALLERY_TITLES = {"sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev"}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS title_counts (title TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tunes (
+    id INTEGER PRIMARY KEY, owner TEXT, gallery INTEGER NOT NULL DEFAULT 0,
+    title TEXT NOT NULL, name TEXT, token TEXT, branch TEXT NOT NULL, model_type TEXT,
+    base_tune_id INTEGER, callback TEXT, steps INTEGER, face_crop INTEGER, characteristics TEXT,
+    file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, eta REAL NOT NULL,
+    start_due REAL NOT NULL, started_training_at REAL, train_due REAL NOT NULL, trained_at REAL,
+    callback_state TEXT NOT NULL DEFAULT 'none'
+);
+CREATE INDEX IF NOT EXISTS tunes_owner ON tunes (owner, id);
+CREATE INDEX IF NOT EXISTS tunes_pending ON tunes (trained_at, callback_state);
+CREATE TABLE IF NOT EXISTS tune_images (
+    tune_id INTEGER NOT NULL, idx INTEGER NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (tune_id, idx)
+);
+CREATE TABLE IF NOT EXISTS prompts (
+    id INTEGER PRIMARY KEY, owner TEXT NOT NULL, tune_id INTEGER NOT NULL, text TEXT NOT NULL,
+    negative_prompt TEXT, callback TEXT, num_images INTEGER NOT NULL, seed INTEGER, steps INTEGER,
+    cfg_scale TEXT, w INTEGER, h INTEGER, ar TEXT, style TEXT,
+    super_resolution INTEGER NOT NULL, inpaint_faces INTEGER NOT NULL, face_correct INTEGER NOT NULL,
+    hires_fix INTEGER NOT NULL, film_grain INTEGER NOT NULL, lora_tune_ids TEXT NOT NULL,
+    file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, run_delay REAL NOT NULL,
+    started_training_at REAL, trained_at REAL, user_error TEXT, fail_injected INTEGER NOT NULL,
+    callback_state TEXT NOT NULL DEFAULT 'none'
+);
+CREATE INDEX IF NOT EXISTS prompts_owner ON prompts (owner, tune_id, id);
+CREATE INDEX IF NOT EXISTS prompts_pending ON prompts (trained_at, user_error, callback_state);
+CREATE TABLE IF NOT EXISTS likes (
+    prompt_id INTEGER NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (prompt_id, owner)
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, object_id INTEGER NOT NULL,
+    outcome TEXT NOT NULL, status INTEGER, error TEXT, at REAL NOT NULL
+);
+"""
+
+
+PROMPT_COLUMNS = (
+    "text",
+    "negative_prompt",
+    "callback",
+    "num_images",
+    "seed",
+    "steps",
+    "cfg_scale",
+    "w",
+    "h",
+    "ar",
+    "style",
+    "super_resolution",
+    "inpaint_faces",
+    "face_correct",
+    "hires_fix",
+    "film_grain",
+)
+
+
+def owner_of(api_key: str) -> str:
+    """Objects are stored under a hash of the key, so the state file holds no usable key."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:32]
+
+
+def iso(timestamp: float | None) -> str | None:
+    """Astria's timestamp format: ISO 8601 in UTC with milliseconds and a Z."""
+    if timestamp is None:
+        return None
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A callback that is due: POST `payload` to `url`, once."""
+
+    kind: str
+    object_id: int
+    url: str
+    payload: dict
+
+
+class Store:
+    def __init__(self, path: str | Path | None, *, base_url: str, gallery_tunes: dict[str, int]) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._lock = threading.RLock()
+        if path is None:
+            target = ":memory:"
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            target = str(path)
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._seed(gallery_tunes)
+
+    # --- plumbing -------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _tx(self):
+        return _Transaction(self._db, self._lock)
+
+    def _next_id(self, name: str, first: int) -> int:
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        value = max(first, row["value"] + 1 if row else first)
+        self._db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+        return value
+
+    def _insert(self, table: str, **values) -> None:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self._db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))  # noqa: S608
+
+    def _count(self, name: str, by: int = 1) -> None:
+        self._db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, by),
+        )
+
+    def count(self, name: str, by: int = 1) -> None:
+        with self._tx():
+            self._count(name, by)
+
+    def _seed(self, gallery_tunes: dict[str, int]) -> None:
+        with self._tx():
+            for branch, tune_id in gallery_tunes.items():
+                if not tune_id:
+                    continue
+                self._db.execute(
+                    "INSERT OR IGNORE INTO tunes (id, owner, gallery, title, name, token, branch, file_key, "
+                    "created_at, updated_at, eta, start_due, started_training_at, train_due, trained_at) "
+                    "VALUES (?, NULL, 1, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        tune_id,
+                        GALLERY_TITLES.get(branch, f"Gallery base model ({branch})"),
+                        branch,
+                        secrets.token_hex(8),
+                        *([GALLERY_CREATED_AT] * 7),
+                    ),
+                )
+            highest = self._db.execute("SELECT MAX(id) FROM tunes WHERE gallery = 1").fetchone()[0] or 0
+            row = self._db.execute("SELECT value FROM counters WHERE name = 'tune_id'").fetchone()
+            if highest >= FIRST_TUNE_ID and (row is None or row["value"] < highest):
+                self._db.execute(
+                    "INSERT INTO counters (name, value) VALUES ('tune_id', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (highest,),
+                )
+
+    # --- serialisation --------------------------------------------------------------------------
+    def tune_json(self, row: sqlite3.Row) -> dict:
+        trained = row["trained_at"]
+        checkpoint = trained is not None and not row["gallery"] and row["model_type"] is None
+        ckpt_url = (
+            f"{self.base_url}/files/ckpt/{row['id']}/{row['file_key']}?X-Amz-Expires=3600"
+            if checkpoint
+            else None
+        )
+        count = self._db.execute(
+            "SELECT COUNT(*) FROM tune_images WHERE tune_id = ?", (row["id"],)
+        ).fetchone()[0]
+        return {
+            "id": row["id"],
+            "title": row["title"],
+            "name": row["name"],
+            "is_api": not row["gallery"],
+            "token": row["token"],
+            "eta": iso(row["eta"]),
+            "callback": row["callback"],
+            "trained_at": iso(trained),
+            "started_training_at": iso(row["started_training_at"]),
+            "expires_at": iso(trained + EXPIRY_SECONDS)
+            if trained is not None and not row["gallery"]
+            else None,
+            "created_at": iso(row["created_at"]),
+            "updated_at": iso(row["updated_at"]),
+            "branch": row["branch"],
+            "model_type": row["model_type"],
+            "base_tune_id": row["base_tune_id"],
+            "args": None,
+            "steps": row["steps"],
+            "face_crop": None if row["face_crop"] is None else bool(row["face_crop"]),
+            "training_face_correct": None,
+            "ckpt_url": ckpt_url,
+            "ckpt_urls": [ckpt_url] if ckpt_url else [],
+            "cost_mc": row["cost_mc"],
+            "url": f"{self.base_url}/tunes/{row['id']}.json",
+            "orig_images": [
+                f"{self.base_url}/files/tunes/{row['id']}/{row['file_key']}/{index}" for index in range(count)
+            ],
+        }
+
+    def prompt_json(self, row: sqlite3.Row, owner: str | None = None) -> dict:
+        done = row["trained_at"] is not None
+        tune = self._db.execute("SELECT id, title FROM tunes WHERE id = ?", (row["tune_id"],)).fetchone()
+        referenced = []
+        for tune_id in json.loads(row["lora_tune_ids"]):
+            ref = self._db.execute("SELECT id, title FROM tunes WHERE id = ?", (tune_id,)).fetchone()
+            if ref is not None:
+                referenced.append({"id": ref["id"], "title": ref["title"]})
+        likes = self._db.execute("SELECT COUNT(*) FROM likes WHERE prompt_id = ?", (row["id"],)).fetchone()[0]
+        liked = (
+            owner is not None
+            and self._db.execute(
+                "SELECT 1 FROM likes WHERE prompt_id = ? AND owner = ?", (row["id"], owner)
+            ).fetchone()
+            is not None
+        )
+        base = f"{self.base_url}/files/prompts/{row['id']}/{row['file_key']}"
+        return {
+            "id": row["id"],
+            "callback": row["callback"],
+            "trained_at": iso(row["trained_at"]),
+            "started_training_at": iso(row["started_training_at"]),
+            "created_at": iso(row["created_at"]),
+            "updated_at": iso(row["updated_at"]),
+            "tune_id": row["tune_id"],
+            "text": row["text"],
+            "negative_prompt": row["negative_prompt"],
+            "cfg_scale": row["cfg_scale"],
+            "steps": row["steps"],
+            "seed": row["seed"],
+            "super_resolution": bool(row["super_resolution"]),
+            "inpaint_faces": bool(row["inpaint_faces"]),
+            "face_correct": bool(row["face_correct"]),
+            "hires_fix": bool(row["hires_fix"]),
+            "film_grain": bool(row["film_grain"]),
+            "ar": row["ar"],
+            "num_images": row["num_images"],
+            "w": row["w"],
+            "h": row["h"],
+            "controlnet": None,
+            "controlnet_conditioning_scale": None,
+            "controlnet_txt2img": False,
+            "denoising_strength": None,
+            "style": row["style"],
+            "input_image": None,
+            "mask_image": None,
+            "base_pack_id": None,
+            "pack_id": None,
+            "orig_prompt_id": None,
+            "prompt_likes_count": likes,
+            "liked": liked,
+            "user_error": row["user_error"],
+            "cost_mc": row["cost_mc"],
+            "tune": {"id": tune["id"], "title": tune["title"]} if tune else None,
+            "tunes": referenced,
+            "url": f"{self.base_url}/tunes/{row['tune_id']}/prompts/{row['id']}.json",
+            "images": [f"{base}/{index}.jpg" for index in range(row["num_images"])] if done else [],
+        }
+
+    # --- tunes ----------------------------------------------------------------------------------
+    def tune_visible(self, owner: str, tune_id: int) -> sqlite3.Row | None:
+        """A tune the key may read: its own, or a gallery tune."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT * FROM tunes WHERE id = ? AND (owner = ? OR gallery = 1)", (tune_id, owner)
+            ).fetchone()
+
+    def get_tune(self, owner: str, tune_id: int) -> dict | None:
+        with self._lock:
+            row = self.tune_visible(owner, tune_id)
+            return None if row is None else self.tune_json(row)
+
+    def find_tune_by_title(self, owner: str, title: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM tunes WHERE owner = ? AND title = ? ORDER BY id DESC LIMIT 1", (owner, title)
+            ).fetchone()
+            return None if row is None else self.tune_json(row)
+
+    def list_tunes(
+        self, owner: str, *, offset: int, limit: int, filters: dict, before_id: int | None
+    ) -> list:
+        clauses, args = ["owner = ?"], [owner]
+        for column in ("title", "branch", "model_type", "name"):
+            if filters.get(column) is not None:
+                clauses.append(f"{column} = ?")
+                args.append(filters[column])
+        if before_id is not None:
+            clauses.append("id < ?")
+            args.append(before_id)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM tunes WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+                (*args, limit, offset),
+            ).fetchall()
+            return [self.tune_json(row) for row in rows]
+
+    def list_gallery(self) -> list:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM tunes WHERE gallery = 1 ORDER BY id DESC").fetchall()
+            return [self.tune_json(row) for row in rows]
+
+    def create_tune(
+        self,
+        owner: str,
+        attrs: dict,
+        images: list[tuple[bytes, str]],
+        *,
+        training_delay: float,
+        base_branch: str | None,
+    ) -> dict:
+        now = time.time()
+        branch = attrs["branch"] or base_branch or "sd15"
+        token = attrs["token"] or ("ohwx" if branch in ("sdxl1", "flux1") else "sks")
+        faceid = attrs["model_type"] == "faceid"
+        start_due = now if faceid else now + min(2.0, training_delay / 4)
+        train_due = now if faceid else now + training_delay
+        with self._tx():
+            tune_id = self._next_id("tune_id", FIRST_TUNE_ID)
+            self._insert(
+                "tunes",
+                id=tune_id,
+                owner=owner,
+                title=attrs["title"],
+                name=attrs["name"],
+                token=token,
+                branch=branch,
+                model_type=attrs["model_type"],
+                base_tune_id=attrs["base_tune_id"],
+                callback=attrs["callback"],
+                steps=attrs["steps"],
+                face_crop=None if attrs["face_crop"] is None else int(attrs["face_crop"]),
+                characteristics=json.dumps(attrs["characteristics"]) if attrs["characteristics"] else None,
+                file_key=secrets.token_hex(8),
+                cost_mc=0 if branch == "fast" else 150_000,
+                created_at=now,
+                updated_at=now,
+                eta=train_due,
+                start_due=start_due,
+                started_training_at=now if faceid else None,
+                train_due=train_due,
+                trained_at=now if faceid else None,
+                callback_state="due" if faceid and attrs["callback"] else "none",
+            )
+            for index, (data, content_type) in enumerate(images):
+                self._db.execute(
+                    "INSERT INTO tune_images (tune_id, idx, content_type, data) VALUES (?, ?, ?, ?)",
+                    (tune_id, index, content_type, data),
+                )
+            self._count("tunes_created")
+            self._db.execute(
+                "INSERT INTO title_counts (title, count) VALUES (?, 1) "
+                "ON CONFLICT (title) DO UPDATE SET count = count + 1",
+                (attrs["title"],),
+            )
+            row = self._db.execute("SELECT * FROM tunes WHERE id = ?", (tune_id,)).fetchone()
+            return self.tune_json(row)
+
+    def update_tune(self, owner: str, tune_id: int, changes: dict) -> dict | None:
+        with self._tx():
+            row = self._db.execute(
+                "SELECT * FROM tunes WHERE id = ? AND owner = ?", (tune_id, owner)
+            ).fetchone()
+            if row is None:
+                return None
+            for column, value in changes.items():
+                self._db.execute(f"UPDATE tunes SET {column} = ? WHERE id = ?", (value, tune_id))  # noqa: S608
+            self._db.execute("UPDATE tunes SET updated_at = ? WHERE id = ?", (time.time(), tune_id))
+            return self.tune_json(self._db.execute("SELECT * FROM tunes WHERE id = ?", (tune_id,)).fetchone())
+
+    def delete_tune(self, owner: str, tune_id: int) -> bool:
+        """Delete the tune, its training photos and its prompts (as Astria does for checkpoints)."""
+        with self._tx():
+            deleted = self._db.execute(
+                "DELETE FROM tunes WHERE id = ? AND owner = ?", (tune_id, owner)
+            ).rowcount
+            if deleted:
+                self._db.execute("DELETE FROM tune_images WHERE tune_id = ?", (tune_id,))
+                self._db.execute(
+                    "DELETE FROM likes WHERE prompt_id IN "
+                    "(SELECT id FROM prompts WHERE tune_id = ? AND owner = ?)",
+                    (tune_id, owner),
+                )
+                self._db.execute("DELETE FROM prompts WHERE tune_id = ? AND owner = ?", (tune_id, owner))
+            return bool(deleted)
+
+    def finish_training_now(self, tune_id: int) -> bool:
+        """Make an untrained tune due now (the next clock tick trains it); False if there is none."""
+        now = time.time()
+        with self._tx():
+            return bool(
+                self._db.execute(
+                    "UPDATE tunes SET start_due = MIN(start_due, ?), train_due = ?, eta = ? "
+                    "WHERE id = ? AND trained_at IS NULL",
+                    (now, now, now, tune_id),
+                ).rowcount
+            )
+
+    def tune_file(self, tune_id: int, file_key: str, index: int) -> tuple[bytes, str] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT i.data, i.content_type FROM tune_images i JOIN tunes t ON t.id = i.tune_id "
+                "WHERE t.id = ? AND t.file_key = ? AND i.idx = ?",
+                (tune_id, file_key, index),
+            ).fetchone()
+            return None if row is None else (bytes(row["data"]), row["content_type"])
+
+    def checkpoint_exists(self, tune_id: int, file_key: str) -> bool:
+        with self._lock:
+            return (
+                self._db.execute(
+                    "SELECT 1 FROM tunes "
+                    "WHERE id = ? AND file_key = ? AND trained_at IS NOT NULL AND gallery = 0",
+                    (tune_id, file_key),
+                ).fetchone()
+                is not None
+            )
+
+    def _photos(self, tune_id: int) -> list[bytes]:
+        rows = self._db.execute(
+            "SELECT data FROM tune_images WHERE tune_id = ? ORDER BY idx", (tune_id,)
+        ).fetchall()
+        return [bytes(row["data"]) for row in rows]
+
+    # --- prompts --------------------------------------------------------------------------------
+    def create_prompt(
+        self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool
+    ) -> dict:
+        now = time.time()
+        with self._tx():
+            prompt_id = self._next_id("prompt_id", FIRST_PROMPT_ID)
+            branch = self._db.execute("SELECT branch FROM tunes WHERE id = ?", (tune_id,)).fetchone()
+            cost = (
+                0 if branch is not None and branch["branch"] == "fast" else 10_000 * attrs["num_images"] // 8
+            )
+            self._insert(
+                "prompts",
+                id=prompt_id,
+                owner=owner,
+                tune_id=tune_id,
+                **{key: attrs[key] for key in PROMPT_COLUMNS},
+                lora_tune_ids=json.dumps(attrs["lora_tune_ids"]),
+                file_key=secrets.token_hex(8),
+                cost_mc=cost,
+                created_at=now,
+                updated_at=now,
+                run_delay=prompt_delay,
+                fail_injected=int(fail),
+            )
+            self._count("prompts_created")
+            row = self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
+            return self.prompt_json(row, owner)
+
+    def _prompt_row(self, owner: str, prompt_id: int, tune_id: int | None) -> sqlite3.Row | None:
+        if tune_id is None:
+            return self._db.execute(
+                "SELECT * FROM prompts WHERE id = ? AND owner = ?", (prompt_id, owner)
+            ).fetchone()
+        return self._db.execute(
+            "SELECT * FROM prompts WHERE id = ? AND owner = ? AND tune_id = ?", (prompt_id, owner, tune_id)
+        ).fetchone()
+
+    def get_prompt(self, owner: str, prompt_id: int, tune_id: int | None = None) -> dict | None:
+        with self._lock:
+            row = self._prompt_row(owner, prompt_id, tune_id)
+            return None if row is None else self.prompt_json(row, owner)
+
+    def list_prompts(self, owner: str, tune_id: int | None, *, offset: int, limit: int) -> list:
+        with self._lock:
+            if tune_id is None:
+                rows = self._db.execute(
+                    "SELECT * FROM prompts WHERE owner = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                    (owner, limit, offset),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT * FROM prompts WHERE owner = ? AND tune_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                    (owner, tune_id, limit, offset),
+                ).fetchall()
+            return [self.prompt_json(row, owner) for row in rows]
+
+    def delete_prompt(self, owner: str, prompt_id: int, tune_id: int | None = None) -> bool:
+        with self._tx():
+            row = self._prompt_row(owner, prompt_id, tune_id)
+            if row is None:
+                return False
+            self._db.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,))
+            self._db.execute("DELETE FROM likes WHERE prompt_id = ?", (prompt_id,))
+            return True
+
+    def set_like(self, owner: str, prompt_id: int, liked: bool) -> bool:
+        with self._tx():
+            if self._prompt_row(owner, prompt_id, None) is None:
+                return False
+            if liked:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO likes (prompt_id, owner) VALUES (?, ?)", (prompt_id, owner)
+                )
+            else:
+                self._db.execute("DELETE FROM likes WHERE prompt_id = ? AND owner = ?", (prompt_id, owner))
+            return True
+
+    def prompt_render_input(self, prompt_id: int, file_key: str) -> dict | None:
+        """What the renderer needs for a finished prompt, or None if there is no such image set."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM prompts WHERE id = ? AND file_key = ? AND trained_at IS NOT NULL",
+                (prompt_id, file_key),
+            ).fetchone()
+            if row is None:
+                return None
+            photos: list[bytes] = []
+            for tune_id in [*json.loads(row["lora_tune_ids"]), row["tune_id"]]:
+                photos = self._photos(tune_id)
+                if photos:
+                    break
+            text = row["text"] if not row["style"] else f"{row['text']} {row['style']}"
+            return {
+                "photos": photos,
+                "text": text,
+                "prompt_id": row["id"],
+                "num_images": row["num_images"],
+                "seed": row["seed"],
+            }
+
+    # --- the clock ------------------------------------------------------------------------------
+    def advance(self, now: float | None = None, *, drop_callbacks: bool = False) -> list[Delivery]:
+        """Move every tune and prompt whose time has come; return the callbacks now due."""
+        now = time.time() if now is None else now
+        with self._tx():
+            self._db.execute(
+                "UPDATE tunes SET started_training_at = start_due, updated_at = ? "
+                "WHERE started_training_at IS NULL AND start_due <= ?",
+                (now, now),
+            )
+            self._db.execute(
+                "UPDATE tunes SET trained_at = train_due, updated_at = ?, callback_state = "
+                "CASE WHEN callback IS NOT NULL AND callback != '' THEN 'due' ELSE 'none' END "
+                "WHERE trained_at IS NULL AND train_due <= ?",
+                (now, now),
+            )
+            pending = self._db.execute(
+                "SELECT id, tune_id, lora_tune_ids, created_at, run_delay, started_training_at, "
+                "fail_injected, callback FROM prompts WHERE trained_at IS NULL AND user_error IS NULL"
+            ).fetchall()
+            for prompt in pending:
+                self._advance_prompt(prompt, now)
+            return self._due_deliveries(drop_callbacks)
+
+    def _advance_prompt(self, prompt: sqlite3.Row, now: float) -> None:
+        needed = [prompt["tune_id"], *json.loads(prompt["lora_tune_ids"])]
+        ready_at = prompt["created_at"]
+        for tune_id in needed:
+            tune = self._db.execute("SELECT trained_at FROM tunes WHERE id = ?", (tune_id,)).fetchone()
+            if tune is None:
+                self._db.execute(
+                    "UPDATE prompts SET user_error = ?, updated_at = ?, callback_state = ? WHERE id = ?",
+                    (
+                        f"Tune {tune_id} was deleted before this prompt ran",
+                        now,
+                        self._due_if(prompt),
+                        prompt["id"],
+                    ),
+                )
+                return
+            if tune["trained_at"] is None:
+                return
+            ready_at = max(ready_at, tune["trained_at"])
+        if ready_at > now:
+            return
+        if prompt["started_training_at"] is None:
+            self._db.execute(
+                "UPDATE prompts SET started_training_at = ?, updated_at = ? WHERE id = ?",
+                (ready_at, now, prompt["id"]),
+            )
+        finish = ready_at + prompt["run_delay"]
+        if finish > now:
+            return
+        if prompt["fail_injected"]:
+            self._db.execute(
+                "UPDATE prompts SET user_error = ?, updated_at = ?, callback_state = ? WHERE id = ?",
+                (
+                    "The prompt could not be processed (failure injected by the sandbox)",
+                    now,
+                    self._due_if(prompt),
+                    prompt["id"],
+                ),
+            )
+        else:
+            self._db.execute(
+                "UPDATE prompts SET trained_at = ?, updated_at = ?, callback_state = ? WHERE id = ?",
+                (finish, now, self._due_if(prompt), prompt["id"]),
+            )
+
+    @staticmethod
+    def _due_if(prompt: sqlite3.Row) -> str:
+        return "due" if prompt["callback"] else "none"
+
+    def _due_deliveries(self, drop: bool) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        outcome = "dropped" if drop else "sending"
+        for row in self._db.execute("SELECT * FROM tunes WHERE callback_state = 'due'").fetchall():
+            self._db.execute("UPDATE tunes SET callback_state = ? WHERE id = ?", (outcome, row["id"]))
+            deliveries.append(Delivery("tune", row["id"], row["callback"], {"tune": self.tune_json(row)}))
+        for row in self._db.execute("SELECT * FROM prompts WHERE callback_state = 'due'").fetchall():
+            self._db.execute("UPDATE prompts SET callback_state = ? WHERE id = ?", (outcome, row["id"]))
+            deliveries.append(
+                Delivery(
+                    "prompt", row["id"], row["callback"], {"prompt": self.prompt_json(row, row["owner"])}
+                )
+            )
+        if drop:
+            for delivery in deliveries:
+                self._record(delivery, "dropped", None, None)
+            return []
+        return deliveries
+
+    def _record(self, delivery: Delivery, outcome: str, status: int | None, error: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO callbacks (kind, object_id, outcome, status, error, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (delivery.kind, delivery.object_id, outcome, status, error, time.time()),
+        )
+
+    def record_delivery(self, delivery: Delivery, *, status: int | None, error: str | None) -> None:
+        outcome = "sent" if status is not None and 200 <= status < 300 else "failed"
+        table = "tunes" if delivery.kind == "tune" else "prompts"
+        with self._tx():
+            self._record(delivery, outcome, status, error)
+            self._db.execute(
+                f"UPDATE {table} SET callback_state = ? WHERE id = ?",  # noqa: S608
+                (outcome, delivery.object_id),
+            )
+
+    # --- numbers for tests and drills -----------------------------------------------------------
+    def stats(self) -> dict:
+        with self._lock:
+            counters = {row["name"]: row["value"] for row in self._db.execute("SELECT * FROM counters")}
+            outcomes = {
+                row["outcome"]: row["n"]
+                for row in self._db.execute("SELECT outcome, COUNT(*) AS n FROM callbacks GROUP BY outcome")
+            }
+            titles = {row["title"]: row["count"] for row in self._db.execute("SELECT * FROM title_counts")}
+            return {
+                "tunes_created": counters.get("tunes_created", 0),
+                "tunes_by_title": titles,
+                "prompts_created": counters.get("prompts_created", 0),
+                "requests": counters.get("requests", 0),
+                "faults_injected": counters.get("faults_injected", 0),
+                "callbacks": {key: outcomes.get(key, 0) for key in ("sent", "failed", "dropped")},
+                "tunes": self._db.execute("SELECT COUNT(*) FROM tunes WHERE gallery = 0").fetchone()[0],
+                "prompts": self._db.execute("SELECT COUNT(*) FROM prompts").fetchone()[0],
+            }
+
+    def callback_log(self) -> list[dict]:
+        with self._lock:
+            return [
+                {
+                    "kind": row["kind"],
+                    "id": row["object_id"],
+                    "outcome": row["outcome"],
+                    "status": row["status"],
+                    "error": row["error"],
+                    "at": iso(row["at"]),
+                }
+                for row in self._db.execute("SELECT * FROM callbacks ORDER BY id")
+            ]
+
+
+class _Transaction:
+    """The store's lock plus BEGIN IMMEDIATE/COMMIT (ROLLBACK on error); re-entrant within a thread."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db, self._lock = db, lock
+        self._outer = False
+
+    def __enter__(self):
+        self._lock.acquire()
+        self._outer = not self._db.in_transaction
+        if self._outer:
+            self._db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self._outer:
+                self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()
+        return False

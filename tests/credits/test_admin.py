@@ -1,0 +1,187 @@
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from studio.credits import services
+from studio.credits.models import CreditEntry, Wallet
+from studio.credits.selectors import credit_balance
+from tests.credits.factories import PurchaseFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def entry(user, give_credits):
+    return give_credits(user, 5)
+
+
+def test_ledger_list_shows_entries_with_filters_and_search(staff_client, user, entry):
+    response = staff_client.get(reverse("admin:credits_creditentry_changelist"), {"q": user.email, "kind": "grant"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert user.email in html and "Setup" in html
+    assert "Add ledger entry" not in html
+    assert 'value="delete_selected"' not in html
+
+
+def test_ledger_entry_page_is_read_only(staff_client, entry):
+    url = reverse("admin:credits_creditentry_change", args=[entry.pk])
+
+    response = staff_client.get(url)
+    assert response.status_code == 200
+    assert b'name="amount"' not in response.content and b'name="_save"' not in response.content
+
+    response = staff_client.post(url, {"amount": 500, "reason": "edited", "kind": "grant", "key": entry.key})
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert (entry.amount, entry.reason) == (5, "Setup")
+
+
+def test_ledger_entries_cannot_be_added_or_deleted_in_the_admin(staff_client, user, entry):
+    add = reverse("admin:credits_creditentry_add")
+    assert staff_client.get(add).status_code == 403
+    forged = {"user": user.pk, "kind": "grant", "amount": 99, "key": "x", "reason": "x"}
+    assert staff_client.post(add, forged).status_code == 403
+
+    delete = reverse("admin:credits_creditentry_delete", args=[entry.pk])
+    assert staff_client.get(delete).status_code == 403
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+
+    response = staff_client.post(
+        reverse("admin:credits_creditentry_changelist"),
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [entry.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    assert CreditEntry.objects.count() == 1
+    assert credit_balance(user=user) == 5
+
+
+def test_wallet_page_shows_the_balance_and_its_ledger_read_only(staff_client, user, entry):
+    services.credit_spend(user=user, amount=2, key="spend:avatar:1", reason="Avatar “Ada”", reference="avatar:1")
+    wallet = Wallet.objects.get(user=user)
+
+    response = staff_client.get(reverse("admin:credits_wallet_change", args=[wallet.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "avatar:1" in html and "Avatar “Ada”" in html and "\u22122" in html and "+5" in html
+    assert 'name="balance"' not in html
+    assert "3 (equals the balance)" in html
+    ledger_link = reverse("admin:credits_creditentry_changelist") + f"?user__id__exact={user.pk}"
+    assert ledger_link in html
+    assert staff_client.get(ledger_link).status_code == 200
+    change = reverse("admin:credits_wallet_change", args=[wallet.pk])
+    assert staff_client.post(change, {"balance": 999}).status_code == 403
+    assert credit_balance(user=user) == 3
+
+
+def test_wallet_list_shows_balances(staff_client, user, entry):
+    html = staff_client.get(reverse("admin:credits_wallet_changelist")).content.decode()
+    assert user.email in html and "Grant or adjust credits" in html
+
+
+def test_purchases_and_payment_events_are_visible_and_read_only(staff_client):
+    purchase = PurchaseFactory()
+    assert staff_client.get(reverse("admin:credits_creditpurchase_changelist")).status_code == 200
+    assert staff_client.post(
+        reverse("admin:credits_creditpurchase_change", args=[purchase.pk]), {"status": "paid"}
+    ).status_code == 403
+    assert staff_client.get(reverse("admin:credits_paymentevent_changelist")).status_code == 200
+
+
+def _action(client, changelist, ids, **data):
+    return client.post(
+        reverse(changelist), {"action": "grant_or_adjust_credits", ACTION_CHECKBOX_NAME: ids, **data}
+    )
+
+
+def test_grant_action_asks_for_amount_and_reason_first(staff_client, user, entry):
+    wallet = Wallet.objects.get(user=user)
+
+    response = _action(staff_client, "admin:credits_wallet_changelist", [wallet.pk])
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Grant or adjust credits" in html and user.email in html
+    assert 'name="amount"' in html and 'name="reason"' in html and 'name="token"' in html
+    assert credit_balance(user=user) == 5
+
+
+def test_grant_action_goes_through_the_ledger_with_the_staff_member(staff_client, staff, user, entry):
+    wallet = Wallet.objects.get(user=user)
+    form = _action(staff_client, "admin:credits_wallet_changelist", [wallet.pk]).context["form"]
+    token = form["token"].value()
+
+    data = {"apply": "1", "amount": "10", "reason": "Sorry about the failed avatar", "token": token}
+    response = _action(staff_client, "admin:credits_wallet_changelist", [wallet.pk], **data)
+    again = _action(staff_client, "admin:credits_wallet_changelist", [wallet.pk], **data)  # a double submit
+
+    assert response.status_code == 302 and again.status_code == 302
+    assert credit_balance(user=user) == 15
+    adjustment = CreditEntry.objects.get(user=user, kind="adjustment")
+    assert (adjustment.amount, adjustment.created_by, adjustment.reason) == (10, staff, "Sorry about the failed avatar")
+
+
+def test_grant_action_refuses_a_missing_reason_or_zero(staff_client, user, entry):
+    wallet = Wallet.objects.get(user=user)
+    for amount, reason in (("5", ""), ("0", "Because")):
+        response = _action(
+            staff_client, "admin:credits_wallet_changelist", [wallet.pk], apply="1", amount=amount, reason=reason,
+            token="8f0f7c32-5d0b-4f55-9a9b-1b0b8c1c2d3e",
+        )
+        assert response.status_code == 422
+        assert b"errorlist" in response.content
+    assert credit_balance(user=user) == 5
+
+
+def test_removing_more_than_a_user_has_is_refused_for_that_user_only(staff_client, user, entry):
+    rich = UserFactory()
+    services.credit_grant(user=rich, amount=50, key="rich", reason="Setup")
+
+    response = _action(
+        staff_client, "admin:accounts_user_changelist", [user.pk, rich.pk], apply="1", amount="-20",
+        reason="Correction", token="0c8a8a4e-1f44-4f0e-8a55-6f7f0d9e9b11",
+    )
+
+    assert response.status_code == 302
+    assert credit_balance(user=user) == 5 and credit_balance(user=rich) == 30
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("Not changed" in m and user.email in m for m in messages)
+
+
+def test_grant_action_on_users_creates_missing_wallets(staff_client):
+    newcomer = UserFactory()  # created outside sign-up: no wallet yet
+
+    _action(
+        staff_client, "admin:accounts_user_changelist", [newcomer.pk], apply="1", amount="3", reason="Welcome",
+        token="3f2d8f5e-7b8e-4c3f-9a71-2f7b9c0d1e2f",
+    )
+
+    assert credit_balance(user=newcomer) == 3
+
+
+def test_staff_without_ledger_permission_do_not_get_the_action(client, user, entry):
+    viewer = UserFactory(is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_wallet"))
+    client.force_login(viewer)
+
+    html = client.get(reverse("admin:credits_wallet_changelist")).content.decode()
+    assert "Grant or adjust credits" not in html
+    _action(client, "admin:credits_wallet_changelist", [Wallet.objects.get(user=user).pk], apply="1", amount="9",
+            reason="x", token="3f2d8f5e-7b8e-4c3f-9a71-2f7b9c0d1e2f")
+    assert credit_balance(user=user) == 5

@@ -1,0 +1,628 @@
+"""The sandbox's HTTP contract, spoken to directly (requests, no studio client)."""
+
+import io
+import re
+import time
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+from PIL import Image
+
+from studio.sandbox.server import Sandbox
+from tests.astria.factories import photo_bytes
+
+KEY = "sd_sandbox_tests"
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+TUNE_KEYS = {
+    "id",
+    "title",
+    "name",
+    "is_api",
+    "token",
+    "eta",
+    "callback",
+    "trained_at",
+    "started_training_at",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "branch",
+    "model_type",
+    "base_tune_id",
+    "args",
+    "steps",
+    "face_crop",
+    "ckpt_url",
+    "ckpt_urls",
+    "url",
+    "orig_images",
+}
+PROMPT_KEYS = {
+    "id",
+    "callback",
+    "trained_at",
+    "started_training_at",
+    "created_at",
+    "updated_at",
+    "tune_id",
+    "text",
+    "negative_prompt",
+    "cfg_scale",
+    "steps",
+    "seed",
+    "super_resolution",
+    "ar",
+    "num_images",
+    "w",
+    "h",
+    "controlnet_conditioning_scale",
+    "controlnet_txt2img",
+    "denoising_strength",
+    "style",
+    "input_image",
+    "mask_image",
+    "base_pack_id",
+    "prompt_likes_count",
+    "liked",
+    "user_error",
+    "url",
+    "images",
+    "tune",
+    "tunes",
+}
+
+
+class Api:
+    def __init__(self, url: str, key: str = KEY) -> None:
+        self.url, self.session = url, requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def __call__(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, self.url + path, timeout=10, **kwargs)
+
+    def create_tune(self, title="job", *, photos=2, **fields) -> requests.Response:
+        data = {"tune[title]": title, "tune[name]": "woman", **{f"tune[{k}]": v for k, v in fields.items()}}
+        files = [
+            ("tune[images][]", (f"{n}.jpg", photo_bytes(n, size=(200, 240)), "image/jpeg"))
+            for n in range(photos)
+        ]
+        return self("POST", "/tunes", data=data, files=files)
+
+    def tune(self, title="job", **fields) -> dict:
+        response = self.create_tune(title, **fields)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def prompt(self, tune_id: int, text="sks woman", **fields) -> dict:
+        response = self("POST", f"/tunes/{tune_id}/prompts", json={"prompt": {"text": text, **fields}})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(astria_sandbox):
+    return Api(astria_sandbox.url)
+
+
+def _wait(sandbox, fetch, done, timeout=10.0):
+    """Fetch until `done(obj)` holds, and return that object."""
+
+    def check():
+        obj = fetch()
+        return obj if done(obj) else None
+
+    return sandbox.wait_for(check, timeout=timeout)
+
+
+def test_requests_without_a_valid_key_get_401(astria_sandbox):
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Token sd_abc"}):
+        response = requests.get(f"{astria_sandbox.url}/tunes", headers=headers, timeout=5)
+        assert response.status_code == 401
+        assert response.text == "HTTP Token: Access denied.\n"
+
+
+def test_a_created_tune_has_astrias_shape(api):
+    response = api.create_tune(
+        "order-7f3c", callback="http://127.0.0.1:9/cb", branch="sd15", face_crop="true"
+    )
+
+    assert response.status_code == 201
+    tune = response.json()
+    assert tune.keys() >= TUNE_KEYS
+    assert (tune["title"], tune["name"], tune["branch"], tune["token"], tune["face_crop"]) == (
+        "order-7f3c",
+        "woman",
+        "sd15",
+        "sks",
+        True,
+    )
+    assert (
+        tune["is_api"] is True and tune["model_type"] is None and tune["callback"] == "http://127.0.0.1:9/cb"
+    )
+    for key in ("eta", "created_at", "updated_at"):
+        assert TIMESTAMP.match(tune[key]), tune[key]
+    assert tune["trained_at"] is None and tune["started_training_at"] is None and tune["expires_at"] is None
+    assert tune["ckpt_url"] is None and tune["ckpt_urls"] == []
+    assert tune["url"] == f"{api.url}/tunes/{tune['id']}.json"
+    assert len(tune["orig_images"]) == 2 and all(isinstance(u, str) for u in tune["orig_images"])
+
+
+def test_a_trained_checkpoint_tune_gets_trained_at_expiry_and_ckpt_url(api, astria_sandbox):
+    tune = api.tune()
+    lora = api.tune("lora", branch="flux1", model_type="lora", base_tune_id="1504944")
+
+    trained = _wait(
+        astria_sandbox, lambda: api("GET", f"/tunes/{tune['id']}").json(), lambda t: t["trained_at"]
+    )
+    lora = _wait(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
+
+    assert TIMESTAMP.match(trained["trained_at"]) and TIMESTAMP.match(trained["started_training_at"])
+    parse = datetime.fromisoformat
+    assert parse(trained["expires_at"]) - parse(trained["trained_at"]) == timedelta(days=30)
+    assert trained["ckpt_url"] and trained["ckpt_urls"] == [trained["ckpt_url"]]
+    assert requests.get(trained["ckpt_url"], timeout=5).status_code == 200
+    assert lora["ckpt_url"] is None and lora["token"] == "ohwx" and lora["branch"] == "flux1"
+
+
+def test_the_json_suffix_is_optional(api):
+    tune = api.tune()
+
+    assert api("GET", f"/tunes/{tune['id']}.json").json()["id"] == tune["id"]
+    assert [t["id"] for t in api("GET", "/tunes.json").json()] == [tune["id"]]
+    prompt = api.prompt(tune["id"])
+    assert api("GET", f"/tunes/{tune['id']}/prompts/{prompt['id']}.json").json()["id"] == prompt["id"]
+    assert api("GET", f"/prompts/{prompt['id']}.json").json()["id"] == prompt["id"]
+
+
+def test_tunes_from_json_with_image_urls(api):
+    source = api.tune("source")
+
+    response = api(
+        "POST",
+        "/tunes",
+        json={
+            "tune": {
+                "title": "from-urls",
+                "name": "dog",
+                "image_urls": source["orig_images"],
+                "characteristics": {"breed": "collie"},
+            }
+        },
+    )
+
+    assert response.status_code == 201
+    assert len(response.json()["orig_images"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "photos", "error"),
+    [
+        ({"title": ""}, 2, "title can't be blank"),
+        ({"name": ""}, 2, "name can't be blank"),
+        ({}, 0, "no images"),
+        ({"branch": "sd42"}, 2, "branch 'sd42' is not one of"),
+        ({"model_type": "dreambooth"}, 2, "model_type 'dreambooth' is not one of"),
+        ({"base_tune_id": "99"}, 2, "base_tune_id 99 not found"),
+        ({"steps": "many"}, 2, "steps must be an integer"),
+        ({"callback": "ftp://x"}, 2, "callback must be an http or https URL"),
+    ],
+)
+def test_invalid_tunes_get_422_with_an_error(api, fields, photos, error):
+    data = {"tune[title]": "t", "tune[name]": "man", **{f"tune[{k}]": v for k, v in fields.items()}}
+    files = [
+        ("tune[images][]", (f"{n}.jpg", photo_bytes(n, size=(64, 64)), "image/jpeg")) for n in range(photos)
+    ]
+
+    response = api("POST", "/tunes", data=data, files=files or {"other": ("x.txt", b"x")})
+
+    assert response.status_code == 422
+    assert error in response.json()["error"]
+
+
+def test_an_undecodable_image_gets_422(api):
+    files = [
+        ("tune[images][]", ("a.jpg", photo_bytes(1), "image/jpeg")),
+        ("tune[images][]", ("b.jpg", b"junk", "image/jpeg")),
+    ]
+
+    response = api("POST", "/tunes", data={"tune[title]": "t", "tune[name]": "man"}, files=files)
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("image 2 is not a readable image")
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"text": "  "}, "text can't be blank"),
+        ({"num_images": 0}, "num_images must be between 1 and 8"),
+        ({"num_images": 9}, "num_images must be between 1 and 8"),
+        ({"w": 500}, "w must be a positive multiple of 8"),
+        ({"h": 1001}, "h must be a positive multiple of 8"),
+        ({"inpaint_faces": True}, "inpaint_faces requires super_resolution=true"),
+        ({"style": "Baroque"}, "style 'Baroque' is not one of"),
+        ({"cfg_scale": 16}, "cfg_scale must be between 0 and 15"),
+        ({"steps": 51}, "steps must be between 0 and 50"),
+        ({"seed": -1}, "seed must be between 0 and 4294967295"),
+        ({"text": "<lora:123:1> sks man"}, "the tune 123 referenced in the text was not found"),
+    ],
+)
+def test_invalid_prompts_get_422_with_an_error(api, fields, error):
+    tune = api.tune()
+
+    response = api("POST", f"/tunes/{tune['id']}/prompts", json={"prompt": {"text": "sks woman", **fields}})
+
+    assert response.status_code == 422
+    assert error in response.json()["error"]
+
+
+def test_multipart_prompts_with_rails_booleans(api):
+    tune = api.tune()
+    form = {
+        "prompt[text]": "sks woman",
+        "prompt[num_images]": "2",
+        "prompt[super_resolution]": "true",
+        "prompt[inpaint_faces]": "true",
+        "prompt[cfg_scale]": "3",
+        "prompt[w]": "512",
+    }
+
+    response = api("POST", f"/tunes/{tune['id']}/prompts", files={k: (None, v) for k, v in form.items()})
+
+    prompt = response.json()
+    assert response.status_code == 201 and prompt.keys() >= PROMPT_KEYS
+    assert (
+        prompt["num_images"],
+        prompt["super_resolution"],
+        prompt["inpaint_faces"],
+        prompt["cfg_scale"],
+        prompt["w"],
+    ) == (
+        2,
+        True,
+        True,
+        "3.0",
+        512,
+    )
+    assert prompt["images"] == [] and prompt["trained_at"] is None and TIMESTAMP.match(prompt["created_at"])
+    assert prompt["url"] == f"{api.url}/tunes/{tune['id']}/prompts/{prompt['id']}.json"
+    assert prompt["tune"] == {"id": tune["id"], "title": "job"}
+
+
+def test_unwrapped_json_prompts_are_accepted(api):
+    tune = api.tune()
+
+    response = api("POST", f"/tunes/{tune['id']}/prompts", json={"text": "sks woman", "num_images": 3})
+
+    assert response.status_code == 201 and response.json()["num_images"] == 3
+
+
+def test_another_keys_objects_are_404(api, astria_sandbox):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+    stranger = Api(astria_sandbox.url, "sd_stranger")
+
+    for method, path in [
+        ("GET", f"/tunes/{tune['id']}"),
+        ("DELETE", f"/tunes/{tune['id']}"),
+        ("GET", f"/tunes/{tune['id']}/prompts"),
+        ("POST", f"/tunes/{tune['id']}/prompts"),
+        ("GET", f"/tunes/{tune['id']}/prompts/{prompt['id']}"),
+        ("GET", f"/prompts/{prompt['id']}"),
+        ("POST", f"/prompts/{prompt['id']}/likes"),
+    ]:
+        assert stranger(method, path, json={"prompt": {"text": "x"}}).status_code == 404, (method, path)
+    assert stranger("GET", "/tunes").json() == []
+    assert api("GET", f"/tunes/{tune['id']}").status_code == 200
+
+
+def test_lists_are_newest_first_in_pages_of_twenty(api):
+    ids = [api.create_tune(f"t{n}", photos=1).json()["id"] for n in range(25)]
+
+    first = api("GET", "/tunes").json()
+    second = api("GET", "/tunes", params={"offset": 20}).json()
+
+    assert [t["id"] for t in first] == ids[::-1][:20]
+    assert [t["id"] for t in second] == ids[::-1][20:]
+    assert [t["id"] for t in api("GET", "/tunes", params={"title": "t3"}).json()] == [ids[3]]
+    assert api("GET", "/tunes", params={"offset": "x"}).status_code == 400
+
+
+def test_prompts_wait_for_the_tune_then_finish_and_call_back_once_each(
+    api, astria_sandbox, callback_receiver
+):
+    astria_sandbox.set_delays(training=3600)
+    tune = api.tune(callback=f"{callback_receiver.url}/callbacks/tune-token")
+    prompts = [
+        api.prompt(tune["id"], text, num_images=n, callback=f"{callback_receiver.url}/callbacks/p{n}")
+        for n, text in ((2, "sks woman, noir"), (3, "sks woman, vintage"))
+    ]
+    astria_sandbox.advance()
+    assert api("GET", f"/tunes/{tune['id']}/prompts/{prompts[0]['id']}").json()["started_training_at"] is None
+    assert callback_receiver.received == []
+
+    astria_sandbox.train_now(tune["id"])
+    received = callback_receiver.wait_for(3)
+    for _ in range(3):
+        astria_sandbox.advance()
+
+    assert len(callback_receiver.received) == 3  # one each, never again
+    by_path = {c.path: c for c in received}
+    tune_cb = by_path["/callbacks/tune-token"]
+    assert tune_cb.content_type == "application/json"
+    assert list(tune_cb.body) == ["tune"] and tune_cb.body["tune"]["id"] == tune["id"]
+    assert tune_cb.body["tune"]["trained_at"] is not None
+    for n, prompt in zip((2, 3), prompts, strict=True):
+        body = by_path[f"/callbacks/p{n}"].body
+        assert list(body) == ["prompt"] and body["prompt"]["id"] == prompt["id"]
+        assert len(body["prompt"]["images"]) == n and body["prompt"]["trained_at"] is not None
+        assert body["prompt"]["started_training_at"] >= tune_cb.body["tune"]["trained_at"]
+    assert astria_sandbox.stats()["callbacks"] == {"sent": 3, "failed": 0, "dropped": 0}
+
+
+def test_callbacks_arrive_with_nobody_polling(api, callback_receiver):
+    api.tune("quiet", callback=f"{callback_receiver.url}/callbacks/t")
+
+    (callback,) = callback_receiver.wait_for(1)
+
+    assert callback.body["tune"]["title"] == "quiet"
+
+
+def test_a_failed_callback_is_not_retried(api, astria_sandbox, callback_receiver):
+    callback_receiver.status = 500
+    api.tune(callback=f"{callback_receiver.url}/callbacks/t")
+    callback_receiver.wait_for(1)
+    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["failed"] == 1)
+
+    for _ in range(3):
+        astria_sandbox.advance()
+
+    assert len(callback_receiver.received) == 1
+    assert [(c["outcome"], c["status"]) for c in astria_sandbox.callbacks()] == [("failed", 500)]
+
+
+def test_dropped_callbacks_never_leave_but_the_work_finishes(api, astria_sandbox, callback_receiver):
+    astria_sandbox.drop_callbacks()
+    tune = api.tune(callback=f"{callback_receiver.url}/callbacks/t")
+
+    trained = _wait(
+        astria_sandbox, lambda: api("GET", f"/tunes/{tune['id']}").json(), lambda t: t["trained_at"]
+    )
+    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["dropped"] == 1)
+
+    assert trained["trained_at"] is not None
+    assert callback_receiver.received == []
+
+
+def test_state_moves_on_reads_even_without_the_clock():
+    with Sandbox(port=0, tick=3600, training_delay=0, prompt_delay=0) as sandbox:
+        api = Api(sandbox.url)
+        tune = api.tune()
+        prompt = api.prompt(tune["id"], num_images=1)
+
+        fetched = api("GET", f"/tunes/{tune['id']}/prompts/{prompt['id']}").json()
+
+    assert len(fetched["images"]) == 1
+
+
+def test_generated_images_are_served_deterministic_and_styled(api, astria_sandbox):
+    tune = api.tune()
+    noir = api.prompt(tune["id"], "sks woman, film noir", num_images=2)
+    neon = api.prompt(tune["id"], "sks woman, neon cyberpunk", num_images=2)
+    noir = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{noir['id']}").json(), lambda p: p["images"])
+    neon = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{neon['id']}").json(), lambda p: p["images"])
+
+    first = requests.get(noir["images"][0], timeout=10)
+    again = requests.get(noir["images"][0], timeout=10)
+    other = requests.get(neon["images"][0], timeout=10)
+
+    assert first.headers["Content-Type"] == "image/jpeg"
+    assert first.content == again.content != other.content
+    image = Image.open(io.BytesIO(first.content))
+    assert (image.format, image.size) == ("JPEG", (1024, 1024))
+    assert requests.get(noir["images"][0].replace("/0.jpg", "/2.jpg"), timeout=5).status_code == 404
+    assert requests.get(tune["orig_images"][0], timeout=5).content == photo_bytes(0, size=(200, 240))
+
+
+def test_likes(api):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+
+    assert api("POST", f"/prompts/{prompt['id']}/likes").status_code == 201
+    assert api("POST", f"/prompts/{prompt['id']}/like").status_code == 201
+    liked = api("GET", f"/prompts/{prompt['id']}").json()
+    assert api("DELETE", f"/prompts/{prompt['id']}/likes").status_code == 200
+    unliked = api("GET", f"/prompts/{prompt['id']}").json()
+
+    assert (liked["liked"], liked["prompt_likes_count"]) == (True, 1)
+    assert (unliked["liked"], unliked["prompt_likes_count"]) == (False, 0)
+
+
+def test_gallery_base_tunes_take_lora_prompts(api, astria_sandbox, settings):
+    flux = settings.ASTRIA_BASE_TUNE_IDS["flux1"]
+    lora = api.tune("lora", branch="flux1", model_type="lora", base_tune_id=str(flux))
+    _wait(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
+
+    base = api("GET", f"/tunes/{flux}").json()
+    prompt = api.prompt(flux, f"<lora:{lora['id']}:1> ohwx woman in the forest", num_images=1)
+    done = _wait(
+        astria_sandbox,
+        lambda: api("GET", f"/tunes/{flux}/prompts/{prompt['id']}").json(),
+        lambda p: p["images"],
+    )
+
+    assert base["branch"] == "flux1" and base["is_api"] is False
+    assert done["tune_id"] == flux and done["tunes"] == [{"id": lora["id"], "title": "lora"}]
+    assert [t["id"] for t in api("GET", "/gallery/tunes").json()] == sorted(
+        settings.ASTRIA_BASE_TUNE_IDS.values(), reverse=True
+    )
+    assert api("GET", "/tunes").json()[0]["id"] == lora["id"]  # gallery tunes are not in the key's list
+
+
+def test_deleting_a_tune_deletes_its_prompts_and_photos(api):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+
+    assert api("DELETE", f"/tunes/{tune['id']}").status_code == 200
+
+    assert api("GET", f"/tunes/{tune['id']}").status_code == 404
+    assert api("GET", f"/prompts/{prompt['id']}").status_code == 404
+    assert requests.get(tune["orig_images"][0], timeout=5).status_code == 404
+
+
+def test_deleting_and_renaming(api):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+
+    renamed = api("PATCH", f"/tunes/{tune['id']}", json={"tune": {"title": "renamed"}})
+    deleted = api("DELETE", f"/tunes/{tune['id']}/prompts/{prompt['id']}")
+
+    assert renamed.json()["title"] == "renamed"
+    assert deleted.status_code == 200
+    assert api("GET", f"/tunes/{tune['id']}/prompts").json() == []
+
+
+@pytest.mark.parametrize("status", [500, 429])
+def test_failing_creates_create_nothing(api, astria_sandbox, status):
+    astria_sandbox.fail_next(1, status)
+
+    response = api.create_tune("failing")
+
+    assert response.status_code == status
+    assert astria_sandbox.stats()["tunes_created"] == 0
+    assert api.create_tune("failing").status_code == 201
+
+
+def test_a_504_still_creates_the_tune(api, astria_sandbox):
+    astria_sandbox.fail_next(1, 504)
+
+    response = api.create_tune("slow")
+
+    assert response.status_code == 504 and "Gateway Time-out" in response.text
+    assert [t["title"] for t in api("GET", "/tunes").json()] == ["slow"]
+    assert astria_sandbox.stats()["tunes_by_title"] == {"slow": 1}
+
+
+def test_injected_prompt_failures_end_with_user_error(api, astria_sandbox, callback_receiver):
+    tune = api.tune()
+    astria_sandbox.set_faults(fail_prompts_next=1)
+    failing = api.prompt(tune["id"], callback=f"{callback_receiver.url}/callbacks/p")
+    fine = api.prompt(tune["id"], num_images=1)
+
+    (callback,) = callback_receiver.wait_for(1)
+    failed = api("GET", f"/prompts/{failing['id']}").json()
+    done = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{fine['id']}").json(), lambda p: p["images"])
+
+    assert failed["user_error"] and failed["images"] == [] and failed["trained_at"] is None
+    assert callback.body["prompt"]["user_error"] == failed["user_error"]
+    assert done["user_error"] is None
+
+
+def test_idempotent_titles_return_the_existing_tune(api, astria_sandbox):
+    astria_sandbox.set_faults(idempotent_titles=True)
+
+    first, second = api.tune("same"), api.tune("same")
+
+    assert first["id"] == second["id"]
+    assert astria_sandbox.stats()["tunes_created"] == 1
+
+
+def test_the_control_api(astria_sandbox, api):
+    control = requests.Session()
+    url = astria_sandbox.url
+
+    changed = control.post(
+        f"{url}/_sandbox/faults", json={"fail_next": 2, "fail_status": 504, "prompt_delay": 1.5}
+    )
+    refused = control.post(f"{url}/_sandbox/faults", json={"fail_next": 5, "fail_status": 418})
+    assert api.create_tune("t1").status_code == 504
+    stats = control.get(f"{url}/_sandbox/stats").json()
+
+    assert changed.status_code == 200 and changed.json()["prompt_delay"] == 1.5
+    assert refused.status_code == 422 and "fail_status must be one of" in refused.json()["error"]
+    assert stats["tunes_by_title"] == {"t1": 1} and stats["faults_injected"] == 1
+    assert stats["switches"]["fail_next"] == 1
+    assert control.get(f"{url}/_sandbox/faults").json()["fail_status"] == 504
+    assert control.post(f"{url}/_sandbox/faults", json={"bogus": 1}).status_code == 422
+    assert control.post(f"{url}/_sandbox/tunes/1/train").status_code == 404
+    assert control.get(f"{url}/_sandbox/callbacks").json() == []
+
+
+def test_state_survives_a_restart_with_a_state_file(tmp_path):
+    state = tmp_path / "sandbox.sqlite3"
+    with Sandbox(port=0, state_path=state, training_delay=0) as sandbox:
+        first = Api(sandbox.url).tune("kept")
+
+    with Sandbox(port=0, state_path=state, training_delay=0) as sandbox:
+        api = Api(sandbox.url)
+        kept = api("GET", f"/tunes/{first['id']}").json()
+        second = api.tune("new")
+
+    assert kept["title"] == "kept" and kept["trained_at"] is not None
+    assert second["id"] > first["id"]
+
+
+def test_training_takes_the_configured_delay(api, astria_sandbox):
+    astria_sandbox.set_delays(training=3600)
+
+    tune = api.tune()
+    time.sleep(0.2)
+    fetched = api("GET", f"/tunes/{tune['id']}").json()
+
+    assert fetched["trained_at"] is None
+    eta = datetime.fromisoformat(fetched["eta"]) - datetime.fromisoformat(fetched["created_at"])
+    assert eta == timedelta(hours=1)
+
+
+def test_prompts_attributes_create_prompts_with_the_tune(api, astria_sandbox, callback_receiver):
+    form = {
+        "tune[title]": "with-prompts",
+        "tune[name]": "man",
+        "tune[prompts_attributes][][text]": "sks man, noir",
+        "tune[prompts_attributes][][num_images]": "2",
+        "tune[prompts_attributes][][callback]": f"{callback_receiver.url}/callbacks/p",
+    }
+    pairs = [*form.items(), ("tune[prompts_attributes][][text]", "sks man, vintage")]
+    files = [("tune[images][]", ("a.jpg", photo_bytes(1, size=(64, 64)), "image/jpeg"))]
+
+    response = api("POST", "/tunes", data=pairs, files=files)
+    tune_id = response.json()["id"]
+    prompts = api("GET", f"/tunes/{tune_id}/prompts").json()
+    (callback,) = callback_receiver.wait_for(1)
+
+    assert response.status_code == 201
+    assert [(p["text"], p["num_images"]) for p in prompts] == [("sks man, vintage", 8), ("sks man, noir", 2)]
+    assert len(callback.body["prompt"]["images"]) == 2
+
+
+def test_an_invalid_prompt_in_prompts_attributes_creates_nothing(api, astria_sandbox):
+    data = {"tune[title]": "t", "tune[name]": "man", "tune[prompts_attributes][0][text]": ""}
+    files = [("tune[images][]", ("a.jpg", photo_bytes(1, size=(64, 64)), "image/jpeg"))]
+
+    response = api("POST", "/tunes", data=data, files=files)
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "prompts_attributes[0]: text can't be blank"
+    assert astria_sandbox.stats()["tunes_created"] == 0
+
+
+def test_deleting_a_prompt_answers_with_a_message(api):
+    tune = api.tune()
+    prompt = api.prompt(tune["id"])
+
+    response = api("DELETE", f"/prompts/{prompt['id']}")
+
+    assert response.json() == {"message": "Prompt successfully deleted"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callbacks_reach_a_django_live_server(api, astria_sandbox, live_server):
+    api.tune(callback=f"{live_server.url}/healthz?token=abc")
+
+    astria_sandbox.wait_for(lambda: astria_sandbox.callbacks())
+
+    # The POST reached Django (no connection error, no 400 for the host name); there is no webhook
+    # view at /healthz, so the CSRF middleware refused it. Webhook views are csrf_exempt.
+    outcomes = [(c["outcome"], c["status"], c["error"]) for c in astria_sandbox.callbacks()]
+    assert outcomes == [("failed", 403, None)]
