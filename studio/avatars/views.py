@@ -158,7 +158,7 @@ def image_favourite(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.U
 @require_http_methods(["GET", "POST"])
 @rate_limit("confirm")
 def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    from studio.credits.exceptions import InsufficientCredits
+    from studio.core.exceptions import InsufficientCredits
     from studio.credits.selectors import credit_balance
     from studio.photos.selectors import photos_accepted_count
     from studio.themes.planner import plan_for_avatar
@@ -194,7 +194,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @rate_limit("generate")
 def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    from studio.credits.exceptions import InsufficientCredits
+    from studio.core.exceptions import InsufficientCredits
 
     avatar = _get_avatar_or_404(request, avatar_id)
     form = GenerateMoreForm(request.POST or None, avatar=avatar)
