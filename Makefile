@@ -21,6 +21,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 run: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py sync_themes
 	@echo
 	@echo "  Avatar Studio: http://127.0.0.1:8000   (Ctrl-C stops web, worker and beat)"
 	@echo

@@ -1,0 +1,116 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from studio.avatars.models import SubjectClass
+from studio.themes.models import CustomPrompt, PromptIdea, Theme
+
+
+class ThemeAdminForm(forms.ModelForm):
+    """Tags as comma-separated words and the suited classes as checkboxes, instead of raw JSON."""
+
+    tags = forms.CharField(help_text="Comma-separated, for example: professional, photo")
+    subject_classes = forms.MultipleChoiceField(
+        choices=SubjectClass.choices, widget=forms.CheckboxSelectMultiple, label="Suits"
+    )
+
+    class Meta:
+        model = Theme
+        fields = [
+            "title",
+            "slug",
+            "description",
+            "tags",
+            "subject_classes",
+            "is_active",
+            "position",
+            "prompt",
+            "negative_prompt",
+            "aspect_ratio",
+            "cfg_scale",
+            "steps",
+            "cover",
+            "cover_alt",
+        ]
+        widgets = {
+            "prompt": forms.Textarea(attrs={"rows": 5}),
+            "negative_prompt": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tags"] = ", ".join(self.instance.tags)
+
+    def clean_tags(self) -> list[str]:
+        return list(
+            dict.fromkeys(tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip())
+        )
+
+    def clean_subject_classes(self) -> list[str]:
+        chosen = set(self.cleaned_data["subject_classes"])
+        return [value for value in SubjectClass.values if value in chosen]
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    form = ThemeAdminForm
+    list_display = ["title", "slug", "suits_display", "tags_display", "aspect_ratio", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "slug", "description", "prompt"]
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["hide", "show"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["title", "slug", "description", "tags", "subject_classes", "is_active", "position"]},
+        ),
+        ("Prompt", {"fields": ["prompt", "negative_prompt", "aspect_ratio", "cfg_scale", "steps"]}),
+        ("Cover", {"fields": ["cover", "cover_pet", "cover_alt"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="Suits")
+    def suits_display(self, theme: Theme) -> str:
+        return ", ".join(theme.subject_classes)
+
+    @admin.display(description="Tags")
+    def tags_display(self, theme: Theme) -> str:
+        return ", ".join(theme.tags)
+
+    @admin.action(description="Hide the selected themes")
+    def hide(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} themes hidden.", messages.SUCCESS)
+
+    @admin.action(description="Show the selected themes")
+    def show(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} themes shown.", messages.SUCCESS)
+
+
+@admin.register(PromptIdea)
+class PromptIdeaAdmin(admin.ModelAdmin):
+    list_display = ["title", "suits", "keywords", "position", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["suits", "is_active"]
+    search_fields = ["title", "keywords", "text", "slug"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(CustomPrompt)
+class CustomPromptAdmin(admin.ModelAdmin):
+    """What people write, for moderation: read only."""
+
+    list_display = ["cleaned", "avatar", "idea", "created_at"]
+    list_select_related = ["avatar", "idea"]
+    search_fields = ["text", "cleaned", "avatar__name", "avatar__user__email"]
+    readonly_fields = ["avatar", "text", "cleaned", "template", "idea", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,291 @@
+"""The prompt builder: turns theme templates and what people type into the text Astria receives.
+
+Pure functions. They read settings only for their defaults and touch nothing else, so the
+planner, the views and the avatar pipeline all get the same text for the same input.
+
+A template holds the placeholder ``{subject}`` where the trained subject goes; expanding it gives
+``<token> <class>`` (``sks woman``, ``ohwx dog``), the pair Astria's fine-tunes are trained on
+(ASTRIA-API.md section 6).
+"""
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from studio.themes.exceptions import PromptRejected
+
+SUBJECT = "{subject}"
+
+# Astria's default token per branch: `ohwx` for SDXL and Flux, `sks` for the SD1.5 checkpoints.
+_OHWX_BRANCHES = frozenset({"sdxl1", "flux1"})
+# The long side (SD1.5) or the side of the square of equal area (SDXL, Flux) a branch renders at.
+_BASE_SIZE = {"sdxl1": 1024, "flux1": 1024}
+_DEFAULT_BASE_SIZE = 512
+
+ASPECT_RATIOS = ("1:1", "4:5", "5:4", "3:4", "4:3", "2:3", "3:2", "9:16", "16:9")
+
+# What the subject is called in the third person, by class: possessive, object, reflexive.
+_PRONOUNS = {
+    "man": ("his", "him", "himself"),
+    "boy": ("his", "him", "himself"),
+    "woman": ("her", "her", "herself"),
+    "girl": ("her", "her", "herself"),
+}
+_NEUTRAL_PRONOUNS = ("their", "them", "themselves")
+
+# Words people use for the subject they photographed, by class ("my daughter", "the puppy").
+_CLASS_WORDS = {
+    "man": ("man", "guy", "gentleman", "husband", "boyfriend", "dad", "father", "grandpa", "brother"),
+    "woman": ("woman", "lady", "wife", "girlfriend", "mum", "mom", "mother", "grandma", "sister"),
+    "boy": ("boy", "son", "grandson", "kid", "child", "little brother"),
+    "girl": ("girl", "daughter", "granddaughter", "kid", "child", "little sister"),
+    "baby": ("baby", "infant", "newborn", "toddler", "son", "daughter"),
+    "person": ("person", "friend", "partner"),
+    "couple": ("couple", "parents", "grandparents"),
+    "dog": ("dog", "puppy", "pup", "doggy", "doggo", "pet"),
+    "cat": ("cat", "kitten", "kitty", "pet"),
+}
+_PARTNERS = r"(?:wife|husband|partner|girlfriend|boyfriend|fianc[eé]e?|spouse)"
+
+
+@dataclass(frozen=True)
+class CustomPromptText:
+    """A user's prompt after cleaning: the cleaned words, and the template with ``{subject}``."""
+
+    cleaned: str
+    template: str
+
+
+# --- Subject and token ------------------------------------------------------------------------
+
+
+def token_for_branch(branch: str) -> str:
+    """The rare word a tune of this branch is trained on; the configured one for the active branch."""
+    if branch == settings.ASTRIA_BRANCH:
+        return settings.ASTRIA_TOKEN
+    return "ohwx" if branch in _OHWX_BRANCHES else "sks"
+
+
+def subject_phrase(*, subject_class: str, token: str) -> str:
+    return f"{token} {subject_class}"
+
+
+def expand(template: str, *, subject_class: str, token: str) -> str:
+    """``{subject}`` becomes ``<token> <class>``."""
+    return template.replace(SUBJECT, subject_phrase(subject_class=subject_class, token=token))
+
+
+def astria_prompt_text(*, text: str, branch: str, tune_id: int | str) -> str:
+    """The text to post to Astria: LoRA branches reference the trained tune inside the text.
+
+    Checkpoint branches post to the tune itself and the text is sent unchanged; LoRA branches
+    (flux1) post to the base model's tune and prefix ``<lora:TUNE_ID:1>``.
+    """
+    if branch in settings.ASTRIA_LORA_BRANCHES:
+        return f"<lora:{tune_id}:1> {text}"
+    return text
+
+
+def dimensions(aspect_ratio: str, *, branch: str) -> tuple[int, int]:
+    """Width and height (multiples of 64, so of 8) for an aspect ratio such as ``4:5`` on a branch.
+
+    SD1.5 keeps its 512 px short side; SDXL and Flux keep about a megapixel of area.
+    """
+    ratio_w, ratio_h = (int(part) for part in aspect_ratio.split(":"))
+    base = _BASE_SIZE.get(branch, _DEFAULT_BASE_SIZE)
+
+    def snap(value: float) -> int:
+        return max(64, round(value / 64) * 64)
+
+    if branch in _BASE_SIZE:
+        width = math.sqrt(base * base * ratio_w / ratio_h)
+        return snap(width), snap(base * base / width)
+    if ratio_w >= ratio_h:
+        return snap(base * ratio_w / ratio_h), base
+    return base, snap(base * ratio_h / ratio_w)
+
+
+# --- Cleaning ---------------------------------------------------------------------------------
+
+# Astria reads markup inside the text: <lora:ID:1> and <faceid:ID:1> would pull in another tune,
+# `--flags` switch on paid options, {{placeholders}} are filled from the tune's characteristics.
+_MARKUP = re.compile(r"<[^<>]*>|(?<!\S)--[A-Za-z][\w-]*(?:\s+-?\d+(?:\.\d+)?)?|[{}<>\\]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"})
+
+
+def clean_text(text: str, *, max_chars: int | None = None) -> str:
+    """Printable text on one line: control characters, markup and extra whitespace removed.
+
+    Longer text is cut at the last whole word within ``max_chars``.
+    """
+    max_chars = max_chars or settings.THEMES_CUSTOM_PROMPT_MAX_CHARS
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # Invisible format characters (zero-width spaces...) go; line breaks and tabs become spaces.
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cf" or category in ("Co", "Cs", "Cn"):
+            continue
+        kept.append(" " if category == "Cc" or category in ("Zl", "Zp") else char)
+    text = _MARKUP.sub(" ", "".join(kept))
+    text = " ".join(text.split()).strip(" ,;")
+    if len(text) > max_chars:
+        cut = text[: max_chars + 1]
+        text = (cut.rsplit(" ", 1)[0] if " " in cut else cut[:max_chars]).rstrip(" ,;")
+    return text
+
+
+# --- Forbidden content ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _forbidden_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    alternatives = []
+    for word in words:
+        parts = word.strip().lower().split()
+        if parts:
+            alternatives.append(r"\s+".join(re.escape(part) for part in parts))
+    if not alternatives:
+        return None
+    # Whole words only (plural endings allowed), so "Essex" or "analysis" never match.
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?:e?s)?(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+def forbidden_reason(text: str, *, words: Iterable[str] | None = None) -> str | None:
+    """Why the text is refused, in plain words, or None when it is acceptable."""
+    words = settings.THEMES_FORBIDDEN_WORDS if words is None else words
+    pattern = _forbidden_pattern(tuple(words))
+    match = pattern.search(text) if pattern else None
+    if match is None:
+        return None
+    return (
+        f"“{match.group(0)}” is not allowed: this studio only makes pictures you could show anyone. "
+        "Please describe a different picture."
+    )
+
+
+# --- Subject insertion ------------------------------------------------------------------------
+
+
+def _pronouns(subject_class: str) -> tuple[str, str, str]:
+    return _PRONOUNS.get(subject_class, _NEUTRAL_PRONOUNS)
+
+
+@functools.lru_cache(maxsize=16)
+def _subject_patterns(subject_class: str) -> tuple[re.Pattern[str], ...]:
+    words = "|".join(
+        re.escape(word) for word in sorted(_CLASS_WORDS.get(subject_class, ()), key=len, reverse=True)
+    )
+    patterns = [
+        r"@me\b",
+        # "I am a pirate" reads as "<subject> as a pirate"; "I'm surfing" as "<subject> surfing".
+        r"\b(?:I\s+am|I'm|we\s+are|we're)\b",
+        r"\b(?:me|myself|ourselves|(?-i:[Uu]s))\b",
+    ]
+    if subject_class == "couple":
+        patterns += [
+            rf"\b(?:me|I)\s+and\s+my\s+{_PARTNERS}\b",
+            rf"\bmy\s+{_PARTNERS}\s+and\s+(?:me|I)\b",
+            r"\bthe\s+two\s+of\s+us\b",
+        ]
+    if words:
+        patterns.append(rf"\b(?:(?:my|our|a|an|the)\s+)?(?:{words})\b")
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
+
+
+_AFTER_BE = re.compile(r"\s+(?=(?:a|an|the)\b)", re.IGNORECASE)
+_BE = re.compile(r"^(?:I\s+am|I'm|we\s+are|we're)$", re.IGNORECASE)
+
+
+def insert_subject(text: str, *, subject_class: str) -> str:
+    """The template for a cleaned prompt: ``{subject}`` where the user referred to the subject.
+
+    The first mention ("me", "myself", "of me", "I am", "my dog", "the puppy", "us"...) becomes the
+    subject; later "my", "me" and "myself" become the subject's pronouns. With no mention at all,
+    the subject goes in front.
+    """
+    text = text.translate(_QUOTES)
+    matches = [m for pattern in _subject_patterns(subject_class) for m in pattern.finditer(text)]
+    if not matches:
+        return f"{SUBJECT}, {text}"
+    first = min(matches, key=lambda m: (m.start(), -len(m.group(0))))
+    before, after = text[: first.start()], text[first.end() :]
+    replacement = SUBJECT
+    if _BE.match(first.group(0)):
+        replacement = f"{SUBJECT} as" if _AFTER_BE.match(after) else SUBJECT
+    possessive, objective, reflexive = _pronouns(subject_class)
+    after = re.sub(r"\b(?:my|our)\b", possessive, after, flags=re.IGNORECASE)
+    after = re.sub(r"\b(?:myself|ourselves)\b", reflexive, after, flags=re.IGNORECASE)
+    after = re.sub(r"\b(?:me|(?-i:us))\b", objective, after, flags=re.IGNORECASE)
+    return f"{before}{replacement}{after}"
+
+
+def build_custom_prompt(
+    text: str,
+    *,
+    subject_class: str,
+    max_chars: int | None = None,
+    forbidden_words: Iterable[str] | None = None,
+) -> CustomPromptText:
+    """Clean a user's prompt, refuse forbidden content, and place the subject in it.
+
+    Raises PromptRejected with a reason a user can act on.
+    """
+    cleaned = clean_text(text, max_chars=max_chars)
+    if not re.search(r"\w", cleaned):
+        raise PromptRejected("Describe the picture you want in a few words.")
+    if reason := forbidden_reason(cleaned, words=forbidden_words):
+        raise PromptRejected(reason)
+    template = insert_subject(cleaned, subject_class=subject_class)
+    if not re.search(r"\w", template.replace(SUBJECT, "")):
+        raise PromptRejected("Say a little more: a place, an outfit, a style or a mood.")
+    return CustomPromptText(cleaned=cleaned, template=template)
+
+
+# --- Final text -------------------------------------------------------------------------------
+
+
+def _terms(text: str) -> list[str]:
+    return [term.strip() for term in text.split(",") if term.strip()]
+
+
+def with_quality_suffix(text: str, *, suffix: str | None = None) -> str:
+    """Append the quality terms the text does not already contain."""
+    suffix = settings.THEMES_QUALITY_SUFFIX if suffix is None else suffix
+    lowered = text.lower()
+    missing = [term for term in _terms(suffix) if term.lower() not in lowered]
+    return ", ".join([text.rstrip(" ,.;"), *missing]) if missing else text
+
+
+def negative_prompt(
+    theme_negative: str = "", *, default: str | None = None, safety: str | None = None
+) -> str:
+    """A theme's negative prompt (or the default one) plus the safety terms, without repeats."""
+    default = settings.THEMES_DEFAULT_NEGATIVE_PROMPT if default is None else default
+    safety = settings.THEMES_SAFETY_NEGATIVE_PROMPT if safety is None else safety
+    seen: set[str] = set()
+    terms = []
+    for term in _terms(theme_negative or default) + _terms(safety):
+        if term.lower() not in seen:
+            seen.add(term.lower())
+            terms.append(term)
+    return ", ".join(terms)
+
+
+def custom_prompt_final_text(template: str, *, subject_class: str, token: str) -> str:
+    return with_quality_suffix(expand(template, subject_class=subject_class, token=token))
+
+
+def short_label(text: str, *, words: int = 6) -> str:
+    """The first few words of a prompt, for a gallery caption."""
+    parts = text.replace(SUBJECT, "").strip(" ,").split()
+    label = " ".join(parts[:words]).rstrip(" ,.;")
+    return f"{label}…" if len(parts) > words else label

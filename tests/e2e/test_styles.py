@@ -1,0 +1,94 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from studio.avatars.models import SubjectClass
+from studio.themes import services
+from studio.themes.models import ChosenTheme, CustomPrompt
+from tests.factories import PASSWORD, AvatarFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, user):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+
+
+def test_choosing_styles_updates_the_budget_meter_in_place(page):
+    services.catalogue_sync()
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Ada", subject_class=SubjectClass.WOMAN)
+    log_in(page, user)
+
+    page.goto(f"/avatars/{avatar.pk}/styles/")
+    budget = page.locator("#budget")
+    expect(budget).to_contain_text("0 of 14 prompts")
+    expect(budget).to_contain_text("Choose at least one style")
+    page.evaluate("window.studioMarker = 'still the same page'")
+
+    page.get_by_role("button", name="Choose Golden hour").click()
+    expect(budget).to_contain_text("1 of 14 prompts")
+    expect(budget.locator("dd").first).to_have_text("8")
+    expect(budget.locator("dd").nth(1)).to_have_text("3")
+    expect(page.locator("#theme-golden-hour .chosen-badge")).to_have_text("✓ Chosen")
+
+    page.get_by_role("link", name="Fantasy").click()
+    expect(page).to_have_url(re.compile(r"\?tag=fantasy$"))
+    page.get_by_role("button", name="Choose Viking").click()
+    expect(budget).to_contain_text("2 of 14 prompts")
+    expect(page.get_by_role("button", name="Choose Corporate headshot")).to_have_count(0)  # still filtered
+    expect(budget.get_by_role("link", name="Continue")).to_have_attribute(
+        "href", f"/avatars/{avatar.pk}/confirm/"
+    )
+
+    page.get_by_label("Describe a picture").fill("I am a jazz singer in a smoky club")
+    expect(page.locator("#custom-preview")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    page.get_by_role("button", name="Add prompt").click()
+    expect(budget).to_contain_text("3 of 14 prompts")
+    expect(page.locator("#custom-prompts")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.get_by_label("Describe a picture")).to_have_value("")
+
+    page.get_by_label("Search the prompt library").fill("samurai")
+    results = page.locator("#library-results")
+    expect(results).to_contain_text("Samurai")
+    results.get_by_role("button", name="Use this: Samurai").click()
+    expect(budget).to_contain_text("4 of 14 prompts")
+    expect(page.locator("#prompt-preview")).to_contain_text("sks woman as a samurai in ornate armour")
+    expect(page.locator("#styles-step-count")).to_have_text("4 prompts chosen")
+
+    page.get_by_role("link", name="All", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/styles/$"))
+    page.get_by_role("button", name="Remove Golden hour").click()
+    expect(budget).to_contain_text("3 of 14 prompts")
+    assert page.evaluate("window.studioMarker") == "still the same page"
+    assert ChosenTheme.objects.filter(avatar=avatar).count() == 1
+    assert CustomPrompt.objects.filter(avatar=avatar).count() == 2
+
+
+def test_the_styles_page_works_without_javascript(browser, live_server):
+    services.catalogue_sync()
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Biscuit", subject_class=SubjectClass.DOG)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, user)
+        page.goto(f"/avatars/{avatar.pk}/styles/")
+
+        page.get_by_role("button", name="Choose Studio pet portrait").click()
+        expect(page.locator("#budget")).to_contain_text("1 of 14 prompts")
+        page.get_by_label("Describe a picture").fill("my dog naked")
+        page.get_by_role("button", name="Add prompt").click()
+        expect(page.locator("#custom-prompts")).to_contain_text("“naked” is not allowed")
+        expect(page.get_by_label("Describe a picture")).to_have_value("my dog naked")
+        page.get_by_label("Describe a picture").fill("my dog surfing a big wave")
+        page.get_by_role("button", name="Add prompt").click()
+        expect(page.locator("#custom-prompts")).to_contain_text("sks dog surfing a big wave")
+        expect(page.locator("#budget")).to_contain_text("2 of 14 prompts")
+    finally:
+        context.close()

@@ -1,0 +1,150 @@
+import dataclasses
+
+import pytest
+
+from studio.avatars.models import SubjectClass
+from studio.themes import services
+from studio.themes.models import Theme
+from studio.themes.planner import plan_for_avatar, plan_more
+from tests.factories import AvatarFactory
+from tests.themes.factories import ThemeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _prices(settings):
+    settings.ASTRIA_BRANCH, settings.ASTRIA_TOKEN = "sd15", "sks"
+    settings.CREDITS_PRICE_TUNE, settings.CREDITS_PRICE_PROMPT = 2, 1
+    settings.IMAGES_PER_PROMPT = 8
+
+
+def test_plan_lists_themes_then_own_prompts_with_final_text_images_and_cost(avatar):
+    theme = ThemeFactory(
+        title="Rainy street",
+        prompt="photo of {subject} in the rain",
+        aspect_ratio="4:5",
+        cfg_scale=7.5,
+        steps=30,
+        negative_prompt="blurry",
+    )
+    services.theme_choose(avatar=avatar, theme_slug=theme.slug)
+    custom = services.custom_prompt_add(avatar=avatar, text="me as a jazz singer in a smoky club")
+
+    plan = plan_for_avatar(avatar=avatar)
+
+    assert plan.is_valid and plan.errors == []
+    assert (plan.theme_count, plan.custom_count, plan.prompt_count) == (1, 1, 2)
+    assert plan.images == 16
+    assert plan.credit_cost == 2 + 2 * 1
+    assert plan.prompts_remaining == 12
+    themed, own = plan.prompts
+    assert themed.text == "photo of sks woman in the rain"
+    assert themed.label == "Rainy street" and themed.theme == theme and themed.custom_prompt is None
+    assert (themed.w, themed.h, themed.cfg_scale, themed.steps, themed.num_images) == (512, 640, 7.5, 30, 8)
+    assert themed.negative_prompt.startswith("blurry, ") and "nsfw" in themed.negative_prompt
+    assert own.text.startswith("sks woman as a jazz singer in a smoky club, ")
+    assert own.label == "me as a jazz singer in…"
+    assert own.custom_prompt == custom and own.key == f"custom:{custom.pk}"
+    assert (own.w, own.h, own.cfg_scale) == (None, None, None)
+
+
+def test_plan_is_frozen(avatar):
+    plan = plan_for_avatar(avatar=avatar)
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.credit_cost = 0
+
+
+def test_an_empty_selection_cannot_be_confirmed(avatar):
+    plan = plan_for_avatar(avatar=avatar)
+
+    assert not plan.is_valid
+    assert plan.errors == ["Choose at least one style or write a prompt of your own."]
+    assert (plan.images, plan.prompts_remaining) == (0, 14)
+
+
+def test_a_theme_hidden_after_it_was_chosen_is_left_out_with_an_error(avatar, themes):
+    services.theme_choose(avatar=avatar, theme_slug=themes[0].slug)
+    services.theme_choose(avatar=avatar, theme_slug=themes[1].slug)
+    Theme.objects.filter(pk=themes[0].pk).update(is_active=False)
+
+    plan = plan_for_avatar(avatar=avatar)
+
+    assert [p.theme for p in plan.prompts] == [themes[1]]
+    assert plan.errors == [f"“{themes[0].title}” is no longer offered. Remove it to continue."]
+
+
+def test_flux_gets_the_lora_token_and_no_stable_diffusion_sampler_values(avatar):
+    theme = ThemeFactory(aspect_ratio="4:5", cfg_scale=7, steps=30)
+    services.theme_choose(avatar=avatar, theme_slug=theme.slug)
+
+    prompt = plan_for_avatar(avatar=avatar, branch="flux1").prompts[0]
+
+    assert prompt.text.startswith("portrait photo of ohwx woman")
+    assert (prompt.w, prompt.h) == (896, 1152)
+    assert (prompt.cfg_scale, prompt.steps) == (None, None)
+
+
+def test_images_per_prompt_follows_settings_within_astrias_range(settings, avatar, themes):
+    services.theme_choose(avatar=avatar, theme_slug=themes[0].slug)
+
+    settings.IMAGES_PER_PROMPT = 4
+    assert plan_for_avatar(avatar=avatar).images == 4
+    settings.IMAGES_PER_PROMPT = 20
+    assert plan_for_avatar(avatar=avatar).prompts[0].num_images == 8
+
+
+def test_generate_more_charges_prompts_only_and_plans_only_what_is_left(avatar, themes):
+    plan = plan_more(
+        avatar=avatar,
+        theme_slugs=[themes[0].slug, themes[1].slug, themes[0].slug],
+        custom_texts=["me in Lisbon at dusk"],
+        prompts_already_used=10,
+    )
+
+    assert plan.is_valid
+    assert (plan.theme_count, plan.custom_count) == (2, 1)
+    assert plan.credit_cost == 3
+    assert plan.prompts_remaining == 1
+    assert plan.prompts[2].text.startswith("sks woman in Lisbon at dusk, ")
+
+
+def test_generate_more_past_the_fourteen_is_refused(avatar, themes):
+    plan = plan_more(
+        avatar=avatar, theme_slugs=[t.slug for t in themes[:3]], custom_texts=[], prompts_already_used=12
+    )
+
+    assert plan.errors == ["This avatar has 2 of its 14 prompts left; choose at most 2."]
+
+
+def test_generate_more_explains_refused_texts_and_unknown_themes(avatar):
+    dog_theme = ThemeFactory(subject_classes=[SubjectClass.DOG])
+
+    plan = plan_more(
+        avatar=avatar,
+        theme_slugs=[dog_theme.slug],
+        custom_texts=["me naked", "me in Rome"],
+        prompts_already_used=14,
+    )
+
+    assert plan.prompt_count == 1
+    assert plan.errors[0] == f"The style “{dog_theme.slug}” is not available for this avatar."
+    assert plan.errors[1].startswith("“me naked”: “naked” is not allowed")
+    assert plan.errors[2] == "This avatar has 0 of its 14 prompts left; choose at most 0."
+
+
+def test_the_real_catalogue_plans_for_a_woman_and_a_dog(catalogue, user):
+    woman = AvatarFactory(user=user, subject_class=SubjectClass.WOMAN)
+    dog = AvatarFactory(user=user, subject_class=SubjectClass.DOG)
+    for slug in ("corporate-headshot", "golden-hour", "astronaut"):
+        services.theme_choose(avatar=woman, theme_slug=slug)
+    for slug in ("pet-studio", "royal-portrait"):
+        services.theme_choose(avatar=dog, theme_slug=slug)
+
+    woman_plan, dog_plan = plan_for_avatar(avatar=woman), plan_for_avatar(avatar=dog)
+
+    assert [p.label for p in woman_plan.prompts] == ["Corporate headshot", "Golden hour", "Astronaut"]
+    assert all("sks woman" in p.text and "{subject}" not in p.text for p in woman_plan.prompts)
+    assert dog_plan.prompts[0].text.startswith("professional studio portrait of sks dog sitting nobly")
+    assert (woman_plan.credit_cost, dog_plan.credit_cost) == (5, 4)

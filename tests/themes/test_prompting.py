@@ -1,0 +1,204 @@
+import pytest
+
+from studio.avatars.models import SubjectClass
+from studio.themes import prompting
+from studio.themes.exceptions import PromptRejected
+
+BRANCH_TOKENS = {"fast": "sks", "sd15": "sks", "sdxl1": "ohwx", "flux1": "ohwx"}
+
+
+@pytest.fixture
+def branch(settings, request):
+    """Settings as the settings module computes them for a branch."""
+    settings.ASTRIA_BRANCH = request.param
+    settings.ASTRIA_TOKEN = BRANCH_TOKENS[request.param]
+    return request.param
+
+
+# --- Expansion ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("branch", list(BRANCH_TOKENS), indirect=True)
+@pytest.mark.parametrize("subject_class", SubjectClass.values)
+def test_subject_expands_to_the_branch_token_and_the_class(branch, subject_class):
+    token = prompting.token_for_branch(branch)
+    text = prompting.expand("a portrait of {subject} in the rain", subject_class=subject_class, token=token)
+
+    assert token == BRANCH_TOKENS[branch]
+    assert text == f"a portrait of {BRANCH_TOKENS[branch]} {subject_class} in the rain"
+
+
+@pytest.mark.parametrize("branch", list(BRANCH_TOKENS), indirect=True)
+@pytest.mark.parametrize("subject_class", SubjectClass.values)
+def test_text_sent_to_astria_wraps_lora_branches_only(branch, subject_class):
+    text = prompting.expand(
+        "{subject} on a beach", subject_class=subject_class, token=prompting.token_for_branch(branch)
+    )
+
+    sent = prompting.astria_prompt_text(text=text, branch=branch, tune_id=4242)
+
+    if branch == "flux1":
+        assert sent == f"<lora:4242:1> ohwx {subject_class} on a beach"
+    else:
+        assert sent == text
+
+
+def test_configured_token_wins_for_the_configured_branch(settings):
+    settings.ASTRIA_BRANCH, settings.ASTRIA_TOKEN = "sd15", "zwx"
+
+    assert prompting.token_for_branch("sd15") == "zwx"
+    assert prompting.token_for_branch("flux1") == "ohwx"
+
+
+@pytest.mark.parametrize(
+    ("aspect", "branch", "size"),
+    [
+        ("4:5", "sd15", (512, 640)),
+        ("2:3", "fast", (512, 768)),
+        ("3:2", "sd15", (768, 512)),
+        ("1:1", "sd15", (512, 512)),
+        ("4:5", "flux1", (896, 1152)),
+        ("1:1", "sdxl1", (1024, 1024)),
+        ("16:9", "sdxl1", (1344, 768)),
+    ],
+)
+def test_aspect_ratios_become_sizes_in_multiples_of_eight(aspect, branch, size):
+    width, height = prompting.dimensions(aspect, branch=branch)
+
+    assert (width, height) == size
+    assert width % 8 == 0 and height % 8 == 0
+
+
+# --- Subject insertion -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "subject_class", "template"),
+    [
+        ("me as an astronaut", "man", "{subject} as an astronaut"),
+        ("a watercolor painting of me", "man", "a watercolor painting of {subject}"),
+        ("myself riding a horse on the beach", "man", "{subject} riding a horse on the beach"),
+        ("I am a pirate captain", "man", "{subject} as a pirate captain"),
+        ("I'm surfing a huge wave", "woman", "{subject} surfing a huge wave"),
+        ("I\u2019m the queen of a snowy castle", "woman", "{subject} as the queen of a snowy castle"),
+        ("@me in Paris at night", "woman", "{subject} in Paris at night"),
+        ("me holding my guitar on stage", "woman", "{subject} holding her guitar on stage"),
+        ("me and my dog at the beach", "man", "{subject} and his dog at the beach"),
+        ("my dog wearing sunglasses", "dog", "{subject} wearing sunglasses"),
+        ("the puppy playing in autumn leaves", "dog", "{subject} playing in autumn leaves"),
+        ("a cat sitting on a velvet throne", "cat", "{subject} sitting on a velvet throne"),
+        ("a dog chasing my cat in the garden", "cat", "a dog chasing {subject} in the garden"),
+        ("me as a lion", "dog", "{subject} as a lion"),
+        ("my daughter as a fairy princess", "girl", "{subject} as a fairy princess"),
+        ("portrait of us at our wedding", "couple", "portrait of {subject} at their wedding"),
+        ("Me and my wife dancing in the rain", "couple", "{subject} dancing in the rain"),
+        ("we are astronauts on the moon", "couple", "{subject} astronauts on the moon"),
+        ("meme style picture of me", "man", "meme style picture of {subject}"),
+        ("astronaut floating in space", "man", "{subject}, astronaut floating in space"),
+        ("a flag of the US behind me", "person", "a flag of the US behind {subject}"),
+    ],
+)
+def test_subject_goes_where_the_user_referred_to_it(typed, subject_class, template):
+    assert prompting.insert_subject(typed, subject_class=subject_class) == template
+
+
+def test_custom_prompt_final_text_has_token_class_and_quality_terms(settings):
+    settings.THEMES_QUALITY_SUFFIX = "highly detailed, sharp focus"
+    built = prompting.build_custom_prompt("me as a jazz singer, sharp focus", subject_class="woman")
+
+    final = prompting.custom_prompt_final_text(built.template, subject_class="woman", token="sks")
+
+    assert final == "sks woman as a jazz singer, sharp focus, highly detailed"
+
+
+# --- Cleaning ----------------------------------------------------------------------------------
+
+
+def test_cleaning_removes_control_characters_markup_and_extra_whitespace():
+    typed = "  me\tas a\u200b  knight\n\n<lora:999:1> in {{armour}} --upscale_v4 --strength 0.5 \x07 "
+
+    assert prompting.clean_text(typed) == "me as a knight in armour"
+
+
+def test_cleaning_cuts_long_text_at_a_whole_word():
+    cleaned = prompting.clean_text("me " + "walking along the shore " * 30, max_chars=40)
+
+    assert len(cleaned) <= 40
+    assert cleaned == "me walking along the shore walking along"
+
+
+def test_empty_or_subject_only_prompts_are_refused():
+    with pytest.raises(PromptRejected, match="Describe the picture"):
+        prompting.build_custom_prompt(" \n<lora:1:1> ", subject_class="man")
+    with pytest.raises(PromptRejected, match="Say a little more"):
+        prompting.build_custom_prompt("myself", subject_class="man")
+
+
+# --- Forbidden content -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "me naked on a beach",
+        "NUDE portrait of me",
+        "me in sexy lingerie",
+        "me, nsfw",
+        "topless me",
+        "me with no   clothes on",
+        "nudes of me",
+        "me with a swastika flag",
+    ],
+)
+def test_forbidden_words_are_refused_with_the_word_named(typed):
+    with pytest.raises(PromptRejected) as refused:
+        prompting.build_custom_prompt(typed, subject_class="woman")
+
+    assert "is not allowed" in refused.value.message
+    assert "“" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "me walking through Essex in the rain",
+        "me as a data analyst",
+        "me in Sussex",
+        "me with a sextant on a ship",
+        "me at the Middlesex cricket ground",
+        "me reading an analysis",
+        "my dog in a butterfly garden",
+        "me with a nudibranch in the reef",
+    ],
+)
+def test_innocent_words_that_contain_forbidden_ones_are_allowed(typed):
+    assert prompting.build_custom_prompt(typed, subject_class="woman").cleaned == typed
+
+
+def test_forbidden_words_hidden_with_invisible_characters_are_still_refused():
+    with pytest.raises(PromptRejected):
+        prompting.build_custom_prompt("me na\u200bked", subject_class="man")
+
+
+def test_forbidden_word_list_is_configurable(settings):
+    settings.THEMES_FORBIDDEN_WORDS = ["clown", "hot dog"]
+
+    assert prompting.forbidden_reason("me as a scary clown") is not None
+    assert prompting.forbidden_reason("me eating a hot   dog") is not None
+    assert prompting.forbidden_reason("me naked") is None
+
+
+# --- Negative prompts and labels ---------------------------------------------------------------
+
+
+def test_negative_prompt_defaults_and_always_carries_the_safety_terms(settings):
+    settings.THEMES_DEFAULT_NEGATIVE_PROMPT = "blurry, lowres"
+    settings.THEMES_SAFETY_NEGATIVE_PROMPT = "nsfw, nudity"
+
+    assert prompting.negative_prompt() == "blurry, lowres, nsfw, nudity"
+    assert prompting.negative_prompt("cartoon, NSFW") == "cartoon, NSFW, nudity"
+
+
+def test_short_label_keeps_the_first_words():
+    assert prompting.short_label("me as a pirate captain on a stormy sea") == "me as a pirate captain on…"
+    assert prompting.short_label("me in Paris") == "me in Paris"
