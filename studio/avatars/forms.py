@@ -37,12 +37,13 @@ class GenerateMoreForm(forms.Form):
     )
 
     def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
-        from studio.themes.selectors import theme_list_for_avatar
+        from studio.themes.selectors import theme_list_for_subject
 
         super().__init__(*args, **kwargs)
         used = set(avatar.prompts.exclude(theme_slug="").values_list("theme_slug", flat=True))
         self.fields["themes"].choices = [
-            (theme.slug, theme.title) for theme in theme_list_for_avatar(avatar=avatar) if theme.slug not in used
+            (theme.slug, theme.title) for theme in theme_list_for_subject(subject_class=avatar.subject_class)
+            if theme.slug not in used
         ]
 
     def clean_custom_texts(self) -> list[str]:
