@@ -198,6 +198,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}  # each section below adds its periodic tasks
+# Decoding untrusted images runs in its own queue (Procfile: the "images" worker).
+CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": "images"}}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth and accounts ------------------------------------------------------------------------
@@ -365,6 +367,42 @@ ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4
 PHOTOS_MAX_PER_AVATAR = 20
+# Uploads: caps enforced while the body streams in (studio.photos.uploads); a proxy in front
+# should cap the body at PHOTOS_MAX_REQUEST_BYTES too (nginx: client_max_body_size).
+PHOTOS_MAX_FILE_BYTES = env.int("PHOTOS_MAX_FILE_BYTES", default=25 * 1024 * 1024)
+PHOTOS_MAX_REQUEST_BYTES = env.int("PHOTOS_MAX_REQUEST_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = PHOTOS_MAX_PER_AVATAR + 5  # past this Django answers 400
+FILE_UPLOAD_HANDLERS = [
+    "studio.photos.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Images: checked from the header before decoding, then normalised by the images worker.
+PHOTOS_MAX_PIXELS = 50_000_000  # a 48 MP phone photo fits; Pillow's own limit stays above it
+PHOTOS_MIN_SIDE = 512
+PHOTOS_MAX_ASPECT_RATIO = 3.0
+PHOTOS_LONG_SIDE = 2048  # "about": JPEG draft decoding may stop a little short (4032 -> 2016)
+PHOTOS_JPEG_QUALITY = 90
+PHOTOS_THUMBNAIL_SIZE = 400
+PHOTOS_THUMBNAIL_QUALITY = 80
+# The coach (studio.photos.quality.CoachLimits): sharpness is the Laplacian variance at 512 px
+# after stretching the grey levels, brightness the mean grey level (0-255), face size a fraction
+# of the shorter side, and near-duplicates differ in at most this many of 64 dHash bits.
+PHOTOS_COACH = {
+    "sharpness_refuse": 12.0,
+    "sharpness_warn": 40.0,
+    "dark_refuse": 30.0,
+    "dark_warn": 60.0,
+    "bright_warn": 210.0,
+    "bright_refuse": 235.0,
+    "face_min_fraction": 0.08,
+    "duplicate_max_distance": 4,
+}
+# Processing that never reported back (lost enqueue, killed worker) is retried, then given up.
+PHOTOS_PROCESSING_MAX_ATTEMPTS = 3
+PHOTOS_PROCESSING_RETRY_AFTER = 120  # seconds
+PHOTOS_PROCESSING_GIVE_UP_AFTER = 900  # seconds
+CELERY_BEAT_SCHEDULE["photos-sweep"] = {"task": "studio.photos.tasks.photo_sweep", "schedule": 60.0}
 
 # --- Themes and fair use --------------------------------------------------------------------
 # Astria's fair use: on average 14 prompts per fine-tune, 8 images each; 7 system prompts.

@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
 
 from studio.settings import *  # noqa: F403
-from studio.settings import STORAGES
+from studio.settings import DATABASES, STORAGES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -17,3 +17,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # queue so parallel runs sharing one Redis never take each other's messages.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_DEFAULT_QUEUE = f"studio-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+# SQLite: a test database in a file rather than shared-cache memory, so the live server's threads
+# (browser tests firing several requests at once) wait on each other's locks instead of failing
+# with "database table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

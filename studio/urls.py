@@ -16,3 +16,5 @@ urlpatterns = [
     path("astria/callbacks/<str:token>/", avatar_webhooks.astria_callback, name="astria_callback"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "studio.core.views.bad_request"

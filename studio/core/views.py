@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -20,3 +22,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         name: "up" if up else "down" for name, up in status.items()
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 page (handler400) that says what went wrong when we know it."""
+    if isinstance(exception, TooManyFilesSent):
+        message = (
+            f"That was more files than one upload can take ({settings.DATA_UPLOAD_MAX_NUMBER_FILES} at "
+            "most), so none of them were added. Go back and add them a few at a time."
+        )
+    else:
+        message = "Your browser sent a request we could not understand. Go back and try again."
+    return render(request, "400.html", {"message": message}, status=400)

@@ -1,0 +1,71 @@
+"""Serving private media: the one place that turns a stored file into a response.
+
+Views check who may see a file (through a scoped selector) and then call `private_file_response`.
+With local storage the file is streamed by Django; with a storage that signs URLs (django-storages
+S3 with `querystring_auth`), the response is a redirect to a short-lived signed URL. Either way the
+content type is ours, never the client's or a sniffer's guess, and no shared cache keeps a copy.
+"""
+
+from django.core.files.storage import Storage, default_storage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
+
+# Even if a browser were persuaded to render the bytes as a document, nothing in it could run.
+MEDIA_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+
+
+def private_file_response(
+    name: str,
+    *,
+    content_type: str,
+    storage: Storage | None = None,
+    download_name: str | None = None,
+    max_age: int = 3600,
+) -> HttpResponse:
+    """A response for the stored file `name`, for a viewer the caller has already authorised.
+
+    `download_name` makes it an attachment ("Save as...") with that file name. `max_age` is how
+    long the viewer's own browser may keep it (shared caches never may).
+    """
+    storage = storage or default_storage
+    if signs_urls(storage):
+        url = signed_url(name, content_type=content_type, storage=storage, download_name=download_name)
+        response = HttpResponseRedirect(url)
+        # The redirect must not outlive the signature.
+        response["Cache-Control"] = "private, no-store"
+    else:
+        response = FileResponse(
+            storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=download_name is not None,
+            filename=download_name or "",
+        )
+        response["Cache-Control"] = f"private, max-age={max_age}"
+        response["Content-Security-Policy"] = MEDIA_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def signs_urls(storage: Storage) -> bool:
+    """Whether the storage hands out signed, expiring URLs (django-storages' querystring auth).
+
+    A storage with plain public URLs does not count: private files are never given those.
+    """
+    return bool(getattr(storage, "querystring_auth", False))
+
+
+def signed_url(
+    name: str, *, content_type: str, storage: Storage, download_name: str | None = None
+) -> str:
+    """A short-lived URL for `name` (the storage's own expiry, `querystring_expire`) whose
+    response carries our content type and disposition."""
+    seconds = getattr(storage, "querystring_expire", 300)
+    parameters = {
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": content_disposition_header(
+            as_attachment=download_name is not None, filename=download_name or ""
+        ) or "inline",
+        "ResponseCacheControl": f"private, max-age={seconds}",
+    }
+    return storage.url(name, parameters=parameters)

@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from studio.photos.models import Photo
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    """Read-only: photos change only through the upload page and its services."""
+
+    list_display = ["original_name", "avatar", "verdict", "width", "height", "bytes", "created_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["avatar"]
+    search_fields = ["original_name", "avatar__name", "avatar__user__email", "id"]
+    readonly_fields = [field.name for field in Photo._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,171 @@
+"""The photo intake pipeline: one function from untrusted bytes to a verdict and clean files.
+
+Used by the worker that processes uploads and by `manage.py inspect_photos`, so support staff
+see exactly what a customer's upload went through. No database access here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from studio.photos import imaging, quality
+from studio.photos.imaging import ImageRefused
+from studio.photos.quality import REFUSE, WARN, CoachLimits, Finding, Measurements
+
+ACCEPTED = "accepted"
+WARNED = "warned"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    min_side: int = 512
+    max_aspect_ratio: float = 3.0
+    long_side: int = 2048
+    jpeg_quality: int = 90
+    thumbnail_size: int = 400
+    thumbnail_quality: int = 80
+    coach: CoachLimits = field(default_factory=CoachLimits)
+
+    @classmethod
+    def from_settings(cls) -> PhotoLimits:
+        from django.conf import settings
+
+        return cls(
+            max_file_bytes=settings.PHOTOS_MAX_FILE_BYTES,
+            max_pixels=settings.PHOTOS_MAX_PIXELS,
+            min_side=settings.PHOTOS_MIN_SIDE,
+            max_aspect_ratio=settings.PHOTOS_MAX_ASPECT_RATIO,
+            long_side=settings.PHOTOS_LONG_SIDE,
+            jpeg_quality=settings.PHOTOS_JPEG_QUALITY,
+            thumbnail_size=settings.PHOTOS_THUMBNAIL_SIZE,
+            thumbnail_quality=settings.PHOTOS_THUMBNAIL_QUALITY,
+            coach=CoachLimits(**settings.PHOTOS_COACH),
+        )
+
+
+@dataclass
+class IntakeResult:
+    verdict: str
+    findings: list[Finding]
+    source_format: str | None = None
+    source_size: tuple[int, int] | None = None
+    width: int | None = None
+    height: int | None = None
+    jpeg: bytes | None = None
+    thumbnail: bytes | None = None
+    measurements: Measurements | None = None
+
+    @property
+    def dhash(self) -> int | None:
+        return self.measurements.dhash if self.measurements else None
+
+
+def verdict_for(findings: list[Finding]) -> str:
+    if any(f.level == REFUSE for f in findings):
+        return REJECTED
+    return WARNED if any(f.level == WARN for f in findings) else ACCEPTED
+
+
+def expected_faces_for(subject_class: str) -> int | None:
+    """How many faces a photo of this subject should show; None when faces are not checked."""
+    from studio.avatars.models import PET_CLASSES, SubjectClass
+
+    if subject_class in PET_CLASSES:
+        return None
+    return 2 if subject_class == SubjectClass.COUPLE else 1
+
+
+def check_upload(source: BinaryIO, *, size: int, limits: PhotoLimits) -> tuple[str, tuple[int, int]]:
+    """The cheap checks made while the upload request is still open: size, and the header's
+    format, pixel count and shape. Returns (format, oriented size); raises `ImageRefused`."""
+    check_file_size(size, limits=limits)
+    start = source.tell()
+    try:
+        img = imaging.open_untrusted_image(source, max_pixels=limits.max_pixels)
+        image_format, oriented = img.format, imaging.oriented_size(img)
+    finally:
+        source.seek(start)
+    check_dimensions(oriented, limits=limits)
+    return image_format, oriented
+
+
+def process(data: bytes, *, expected_faces: int | None, limits: PhotoLimits) -> IntakeResult:
+    """Everything: the upload checks again, a full decode, normalisation, the coach, and (unless
+    refused) the clean JPEG and the WebP thumbnail. Never raises for a bad file."""
+    source_format = source_size = None
+    try:
+        check_file_size(len(data), limits=limits)
+        img = imaging.open_untrusted_image(data, max_pixels=limits.max_pixels)
+        source_format, source_size = img.format, imaging.oriented_size(img)
+        check_dimensions(source_size, limits=limits)
+        if smuggled := imaging.find_smuggled_content(data, img.format):
+            raise ImageRefused(
+                "hidden_content",
+                f"This file holds {smuggled} besides the picture, and for safety we don't accept "
+                "such files. Open the photo in a photo app, save or export it again, and add that copy.",
+            )
+        normalised = imaging.normalise(img, long_side=limits.long_side)
+    except ImageRefused as refusal:
+        return IntakeResult(
+            verdict=REJECTED,
+            findings=[Finding(refusal.code, REFUSE, refusal.message)],
+            source_format=source_format,
+            source_size=source_size,
+        )
+
+    measurements = quality.measure(normalised, find_faces=expected_faces is not None)
+    findings = quality.coach(measurements, expected_faces=expected_faces, limits=limits.coach)
+    result = IntakeResult(
+        verdict=verdict_for(findings),
+        findings=findings,
+        source_format=source_format,
+        source_size=source_size,
+        width=normalised.width,
+        height=normalised.height,
+        measurements=measurements,
+    )
+    if result.verdict != REJECTED:
+        result.jpeg = imaging.encode_jpeg(normalised, quality=limits.jpeg_quality)
+        result.thumbnail = imaging.make_webp_thumbnail(
+            normalised, limits.thumbnail_size, quality=limits.thumbnail_quality
+        )
+    return result
+
+
+def check_file_size(size: int, *, limits: PhotoLimits) -> None:
+    if size > limits.max_file_bytes:
+        raise file_too_large(size, limits=limits)
+
+
+def file_too_large(size: int | None, *, limits: PhotoLimits) -> ImageRefused:
+    what = f"is {megabytes(size)}" if size else "is"
+    return ImageRefused(
+        "file_too_large",
+        f"This file {what} over the {megabytes(limits.max_file_bytes)} limit for one photo. "
+        "Add a smaller copy: photos straight from a phone are usually 2 to 8 MB.",
+    )
+
+
+def check_dimensions(size: tuple[int, int], *, limits: PhotoLimits) -> None:
+    width, height = size
+    if max(width, height) > limits.max_aspect_ratio * min(width, height):
+        raise ImageRefused(
+            "odd_shape",
+            f"This image is {width:,} by {height:,} pixels: far too long and narrow for a photo "
+            "of a person or pet. Add an ordinary photo, upright or sideways.",
+        )
+    if min(width, height) < limits.min_side:
+        raise ImageRefused(
+            "too_small",
+            f"This photo is only {width:,} by {height:,} pixels; we need at least "
+            f"{limits.min_side} on the shorter side. Use the original from your phone or camera, "
+            "not a copy saved from a chat or social media app.",
+        )
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")

@@ -1,0 +1,241 @@
+"""The quality coach: plain-words findings about a photo before any credit is spent.
+
+Pure functions on a normalised RGB image (see `imaging.normalise`): sharpness (variance of the
+Laplacian), exposure (mean brightness), faces (OpenCV's bundled Haar cascades) and a perceptual
+hash (dHash) for spotting near-duplicates within a set. Each finding is a refusal or a warning,
+and says what to do about it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from PIL import Image
+
+REFUSE = "refuse"
+WARN = "warn"
+
+# Measurements are taken on a copy scaled to this longest side, so the numbers mean the same
+# thing for a 1000 px and a 2048 px photo.
+MEASURE_SIDE = 512
+FACE_SEARCH_SIDE = 640
+Box = tuple[int, int, int, int]  # x, y, width, height in the measured image's pixels
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    level: str  # REFUSE or WARN
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        return cls(code=data["code"], level=data["level"], message=data["message"])
+
+
+@dataclass(frozen=True)
+class CoachLimits:
+    """Thresholds. Sharpness: see `sharpness()`, measured at 512 px; brightness: mean grey, 0-255."""
+
+    sharpness_refuse: float = 12.0
+    sharpness_warn: float = 40.0
+    dark_refuse: float = 30.0
+    dark_warn: float = 60.0
+    bright_warn: float = 210.0
+    bright_refuse: float = 235.0
+    face_min_fraction: float = 0.08  # face width / the photo's shorter side
+    duplicate_max_distance: int = 4  # differing bits of 64
+
+
+@dataclass(frozen=True)
+class Measurements:
+    width: int
+    height: int
+    sharpness: float
+    brightness: float
+    dhash: int
+    faces: list[Box] = field(default_factory=list)
+    faces_searched: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "sharpness": round(self.sharpness, 1),
+            "brightness": round(self.brightness, 1),
+            "faces": len(self.faces) if self.faces_searched else None,
+            "largest_face_fraction": round(self.largest_face_fraction, 3) if self.faces else None,
+            "dhash": f"{self.dhash:016x}",
+        }
+
+    @property
+    def largest_face_fraction(self) -> float:
+        if not self.faces:
+            return 0.0
+        return max(w for _, _, w, _ in self.faces) / min(self.width, self.height)
+
+
+def measure(img: Image.Image, *, find_faces: bool) -> Measurements:
+    """Measure an RGB image; faces are searched only when asked (people, not pets)."""
+    gray_full = np.asarray(img.convert("L"))
+    gray = _scaled(gray_full, MEASURE_SIDE)
+    faces = detect_faces(gray_full) if find_faces else []
+    return Measurements(
+        width=img.width,
+        height=img.height,
+        sharpness=sharpness(gray),
+        brightness=float(gray.mean()),
+        dhash=dhash(img),
+        faces=faces,
+        faces_searched=find_faces,
+    )
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian after stretching the grey levels to the full range, so that a
+    dark or low-contrast photo is not mistaken for a blurry one."""
+    levels = gray.astype(np.float64)
+    low, high = np.percentile(levels, (1, 99))
+    if high - low >= 8:
+        levels = (levels - low) * (255.0 / (high - low))
+    return float(cv2.Laplacian(levels, cv2.CV_64F).var())
+
+
+def coach(m: Measurements, *, expected_faces: int | None, limits: CoachLimits) -> list[Finding]:
+    """Findings for one photo. `expected_faces` is 1 for a person, 2 for a couple, None for pets."""
+    subject = "the face" if expected_faces else "your pet"
+    findings: list[Finding] = []
+
+    if m.sharpness < limits.sharpness_refuse:
+        findings.append(Finding("very_blurry", REFUSE,
+            f"This photo is too blurry for the AI to learn a likeness from. Choose a sharp photo "
+            f"where {subject} is in focus."))
+    elif m.sharpness < limits.sharpness_warn:
+        findings.append(Finding("blurry", WARN,
+            "This photo looks a little blurry. Sharp photos give sharper avatars: keep it only if "
+            "you have no sharper one."))
+
+    if m.brightness < limits.dark_refuse:
+        findings.append(Finding("too_dark", REFUSE,
+            "This photo is too dark to make anything out. Choose one taken in good light, for "
+            "example near a window during the day."))
+    elif m.brightness < limits.dark_warn:
+        findings.append(Finding("dark", WARN,
+            "This photo is rather dark, so details may be lost. Photos in soft daylight work best."))
+    elif m.brightness > limits.bright_refuse:
+        findings.append(Finding("too_bright", REFUSE,
+            "This photo is so bright that the details are washed out. Choose one without harsh "
+            "sun or flash."))
+    elif m.brightness > limits.bright_warn:
+        findings.append(Finding("bright", WARN,
+            "This photo is very bright, so some details may be lost. Soft, even light works best."))
+
+    if expected_faces:
+        findings.extend(_face_findings(m, expected_faces=expected_faces, limits=limits))
+    return findings
+
+
+def _face_findings(m: Measurements, *, expected_faces: int, limits: CoachLimits) -> list[Finding]:
+    # Faces much smaller than the largest are usually background detail or detector noise.
+    largest = max((w for _, _, w, _ in m.faces), default=0)
+    count = sum(1 for _, _, w, _ in m.faces if w >= largest / 2)
+    if count == 0:
+        return [Finding("no_face", WARN,
+            "We could not find a face in this photo. Use photos where the face is clearly "
+            "visible and turned towards the camera, with no sunglasses and nothing covering it.")]
+    findings = []
+    if count > expected_faces:
+        who = "just the two of you" if expected_faces == 2 else "only the person the avatar is of"
+        findings.append(Finding("several_faces", WARN,
+            f"We found {count} faces. Other people can end up in your avatars: use photos with "
+            f"{who} in them, or crop the others out first."))
+    elif count < expected_faces:
+        findings.append(Finding("one_face", WARN,
+            "We found only one face. For a couple, both of you should be clearly visible in "
+            "every photo."))
+    if m.largest_face_fraction < limits.face_min_fraction:
+        findings.append(Finding("face_small", WARN,
+            "The face is small in this photo. Close-ups and half-body shots teach the AI the "
+            "most: crop closer, or choose another photo."))
+    return findings
+
+
+def near_duplicate_finding() -> Finding:
+    return Finding("near_duplicate", WARN,
+        "This photo is almost the same as another one in the set. Variety helps the AI: "
+        "different places, clothes, expressions and light. Consider replacing it.")
+
+
+# --- Faces -----------------------------------------------------------------------------------
+
+_local = threading.local()  # a CascadeClassifier must not be shared between threads
+
+
+def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier]:
+    if not hasattr(_local, "cascades"):
+        frontal = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
+        profile = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_profileface.xml")
+        if frontal.empty() or profile.empty():
+            raise RuntimeError("OpenCV's Haar cascade files are missing from the installation")
+        _local.cascades = (frontal, profile)
+    return _local.cascades
+
+
+def detect_faces(gray: np.ndarray) -> list[Box]:
+    """Faces in a greyscale image, as boxes in its own pixels: frontal first, then profiles."""
+    small = _scaled(gray, FACE_SEARCH_SIDE)
+    scale = gray.shape[1] / small.shape[1]
+    small = cv2.equalizeHist(small)
+    frontal, profile = _cascades()
+    min_size = (24, 24)
+    boxes = list(frontal.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=min_size))
+    if not boxes:
+        boxes = list(profile.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=min_size))
+        width = small.shape[1]
+        mirrored = profile.detectMultiScale(cv2.flip(small, 1), scaleFactor=1.1, minNeighbors=5,
+                                            minSize=min_size)
+        boxes += [(width - x - w, y, w, h) for x, y, w, h in mirrored]
+    return [tuple(round(v * scale) for v in box) for box in boxes]
+
+
+def _scaled(gray: np.ndarray, long_side: int) -> np.ndarray:
+    height, width = gray.shape
+    factor = long_side / max(width, height)
+    if factor >= 1:
+        return gray
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+# --- Near-duplicates -------------------------------------------------------------------------
+
+
+def dhash(img: Image.Image) -> int:
+    """A 64-bit difference hash: does each of 8 by 8 cells get brighter to the right?"""
+    small = np.asarray(img.convert("L").resize((9, 8), Image.Resampling.BOX), dtype=np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def find_near_duplicates(hashes: Sequence[tuple[K, int]], *, max_distance: int) -> dict[K, K]:
+    """Map each item that repeats an earlier one (in the given order) to the one it repeats."""
+    duplicates: dict[K, K] = {}
+    originals: list[tuple[K, int]] = []
+    for key, value in hashes:
+        match = next((k for k, h in originals if hamming(value, h) <= max_distance), None)
+        if match is None:
+            originals.append((key, value))
+        else:
+            duplicates[key] = match
+    return duplicates

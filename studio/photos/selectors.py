@@ -1,0 +1,74 @@
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import User
+from studio.avatars.models import Avatar
+from studio.photos.models import KEPT_VERDICTS, Photo, PhotoVerdict
+
+
+def photo_list_for_avatar(*, user: User, avatar: Avatar) -> QuerySet[Photo]:
+    """Every photo of the avatar, oldest first; empty unless the avatar is the user's."""
+    return Photo.objects.filter(avatar=avatar, avatar__user=user).order_by("created_at", "id")
+
+
+def photo_get_for_user(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID | None = None) -> Photo:
+    """The user's photo (of that avatar, when given); raises Photo.DoesNotExist for anyone else's."""
+    photos = Photo.objects.select_related("avatar").filter(avatar__user=user)
+    if avatar_id is not None:
+        photos = photos.filter(avatar_id=avatar_id)
+    return photos.get(pk=photo_id)
+
+
+def photo_list_accepted(*, avatar: Avatar) -> QuerySet[Photo]:
+    """The photos to train on: accepted, with or without warnings, oldest first."""
+    return Photo.objects.filter(avatar=avatar, verdict__in=KEPT_VERDICTS).order_by("created_at", "id")
+
+
+def photos_accepted_count(*, avatar: Avatar) -> int:
+    return photo_list_accepted(avatar=avatar).count()
+
+
+def avatar_has_enough_photos(*, avatar: Avatar) -> bool:
+    return photos_accepted_count(avatar=avatar) >= settings.PHOTOS_MIN_ACCEPTED
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    """An avatar's photos as the upload page shows them, with the counts it needs."""
+
+    photos: list[Photo]
+    accepted: int
+    processing: int
+    minimum: int
+    maximum: int
+
+    @property
+    def enough(self) -> bool:
+        return self.accepted >= self.minimum
+
+    @property
+    def still_needed(self) -> int:
+        return max(0, self.minimum - self.accepted)
+
+    @property
+    def room(self) -> int:
+        """How many more photos can be added (refused ones take no room)."""
+        return max(0, self.maximum - self.accepted - self.processing)
+
+    @property
+    def progress_value(self) -> int:
+        return min(self.accepted, self.minimum)
+
+
+def photo_set_for_avatar(*, user: User, avatar: Avatar) -> PhotoSet:
+    photos = list(photo_list_for_avatar(user=user, avatar=avatar))
+    return PhotoSet(
+        photos=photos,
+        accepted=sum(1 for p in photos if p.is_kept),
+        processing=sum(1 for p in photos if p.verdict == PhotoVerdict.PROCESSING),
+        minimum=settings.PHOTOS_MIN_ACCEPTED,
+        maximum=settings.PHOTOS_MAX_PER_AVATAR,
+    )

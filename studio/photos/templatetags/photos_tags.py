@@ -1,0 +1,15 @@
+from django import template
+from django.conf import settings
+
+from studio.avatars.models import Avatar
+from studio.photos.selectors import photos_accepted_count
+
+register = template.Library()
+
+
+@register.simple_tag
+def photos_progress(avatar: Avatar) -> dict:
+    """`{% photos_progress avatar as progress %}`: accepted photos of the minimum needed."""
+    accepted = photos_accepted_count(avatar=avatar)
+    minimum = settings.PHOTOS_MIN_ACCEPTED
+    return {"accepted": accepted, "minimum": minimum, "enough": accepted >= minimum}

@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from bench import Figure, run
+
+
+@pytest.mark.parametrize(
+    ("value", "status"), [(90, "ok"), (100, "ok"), (150, "over budget"), (200, "over budget"), (201, "FAIL")]
+)
+def test_a_time_fails_only_past_twice_its_budget(value, status):
+    assert Figure("t", value, "ms", budget=100).status == status
+
+
+@pytest.mark.parametrize(("value", "status"), [(4, "ok"), (2, "over budget"), (1.5, "over budget"), (1.4, "FAIL")])
+def test_a_ratio_fails_only_below_half_its_target(value, status):
+    assert Figure("r", value, "x", budget=3, higher_is_better=True).status == status
+
+
+def test_a_figure_without_budget_is_information():
+    assert Figure("n", 5, "MB").status == ""
+
+
+def test_the_runner_prints_writes_results_and_sets_the_exit_code(monkeypatch, tmp_path, capsys):
+    class Module:
+        figures: list = []
+
+        @classmethod
+        def run(cls):
+            return cls.figures
+
+    monkeypatch.setattr(run, "available", lambda: ["fake"])
+    monkeypatch.setattr(run.importlib, "import_module", lambda name: Module)
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "results.json")
+
+    Module.figures = [Figure("fake.fast", 120, "ms", budget=100), Figure("fake.info", 3, "MB")]
+    assert run.main([]) == 0
+    assert "fake.fast" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [f["status"] for f in saved["figures"]] == ["over budget", ""]
+
+    Module.figures = [Figure("fake.slow", 250, "ms", budget=100)]
+    assert run.main([]) == 1

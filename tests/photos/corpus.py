@@ -1,0 +1,269 @@
+"""A generated corpus of good, bad and hostile image files for the photo intake tests.
+
+Nothing is downloaded or committed: every file is made here. Faces are drawn so that OpenCV's
+frontal Haar cascade really detects them (tests assert it does), which lets the face checks be
+tested on the real detector.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from functools import cache
+
+import cv2
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageDraw, ImageFilter
+
+pillow_heif.register_heif_opener()
+
+# A marker written into every kind of metadata; it must never reach a stored file.
+SECRET = "HOME-51.5007N-0.1246W"
+XMP_GPS = (
+    '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    f'exif:GPSLatitude="51,30.04N" exif:GPSLongitude="0,7.48W" exif:UserComment="{SECRET}"/>'
+    '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+).encode()
+
+ONE_FACE = ((0.5, 0.4, 0.34),)
+TWO_FACES = ((0.3, 0.4, 0.22), (0.72, 0.4, 0.22))
+SMALL_FACE = ((0.5, 0.4, 0.04),)
+
+
+def _draw_face(draw: ImageDraw.ImageDraw, cx: float, cy: float, width: float) -> None:
+    """A face as the cascade sees one: dark brows and eyes, a lighter nose bridge, a mouth."""
+    s = width / 220.0
+
+    def box(x0, y0, x1, y1):
+        return [cx + (x0 - 300) * s, cy + (y0 - 270) * s, cx + (x1 - 300) * s, cy + (y1 - 270) * s]
+
+    draw.rectangle(box(270, 400, 330, 500), fill=(209, 167, 139))  # neck
+    draw.ellipse(box(170, 80, 430, 380), fill=(50, 35, 25))  # hair
+    draw.ellipse(box(190, 120, 410, 420), fill=(225, 180, 150))  # face
+    draw.rectangle(box(225, 215, 280, 225), fill=(60, 40, 30))
+    draw.rectangle(box(320, 215, 375, 225), fill=(60, 40, 30))
+    for x0, x1, p0, p1 in ((230, 280, 245, 267), (320, 370, 333, 355)):
+        draw.ellipse(box(x0, 240, x1, 265), fill=(250, 250, 250))
+        draw.ellipse(box(p0, 242, p1, 263), fill=(40, 30, 20))
+    draw.polygon([(cx, cy - 10 * s), (cx - 15 * s, cy + 50 * s), (cx + 15 * s, cy + 50 * s)], fill=(202, 162, 135))
+    draw.ellipse(box(260, 345, 340, 370), fill=(150, 60, 60))
+
+
+@cache
+def _scene(width: int, height: int, faces: tuple, seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    gx = np.linspace(0, 1, width)[None, :, None]
+    gy = np.linspace(0, 1, height)[:, None, None]
+    c1, c2 = rng.uniform(70, 190, 3), rng.uniform(70, 190, 3)
+    base = c1 * (1 - gx) + c2 * (gx + gy) / 2
+    img = Image.fromarray(base.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(40):
+        x, y = rng.uniform(0, width), rng.uniform(0, height)
+        r = rng.uniform(0.02, 0.12) * width
+        colour = tuple(int(v) for v in rng.uniform(50, 210, 3))
+        shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
+        shape([x, y, x + r, y + r * rng.uniform(0.4, 1.8)], fill=colour)
+    short = min(width, height)
+    for fx, fy, fraction in faces:
+        face_width = fraction * short
+        shoulders = tuple(int(v) for v in rng.uniform(30, 110, 3))
+        draw.ellipse([fx * width - face_width * 1.2, fy * height + face_width * 0.8,
+                      fx * width + face_width * 1.2, fy * height + face_width * 2.6], fill=shoulders)
+        _draw_face(draw, fx * width, fy * height, face_width)
+    img = img.filter(ImageFilter.GaussianBlur(1))
+    noise = rng.normal(0, 5, (height, width, 3))
+    return Image.fromarray((np.asarray(img, dtype=np.float64) + noise).clip(0, 255).astype(np.uint8))
+
+
+def photo(width: int = 640, height: int = 800, *, faces: tuple = ONE_FACE, seed: int = 1) -> Image.Image:
+    """A sharp, well-lit RGB picture with the given faces ((centre x, centre y, width/short side))."""
+    return _scene(width, height, tuple(faces), seed).copy()
+
+
+def encode(img: Image.Image, image_format: str = "JPEG", **params) -> bytes:
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        params.setdefault("quality", 92)
+    img.save(buffer, image_format, **params)
+    return buffer.getvalue()
+
+
+def jpeg(img: Image.Image | None = None, **params) -> bytes:
+    return encode(img or photo(), "JPEG", **params)
+
+
+# --- Orientation -----------------------------------------------------------------------------
+
+# The transform that turns upright pixels into what a camera stores with each orientation tag
+# (the inverse of what a viewer applies).
+STORE_AS = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+CORNER_COLOURS = {"top_left": (230, 20, 20), "top_right": (20, 200, 20), "bottom_left": (20, 40, 230)}
+
+
+def upright_marked(width: int = 600, height: int = 800) -> Image.Image:
+    """A portrait picture with coloured blocks in three corners, to check which way is up."""
+    img = photo(width, height, faces=ONE_FACE, seed=7)
+    draw = ImageDraw.Draw(img)
+    block = width // 6
+    draw.rectangle([0, 0, block, block], fill=CORNER_COLOURS["top_left"])
+    draw.rectangle([width - block, 0, width, block], fill=CORNER_COLOURS["top_right"])
+    draw.rectangle([0, height - block, block, height], fill=CORNER_COLOURS["bottom_left"])
+    return img
+
+
+def oriented(orientation: int, image_format: str = "JPEG") -> bytes:
+    upright = upright_marked()
+    transform = STORE_AS[orientation]
+    stored = upright if transform is None else upright.transpose(transform)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(stored, image_format, exif=exif.tobytes())
+
+
+# --- Metadata --------------------------------------------------------------------------------
+
+
+def exif_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x010E] = f"Taken at {SECRET}"  # ImageDescription
+    exif[0x013B] = "Ada Example"  # Artist
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (51.0, 30.0, 2.52)
+    gps[3] = "W"
+    gps[4] = (0.0, 7.0, 28.56)
+    gps[27] = b"ASCII\x00\x00\x00" + SECRET.encode()  # GPSProcessingMethod
+    return exif.tobytes()
+
+
+def with_metadata(image_format: str) -> bytes:
+    """A photo carrying GPS in EXIF, GPS in XMP and a comment, in the given format."""
+    img = photo(seed=3)
+    if image_format == "JPEG":
+        return encode(img, "JPEG", exif=exif_with_gps(), xmp=XMP_GPS, comment=f"comment {SECRET}")
+    if image_format == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", XMP_GPS.decode())
+        info.add_text("Comment", f"comment {SECRET}")
+        return encode(img, "PNG", exif=exif_with_gps(), pnginfo=info)
+    if image_format == "WEBP":
+        return encode(img, "WEBP", exif=exif_with_gps(), xmp=XMP_GPS, quality=90)
+    if image_format == "HEIF":
+        return encode(img, "HEIF", exif=exif_with_gps(), xmp=XMP_GPS, quality=85)
+    raise ValueError(image_format)
+
+
+# --- Formats and odd pixels ------------------------------------------------------------------
+
+
+def png_16bit_grey() -> bytes:
+    """A 16-bit greyscale gradient: black on the left, white on the right."""
+    ramp = np.tile(np.linspace(0, 65535, 640, dtype=np.uint16), (800, 1))
+    return encode(Image.fromarray(ramp), "PNG")
+
+
+def png_16bit_rgb() -> bytes:
+    pixels = (np.asarray(photo(seed=5), dtype=np.uint16) * 257)[:, :, ::-1]  # OpenCV writes BGR
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(pixels))
+    assert ok
+    return data.tobytes()
+
+
+def png_16bit_grey_photo() -> bytes:
+    pixels = np.asarray(photo(seed=5).convert("L"), dtype=np.uint16) * 257
+    return encode(Image.fromarray(pixels), "PNG")
+
+
+def cmyk_photo_jpeg() -> bytes:
+    return encode(photo(seed=5).convert("CMYK"), "JPEG")
+
+
+def cmyk_jpeg() -> bytes:
+    """Pure red in CMYK (no cyan, full magenta and yellow)."""
+    return encode(Image.new("CMYK", (640, 800), (0, 255, 255, 0)), "JPEG")
+
+
+def half_transparent_png() -> bytes:
+    """The left half fully transparent, the right half opaque."""
+    img = photo(seed=6).convert("RGBA")
+    alpha = Image.new("L", img.size, 255)
+    ImageDraw.Draw(alpha).rectangle([0, 0, img.width // 2, img.height], fill=0)
+    img.putalpha(alpha)
+    return encode(img, "PNG")
+
+
+def animated(image_format: str) -> bytes:
+    frames = [photo(seed=s) for s in (8, 9)]
+    params = {"save_all": True, "append_images": frames[1:], "duration": 200}
+    return encode(frames[0], image_format, **params)
+
+
+# --- Broken and hostile files ----------------------------------------------------------------
+
+
+def multi_picture_jpeg() -> bytes:
+    """A JPEG carrying a second picture (MPO), as phones store gain maps and depth maps."""
+    return encode(photo(seed=12), "MPO", save_all=True, append_images=[photo(320, 400, seed=13)])
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(photo(seed=4))
+    return data[: len(data) * 6 // 10]
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n"
+SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="640" height="800">'
+       b'<script>alert(1)</script><rect width="640" height="800"/></svg>')
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def png_html_polyglot() -> bytes:
+    """A valid PNG with a web page appended after its end (passes Pillow's own checks)."""
+    return encode(photo(seed=2), "PNG") + HTML
+
+
+def png_with_html_chunk() -> bytes:
+    """A valid PNG whose first text chunk is a web page, where browsers sniff."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Title", HTML.decode())
+    return encode(photo(seed=2), "PNG", pnginfo=info)
+
+
+def jpeg_with_trailer(trailer: bytes) -> bytes:
+    return jpeg(photo(seed=2)) + trailer
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def pixel_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
+    """A 1-bit PNG of width x height that really decompresses to that many pixels (about 110 MB
+    of pixel data in a file of a few hundred kilobytes)."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + bytes((width + 7) // 8)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def strip_png(width: int = 1, height: int = 100_000) -> bytes:
+    return encode(Image.new("RGB", (width, height), (120, 130, 140)), "PNG")

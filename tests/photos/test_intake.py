@@ -1,0 +1,122 @@
+import io
+
+import pytest
+from PIL import Image, ImageFilter
+
+from studio.photos import intake
+from studio.photos.intake import ACCEPTED, REJECTED, WARNED, PhotoLimits
+from tests.photos import corpus
+
+LIMITS = PhotoLimits()
+
+
+def process(data: bytes, expected_faces: int | None = 1, limits: PhotoLimits = LIMITS) -> intake.IntakeResult:
+    return intake.process(data, expected_faces=expected_faces, limits=limits)
+
+
+def codes(result: intake.IntakeResult) -> set[str]:
+    return {f.code for f in result.findings}
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_a_good_photo_is_accepted_with_a_clean_jpeg_and_a_thumbnail(image_format):
+    result = process(corpus.encode(corpus.photo(), image_format))
+
+    assert result.verdict == ACCEPTED and result.findings == []
+    assert result.source_format == image_format and result.source_size == (640, 800)
+    assert (result.width, result.height) == (640, 800)
+    assert Image.open(io.BytesIO(result.jpeg)).format == "JPEG"
+    assert Image.open(io.BytesIO(result.thumbnail)).format == "WEBP"
+    assert result.dhash is not None
+
+
+def test_warnings_keep_the_photo():
+    result = process(corpus.jpeg(corpus.photo(faces=corpus.TWO_FACES)))
+
+    assert result.verdict == WARNED and codes(result) == {"several_faces"}
+    assert result.jpeg is not None
+
+
+def test_a_refusal_keeps_nothing_of_the_file():
+    blurry = corpus.photo().filter(ImageFilter.GaussianBlur(6))
+
+    result = process(corpus.jpeg(blurry))
+
+    assert result.verdict == REJECTED and "very_blurry" in codes(result)
+    assert result.jpeg is None and result.thumbnail is None
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (corpus.truncated_jpeg(), "damaged"),
+        (corpus.HTML, "unsupported_format"),
+        (corpus.SVG, "unsupported_format"),
+        (corpus.png_html_polyglot(), "hidden_content"),
+        (corpus.pixel_bomb(), "too_many_pixels"),
+        (corpus.strip_png(), "odd_shape"),
+        (corpus.strip_png(400, 600), "too_small"),
+        (corpus.animated("GIF"), "unsupported_format"),
+        (corpus.animated("WEBP"), "animated"),
+    ],
+    ids=["zero", "truncated", "html", "svg", "polyglot", "bomb", "strip", "small", "gif", "animated-webp"],
+)
+def test_bad_files_are_refused_with_one_plain_reason(data, code):
+    result = process(data)
+
+    assert result.verdict == REJECTED
+    assert [f.code for f in result.findings] == [code]
+    assert result.findings[0].level == "refuse" and len(result.findings[0].message) > 30
+    assert result.jpeg is None
+
+
+def test_a_file_over_the_size_cap_is_refused_before_it_is_opened():
+    data = corpus.jpeg()
+
+    result = process(data, limits=PhotoLimits(max_file_bytes=len(data) - 1))
+
+    assert codes(result) == {"file_too_large"} and result.source_format is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [corpus.cmyk_photo_jpeg(), corpus.png_16bit_grey_photo(), corpus.png_16bit_rgb()],
+    ids=["cmyk", "16-bit-grey", "16-bit-rgb"],
+)
+def test_unusual_pixel_formats_are_converted_not_refused(data):
+    result = process(data, expected_faces=None)
+
+    assert result.verdict == ACCEPTED
+    assert Image.open(io.BytesIO(result.jpeg)).mode == "RGB"
+
+
+def test_the_upload_check_reads_only_the_header_and_rewinds():
+    source = io.BytesIO(corpus.oriented(6))
+
+    assert intake.check_upload(source, size=len(source.getvalue()), limits=LIMITS) == ("JPEG", (600, 800))
+    assert source.tell() == 0
+
+
+def test_the_upload_check_lets_a_truncated_file_through_to_the_full_decode():
+    data = corpus.truncated_jpeg()
+
+    assert intake.check_upload(io.BytesIO(data), size=len(data), limits=LIMITS)[0] == "JPEG"
+    assert codes(process(data)) == {"damaged"}
+
+
+@pytest.mark.parametrize(
+    ("subject_class", "faces"),
+    [("man", 1), ("woman", 1), ("baby", 1), ("person", 1), ("couple", 2), ("dog", None), ("cat", None)],
+)
+def test_expected_faces_by_subject_class(subject_class, faces):
+    assert intake.expected_faces_for(subject_class) == faces
+
+
+def test_limits_come_from_settings(settings):
+    settings.PHOTOS_MIN_SIDE = 1000
+    settings.PHOTOS_COACH = {**settings.PHOTOS_COACH, "face_min_fraction": 0.5}
+
+    limits = PhotoLimits.from_settings()
+
+    assert limits.min_side == 1000 and limits.coach.face_min_fraction == 0.5

@@ -1,0 +1,320 @@
+import re
+
+import pytest
+from django.core.files.storage import FileSystemStorage
+from django.urls import reverse
+
+from studio.avatars.models import Avatar, AvatarState
+from studio.photos.models import Photo, PhotoVerdict
+from tests.photos import corpus
+from tests.photos.conftest import distinct_photos, uploaded
+from tests.photos.factories import PhotoFactory
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+def page_url(avatar) -> str:
+    return reverse("photos:upload", args=[avatar.pk])
+
+
+@pytest.fixture
+def post_photos(client, user, django_capture_on_commit_callbacks):
+    """Post files to the upload page as the browser does, letting the images task run."""
+    client.force_login(user)
+
+    def post(avatar, files, *, headers=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(page_url(avatar), {"photos": files}, headers=headers or {})
+
+    return post
+
+
+def test_the_upload_page_explains_and_offers_the_picker(user_client, avatar):
+    response = user_client.get(page_url(avatar))
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert 'enctype="multipart/form-data"' in html and 'type="file"' in html and " multiple" in html
+    assert '<label for="id_photos">Choose photos</label>' in html
+    assert "What makes a good set" in html and "No sunglasses" in html and "No other people" in html
+    assert "0 of 4</strong> accepted" in html
+    assert "/static/js/photos.js" in html
+    assert "Continue to styles" not in html
+    assert "<script>" not in html and "<style" not in html and " style=" not in html
+
+
+def test_the_page_gives_pet_advice_for_pets(user_client, user):
+    dog = Avatar.objects.create(user=user, name="Biscuit", subject_class="dog")
+
+    html = user_client.get(page_url(dog)).content.decode()
+
+    assert "Your dog alone" in html and "sunglasses" not in html
+
+
+def test_only_the_owner_sees_the_upload_page(client, other_user, avatar):
+    assert client.get(page_url(avatar)).status_code == 302  # to the login page
+    client.force_login(other_user)
+    assert client.get(page_url(avatar)).status_code == 404
+
+
+def test_creating_an_avatar_leads_to_its_photos(user_client):
+    response = user_client.post(reverse("avatars:create"), {"name": "Ada", "subject_class": "woman"})
+
+    avatar = Avatar.objects.get()
+    assert response.status_code == 302 and response.url == page_url(avatar)
+
+
+def test_the_draft_steps_link_to_photos_with_the_count(user_client, avatar):
+    PhotoFactory.create_batch(2, avatar=avatar)
+
+    html = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+
+    assert f'href="{page_url(avatar)}"' in html
+    assert "2 of 4 accepted" in html
+
+
+def test_several_photos_in_one_plain_form_post(post_photos, client, avatar):
+    files = [uploaded(data, f"IMG_{i}.jpg") for i, data in enumerate(distinct_photos(2))]
+    files.append(uploaded(corpus.SVG, "drawing.jpg"))
+
+    response = post_photos(avatar, files)
+
+    assert response.status_code == 302 and response.url == page_url(avatar)
+    html = client.get(page_url(avatar)).content.decode()
+    assert html.count('class="photo-card is-accepted"') == 2
+    assert html.count('class="photo-card is-rejected"') == 1
+    assert "drawing.jpg" in html and "web page or SVG drawing" in html
+    assert "2 of 4</strong> accepted" in html
+
+
+def test_the_page_script_posts_one_file_and_gets_the_set_back(post_photos, avatar):
+    response = post_photos(avatar, [uploaded()], headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="photo-set"')
+    assert "IMG_0001.jpg" in html and "Checking" in html and 'hx-trigger="every 2s' in html
+    assert 'id="draft-step-photos"' in html and 'hx-swap-oob="true"' in html  # the step counter too
+
+
+def test_continue_appears_with_four_accepted_photos(post_photos, client, avatar):
+    post_photos(avatar, [uploaded(data) for data in distinct_photos(4)])
+
+    html = client.get(page_url(avatar)).content.decode()
+
+    assert "4 photos</strong> accepted" in html
+    assert f'href="/avatars/{avatar.pk}/styles/"' in html and "Continue to styles" in html
+
+
+def test_choosing_nothing_says_so(user_client, avatar):
+    response = user_client.post(page_url(avatar), {})
+
+    assert response.status_code == 422
+    assert "Choose at least one photo to add." in response.content.decode()
+
+
+def test_more_photos_than_room_are_refused_whole(post_photos, avatar, settings):
+    PhotoFactory.create_batch(settings.PHOTOS_MAX_PER_AVATAR - 2, avatar=avatar)
+
+    response = post_photos(avatar, [uploaded() for _ in range(3)])
+
+    assert response.status_code == 422
+    assert "You chose 3 photos, but there is room for only 2 more (20 at most)" in response.content.decode()
+    assert Photo.objects.count() == settings.PHOTOS_MAX_PER_AVATAR - 2
+
+
+def test_a_full_avatar_says_so_to_the_page_script(post_photos, avatar, settings):
+    PhotoFactory.create_batch(settings.PHOTOS_MAX_PER_AVATAR, avatar=avatar)
+
+    response = post_photos(avatar, [uploaded()], headers=HTMX)
+
+    assert response.status_code == 422
+    assert 'id="upload-errors"' in response.content.decode()
+    assert "already has 20 photos" in response.content.decode()
+
+
+def test_too_many_files_in_one_request_get_a_clear_page(post_photos, avatar, settings):
+    files = [uploaded(b"x", f"{i}.jpg") for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+
+    response = post_photos(avatar, files)
+
+    assert response.status_code == 400
+    assert "more files than one upload can take (25 at most)" in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_a_file_over_the_size_cap_is_dropped_while_it_streams_in(post_photos, client, avatar, settings, media_files):
+    small, big = corpus.jpeg(corpus.photo(seed=31)), corpus.jpeg(corpus.photo(seed=32)) + bytes(60_000)
+    settings.PHOTOS_MAX_FILE_BYTES = len(small) + 10_000
+
+    response = post_photos(avatar, [uploaded(big, "huge.jpg"), uploaded(small, "fine.jpg")])
+
+    assert response.status_code == 302
+    verdicts = dict(Photo.objects.values_list("original_name", "verdict"))
+    assert verdicts == {"huge.jpg": PhotoVerdict.REJECTED, "fine.jpg": PhotoVerdict.ACCEPTED}
+    assert Photo.objects.get(original_name="huge.jpg").findings[0]["code"] == "file_too_large"
+    assert len(media_files()) == 2  # the accepted photo's JPEG and thumbnail, nothing of huge.jpg
+
+
+def test_a_request_over_the_total_cap_stores_nothing(post_photos, avatar, settings, media_files):
+    settings.PHOTOS_MAX_REQUEST_BYTES = 50_000
+
+    response = post_photos(avatar, [uploaded(data) for data in distinct_photos(2)])
+
+    assert response.status_code == 422
+    assert "Together these files are more than the" in response.content.decode()
+    assert not Photo.objects.exists() and media_files() == []
+
+
+def test_zero_byte_file_gets_a_refused_card(post_photos, avatar):
+    post_photos(avatar, [uploaded(b"", "empty.jpg")])
+
+    assert Photo.objects.get().findings[0]["code"] == "empty"
+
+
+def test_the_set_polls_while_photos_are_checked_and_stops_with_286(user_client, avatar):
+    url = reverse("photos:set", args=[avatar.pk])
+    photo = PhotoFactory(avatar=avatar, verdict=PhotoVerdict.PROCESSING)
+
+    checking = user_client.get(url, headers=HTMX)
+    assert checking.status_code == 200
+    assert re.search(r'hx-trigger="every 2s[^"]*"', checking.content.decode())
+    assert "checking 1" in checking.content.decode()
+
+    Photo.objects.filter(pk=photo.pk).update(verdict=PhotoVerdict.ACCEPTED)
+    done = user_client.get(url, headers=HTMX)
+    assert done.status_code == 286
+    assert "every 2s" not in done.content.decode()
+
+
+def test_the_poll_url_without_htmx_goes_to_the_page(user_client, avatar):
+    response = user_client.get(reverse("photos:set", args=[avatar.pk]))
+
+    assert response.status_code == 302 and response.url == page_url(avatar)
+
+
+def test_removing_a_photo(post_photos, client, avatar, media_files, django_capture_on_commit_callbacks):
+    post_photos(avatar, [uploaded()])
+    photo = Photo.objects.get()
+    url = reverse("photos:delete", args=[avatar.pk, photo.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+
+    assert response.status_code == 302 and response.url == page_url(avatar)
+    assert not Photo.objects.exists()
+    assert media_files() == []
+
+
+def test_removing_a_photo_with_htmx_returns_the_fresh_set(user_client, avatar):
+    photos = PhotoFactory.create_batch(2, avatar=avatar, verdict=PhotoVerdict.REJECTED)
+
+    response = user_client.post(reverse("photos:delete", args=[avatar.pk, photos[0].pk]), headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and html.count('class="photo-card') == 1
+
+
+def test_removing_is_refused_once_ordered(user_client, avatar):
+    photo = PhotoFactory(avatar=avatar)
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.QUEUED)
+
+    response = user_client.post(reverse("photos:delete", args=[avatar.pk, photo.pk]), headers=HTMX)
+
+    assert response.status_code == 200
+    assert "can no longer be changed" in response.headers["HX-Trigger"]
+    assert Photo.objects.filter(pk=photo.pk).exists()
+
+
+def test_uploads_go_nowhere_once_ordered(post_photos, client, avatar):
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.QUEUED)
+
+    assert client.get(page_url(avatar)).url == reverse("avatars:detail", args=[avatar.pk])
+    response = post_photos(avatar, [uploaded()], headers=HTMX)
+    assert response.status_code == 422 and "can no longer be changed" in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_nobody_else_can_remove_a_photo(client, other_user, avatar):
+    photo = PhotoFactory(avatar=avatar)
+    client.force_login(other_user)
+
+    assert client.post(reverse("photos:delete", args=[avatar.pk, photo.pk])).status_code == 404
+    assert Photo.objects.filter(pk=photo.pk).exists()
+
+
+# --- Private serving -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stored_photo(post_photos, avatar):
+    post_photos(avatar, [uploaded()])
+    return Photo.objects.get()
+
+
+@pytest.mark.parametrize(("name", "content_type"), [("image", "image/jpeg"), ("thumbnail", "image/webp")])
+def test_the_owner_gets_the_photo_with_our_headers(client, stored_photo, avatar, name, content_type):
+    response = client.get(reverse(f"photos:{name}", args=[avatar.pk, stored_photo.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"].startswith("private")
+    assert "sandbox" in response["Content-Security-Policy"]
+    body = b"".join(response.streaming_content)
+    assert body == getattr(stored_photo, name).read()
+
+
+@pytest.mark.parametrize("name", ["image", "thumbnail"])
+def test_nobody_else_gets_the_photo_not_even_a_redirect_to_log_in(client, stored_photo, avatar, other_user, name):
+    url = reverse(f"photos:{name}", args=[avatar.pk, stored_photo.pk])
+    client.logout()
+
+    assert client.get(url).status_code == 404
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+
+
+def test_a_refused_or_unprocessed_photo_has_nothing_to_serve(user_client, avatar):
+    for verdict in (PhotoVerdict.REJECTED, PhotoVerdict.PROCESSING):
+        photo = PhotoFactory(avatar=avatar, verdict=verdict)
+        assert user_client.get(reverse("photos:image", args=[avatar.pk, photo.pk])).status_code == 404
+
+
+class SigningStorage(FileSystemStorage):
+    """Stands in for S3 with querystring auth: it hands out signed, expiring URLs."""
+
+    querystring_auth = True
+    querystring_expire = 300
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        self.last_parameters = parameters
+        return f"https://bucket.example.test/{name}?X-Amz-Signature=abc&X-Amz-Expires={self.querystring_expire}"
+
+
+def test_with_signing_storage_the_owner_is_redirected_to_a_short_lived_url(client, stored_photo, avatar, settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "tests.photos.test_views.SigningStorage", "OPTIONS": {"location": settings.MEDIA_ROOT}}}
+
+    response = client.get(reverse("photos:image", args=[avatar.pk, stored_photo.pk]))
+
+    assert response.status_code == 302
+    assert response.url.startswith(f"https://bucket.example.test/{stored_photo.image.name}?X-Amz-Signature=")
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_staff_can_look_photos_up_in_the_admin(client, avatar):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    photo = PhotoFactory(avatar=avatar, verdict=PhotoVerdict.REJECTED,
+                         findings=[{"code": "empty", "level": "refuse", "message": "This file is empty."}])
+    client.force_login(staff)
+
+    listing = client.get(reverse("admin:photos_photo_changelist"), {"q": photo.original_name})
+    detail = client.get(reverse("admin:photos_photo_change", args=[photo.pk]))
+
+    assert photo.original_name in listing.content.decode()
+    assert detail.status_code == 200 and "This file is empty." in detail.content.decode()

@@ -1,0 +1,44 @@
+import time
+
+import pytest
+
+from studio.celery import app
+from studio.photos import services
+from studio.photos.models import Photo, PhotoVerdict
+from tests.factories import AvatarFactory, UserFactory
+from tests.photos.conftest import uploaded
+
+
+@pytest.fixture
+def images_worker():
+    """A real worker thread consuming the images queue (not eager mode)."""
+    from celery.contrib.testing.worker import start_worker
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=["images"]):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+
+
+def test_photo_tasks_are_routed_to_the_images_queue():
+    route = app.amqp.router.route({}, "studio.photos.tasks.photo_process")
+
+    assert route["queue"].name == "images"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_is_checked_by_a_real_worker_on_the_images_queue(images_worker):
+    user = UserFactory()
+    avatar = AvatarFactory(user=user)
+
+    photo = services.photo_upload(user=user, avatar=avatar, upload=uploaded())  # enqueued on commit
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Photo.objects.get(pk=photo.pk).verdict == PhotoVerdict.PROCESSING:
+        time.sleep(0.1)
+    photo.refresh_from_db()
+    assert photo.verdict == PhotoVerdict.ACCEPTED
+    assert photo.image and photo.thumbnail and not photo.incoming
