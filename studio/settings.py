@@ -473,6 +473,8 @@ ASTRIA_IMAGE_HOSTS = env.list(
     default=["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai", "api.astria.ai", "www.astria.ai"],
 )
 RESULT_IMAGE_MAX_BYTES = 25 * 1024 * 1024
+RESULT_MAX_PIXELS = 50_000_000
+RESULT_LONG_SIDE = 4096
 RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 512

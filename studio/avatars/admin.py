@@ -10,7 +10,9 @@ class PromptInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["batch", "position", "label", "state", "astria_prompt_id", "num_images", "price", "refunded", "failure_reason"]
+    fields = [
+        "batch", "position", "label", "state", "astria_prompt_id", "num_images", "price", "refunded", "failure_reason",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -68,7 +70,9 @@ class AvatarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund: stop if unfinished and give back the credits not yet refunded")
     def refund(self, request, queryset) -> None:
-        total = sum(services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=request.user) for avatar in queryset)
+        total = sum(
+            services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=request.user) for avatar in queryset
+        )
         self.message_user(request, f"{total} credit(s) refunded.", messages.SUCCESS)
 
     @admin.action(description="Delete the tune at Astria (keeps our images)")
@@ -89,7 +93,9 @@ class PromptAdmin(admin.ModelAdmin):
     list_select_related = ["avatar"]
     search_fields = ["label", "text", "=astria_prompt_id", "avatar__name", "avatar__user__email"]
     exclude = ["callback_nonce", "callback_token_hash"]
-    readonly_fields = [field.name for field in Prompt._meta.fields if field.name not in exclude]
+    readonly_fields = [
+        field.name for field in Prompt._meta.fields if field.name not in ("callback_nonce", "callback_token_hash")
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

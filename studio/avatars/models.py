@@ -120,7 +120,9 @@ class Prompt(CallbackTarget, BaseModel):
     State = PromptState
 
     avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="prompts")
-    batch = models.PositiveSmallIntegerField(default=0, help_text="0 for the first order, then 1, 2... for each “generate more”.")
+    batch = models.PositiveSmallIntegerField(
+        default=0, help_text="0 for the first order, then 1, 2... for each “generate more”."
+    )
     position = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=120)
     theme_slug = models.SlugField(max_length=80, blank=True)

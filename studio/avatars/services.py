@@ -4,7 +4,7 @@ Every state change is a conditional update from the expected state, under a lock
 row, so replayed callbacks, redelivered tasks and racing reconcilers change nothing twice.
 """
 
-import io
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -20,7 +20,7 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound
 from studio.avatars import callbacks
-from studio.avatars.downloads import download_image
+from studio.avatars.downloads import DownloadRefused, download_image
 from studio.avatars.models import (
     AstriaTuneDeletion,
     Avatar,
@@ -378,26 +378,39 @@ def prompt_sync(*, prompt_id: int) -> None:
         Avatar.objects.filter(pk=avatar.pk, state__in=[AvatarState.SUBMITTED, AvatarState.TRAINING]).update(
             state=AvatarState.GENERATING, trained_at=remote.started_training_at or timezone.now()
         )
+    stored = set(GeneratedImage.objects.filter(prompt=prompt).values_list("index", flat=True))
     for index, url in enumerate(remote.images[: prompt.num_images]):
-        if not GeneratedImage.objects.filter(prompt=prompt, index=index).exists():
-            _store_image(prompt=prompt, index=index, url=url)
-    with transaction.atomic():
-        Prompt.objects.filter(pk=prompt.pk, state=PromptState.SUBMITTED).update(
-            state=PromptState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
-        )
+        if index not in stored and _store_image(prompt=prompt, index=index, url=url):
+            stored.add(index)
+    if not stored:
+        prompt_fail(prompt_id=prompt.pk, reason="None of its images could be stored.")
+        return
+    Prompt.objects.filter(pk=prompt.pk, state=PromptState.SUBMITTED).update(
+        state=PromptState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+    )
     avatar_check_finished(avatar_id=avatar.pk)
 
 
-def _store_image(*, prompt: Prompt, index: int, url: str) -> None:
-    """Download, check and re-encode one result image, with a WebP thumbnail; once per index."""
+def _store_image(*, prompt: Prompt, index: int, url: str) -> bool:
+    """Download, check and re-encode one result image with a WebP thumbnail; once per index.
+
+    Returns False when the image cannot be used (refused host, not an image, damaged): the
+    others of the prompt still count. Transient download errors propagate for a retry.
+    """
     from studio.photos import imaging
 
-    data = download_image(url)
-    img = imaging.open_untrusted_image(io.BytesIO(data))
+    try:
+        data = download_image(url)
+        img = imaging.normalise(
+            imaging.open_untrusted_image(data, max_pixels=settings.RESULT_MAX_PIXELS),
+            long_side=settings.RESULT_LONG_SIDE,
+        )
+    except (DownloadRefused, imaging.ImageRefused) as exc:
+        logger.warning("prompt %s image %s not stored: %s", prompt.pk, index, exc)
+        return False
     full = imaging.encode_jpeg(img, quality=settings.RESULT_JPEG_QUALITY)
-    thumb_img = img.copy()
-    thumb_img.thumbnail((settings.RESULT_THUMB_SIZE, settings.RESULT_THUMB_SIZE))
-    thumb = imaging.encode_webp(thumb_img)
+    thumb = imaging.make_webp_thumbnail(img, settings.RESULT_THUMB_SIZE)
+    scale = min(1.0, settings.RESULT_THUMB_SIZE / max(img.size))
     stem = uuid.uuid4().hex
     image = GeneratedImage(
         avatar=prompt.avatar,
@@ -405,8 +418,8 @@ def _store_image(*, prompt: Prompt, index: int, url: str) -> None:
         index=index,
         width=img.width,
         height=img.height,
-        thumb_width=thumb_img.width,
-        thumb_height=thumb_img.height,
+        thumb_width=max(1, round(img.width * scale)),
+        thumb_height=max(1, round(img.height * scale)),
         bytes=len(full),
     )
     image.image.save(f"{stem}.jpg", ContentFile(full), save=False)
@@ -418,6 +431,7 @@ def _store_image(*, prompt: Prompt, index: int, url: str) -> None:
         # Another run stored this index first: keep theirs, drop our copy.
         default_storage.delete(image.image.name)
         default_storage.delete(image.thumbnail.name)
+    return True
 
 
 def avatar_check_finished(*, avatar_id: uuid.UUID | str) -> None:
@@ -531,7 +545,9 @@ def callback_record(*, token: str, body: bytes) -> bool:
     avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
     prompt = None
     if avatar is None:
-        prompt = Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+        prompt = (
+            Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+        )
         if prompt is None or not callbacks.token_matches(prompt, token):
             return False
     elif not callbacks.token_matches(avatar, token):
@@ -660,10 +676,8 @@ def astria_tune_delete(*, tune_id: int) -> None:
     if deletion is None:
         return
     AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(attempts=deletion.attempts + 1)
-    try:
+    with contextlib.suppress(AstriaNotFound):  # already gone counts as deleted
         get_client().delete_tune(tune_id)
-    except AstriaNotFound:
-        pass
     AstriaTuneDeletion.objects.filter(pk=deletion.pk, done_at__isnull=True).update(
         done_at=timezone.now(), last_error=""
     )

@@ -130,14 +130,14 @@ def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) 
     download = None
     if request.GET.get("download"):
         download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"
-    return private_file_response(image.image, content_type="image/jpeg", download_name=download)
+    return private_file_response(image.image.name, content_type="image/jpeg", download_name=download)
 
 
 @login_required
 @require_GET
 def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
     image = _get_image_or_404(request, avatar_id, image_id)
-    return private_file_response(image.thumbnail, content_type="image/webp")
+    return private_file_response(image.thumbnail.name, content_type="image/webp")
 
 
 @login_required
@@ -272,7 +272,7 @@ def export_detail(request: HtmxRequest, avatar_id: uuid.UUID, export_id: uuid.UU
         raise Http404("No such download.") from None
     if request.GET.get("download") and export.state == GalleryExport.State.READY:
         name = f"{export.avatar.name} ({export.get_scope_display().lower()}).zip"
-        return private_file_response(export.file, content_type="application/zip", download_name=name)
+        return private_file_response(export.file.name, content_type="application/zip", download_name=name)
     context = {"avatar": export.avatar, "export": export}
     if wants_fragment(request):
         response = render(request, "avatars/gallery.html#export", context)
