@@ -42,12 +42,16 @@ def user_client(client, user):
 def celery_worker_real():
     """A real Celery worker thread consuming this process's queue (not eager mode)."""
     from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
 
     from studio.celery import app
 
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())]
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager = True
