@@ -1,5 +1,8 @@
+import os
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from tests.factories import UserFactory
 
@@ -20,6 +23,15 @@ def _isolated(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """Tests marked `postgres` need real row locks: skipped on SQLite, and a failure in CI."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests on PostgreSQL (set DATABASE_URL).")
+        pytest.skip("needs PostgreSQL (real row locks and triggers): run with DATABASE_URL=postgres://...")
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ def catalogue(db):
 @pytest.fixture
 def fund(db):
     def fund(user, amount: int = 50) -> None:
-        credit_grant(user=user, amount=amount, key=f"test-grant:{user.pk}:{amount}:{time.monotonic_ns()}", reason="test")
+        key = f"test-grant:{user.pk}:{time.monotonic_ns()}"
+        credit_grant(user=user, amount=amount, key=key, reason="Credits for the test")
 
     return fund
 

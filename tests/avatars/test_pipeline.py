@@ -3,9 +3,9 @@
 import pytest
 from django.core import mail
 
-from studio.avatars import services
-from studio.avatars.models import Avatar, AvatarState, CallbackEvent, GeneratedImage, Prompt, PromptState
 from studio.astria.errors import AstriaTransient
+from studio.avatars import services
+from studio.avatars.models import Avatar, AvatarState, CallbackEvent, GeneratedImage, PromptState
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
