@@ -26,3 +26,26 @@ def user_send_welcome_email(*, user_id: int) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+def user_delete_account(*, user: User) -> None:
+    """Delete everything the person gave us or we made for them, and close the account.
+
+    Avatars go with their photos, images and Astria tunes. The credit ledger is an accounting
+    record and cannot change, so the user row stays behind it, emptied of personal data.
+    """
+    from allauth.account.models import EmailAddress
+    from django.db import transaction
+
+    from studio.avatars.services import avatar_delete
+
+    for avatar_id in list(user.avatars.values_list("pk", flat=True)):
+        avatar_delete(user=user, avatar_id=avatar_id)
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).delete()
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.set_unusable_password()  # also ends every other session: their hash no longer matches
+        user.save()

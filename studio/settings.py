@@ -473,6 +473,8 @@ ASTRIA_IMAGE_HOSTS = env.list(
     default=["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai", "api.astria.ai", "www.astria.ai"],
 )
 RESULT_IMAGE_MAX_BYTES = 25 * 1024 * 1024
+RESULT_MAX_PIXELS = 50_000_000
+RESULT_LONG_SIDE = 4096
 RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 512
@@ -487,6 +489,7 @@ RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
+EXPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),

@@ -4,6 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("LOG_FORMAT", "plain")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
 
 from studio.settings import *  # noqa: F403
@@ -17,6 +18,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # queue so parallel runs sharing one Redis never take each other's messages.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_DEFAULT_QUEUE = f"studio-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}-images"}}
 
 # SQLite: a test database in a file rather than shared-cache memory, so the live server's threads
 # (browser tests firing several requests at once) wait on each other's locks instead of failing

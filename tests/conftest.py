@@ -1,5 +1,8 @@
+import os
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from tests.factories import UserFactory
 
@@ -22,6 +25,15 @@ def _isolated(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """Tests marked `postgres` need real row locks: skipped on SQLite, and a failure in CI."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests on PostgreSQL (set DATABASE_URL).")
+        pytest.skip("needs PostgreSQL (real row locks and triggers): run with DATABASE_URL=postgres://...")
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -42,12 +54,16 @@ def user_client(client, user):
 def celery_worker_real():
     """A real Celery worker thread consuming this process's queue (not eager mode)."""
     from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
 
     from studio.celery import app
 
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())]
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager = True

@@ -1,12 +1,136 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count, Q
 
-from studio.avatars.models import Avatar
+from studio.avatars import services
+from studio.avatars.models import AstriaTuneDeletion, Avatar, CallbackEvent, GeneratedImage, Prompt, PromptState
+
+
+class PromptInline(admin.TabularInline):
+    model = Prompt
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "batch", "position", "label", "state", "astria_prompt_id", "num_images", "price", "refunded", "failure_reason",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CallbackEventInline(admin.TabularInline):
+    model = CallbackEvent
+    fk_name = "avatar"
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "kind", "prompt", "body"]
+    readonly_fields = fields
+    ordering = ["-received_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Avatar)
 class AvatarAdmin(admin.ModelAdmin):
-    list_display = ["name", "subject_class", "state", "user", "created_at"]
-    list_filter = ["state", "subject_class"]
+    list_display = ["name", "user", "subject_class", "state", "tune_id", "prompt_summary", "image_total", "created_at"]
+    list_filter = ["state", "subject_class", "branch"]
     list_select_related = ["user"]
-    search_fields = ["name", "user__email", "id"]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    search_fields = ["name", "user__email", "=id", "=tune_id"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id", "user", "state", "branch", "tune_id", "tune_eta", "queued_at", "submitted_at", "trained_at",
+        "finished_at", "last_polled_at", "submit_attempts", "tune_price", "failure_reason", "photos_purged_at",
+        "created_at", "updated_at",
+    ]
+    exclude = ["callback_nonce", "callback_token_hash"]
+    inlines = [PromptInline, CallbackEventInline]
+    actions = ["redrive", "refund", "delete_at_astria"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            prompts_total=Count("prompts", distinct=True),
+            prompts_done=Count("prompts", filter=Q(prompts__state=PromptState.DONE), distinct=True),
+            images_total=Count("images", distinct=True),
+        )
+
+    @admin.display(description="Prompts done")
+    def prompt_summary(self, avatar: Avatar) -> str:
+        return f"{avatar.prompts_done} / {avatar.prompts_total}"
+
+    @admin.display(description="Images", ordering="images_total")
+    def image_total(self, avatar: Avatar) -> int:
+        return avatar.images_total
+
+    @admin.action(description="Re-drive: look at Astria again and continue")
+    def redrive(self, request, queryset) -> None:
+        count = sum(services.avatar_redrive(avatar_id=avatar.pk) for avatar in queryset)
+        self.message_user(request, f"{count} avatar(s) re-driven.", messages.SUCCESS)
+
+    @admin.action(description="Refund: stop if unfinished and give back the credits not yet refunded")
+    def refund(self, request, queryset) -> None:
+        total = sum(
+            services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=request.user) for avatar in queryset
+        )
+        self.message_user(request, f"{total} credit(s) refunded.", messages.SUCCESS)
+
+    @admin.action(description="Delete the tune at Astria (keeps our images)")
+    def delete_at_astria(self, request, queryset) -> None:
+        tunes = [avatar.tune_id for avatar in queryset if avatar.tune_id]
+        for tune_id in tunes:
+            services.astria_tune_delete_later(tune_id=tune_id)
+        self.message_user(request, f"{len(tunes)} tune(s) queued for deletion at Astria.", messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["label", "avatar", "state", "astria_prompt_id", "num_images", "price", "refunded", "created_at"]
+    list_filter = ["state", "refunded", "liked"]
+    list_select_related = ["avatar"]
+    search_fields = ["label", "text", "=astria_prompt_id", "avatar__name", "avatar__user__email"]
+    exclude = ["callback_nonce", "callback_token_hash"]
+    readonly_fields = [
+        field.name for field in Prompt._meta.fields if field.name not in ("callback_nonce", "callback_token_hash")
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(GeneratedImage)
+class GeneratedImageAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "avatar", "width", "height", "bytes", "is_favourite", "created_at"]
+    list_select_related = ["avatar", "prompt"]
+    list_filter = ["is_favourite"]
+    readonly_fields = [field.name for field in GeneratedImage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "kind", "avatar", "prompt"]
+    list_filter = ["kind"]
+    list_select_related = ["avatar", "prompt"]
+    readonly_fields = ["received_at", "kind", "avatar", "prompt", "digest", "body"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AstriaTuneDeletion)
+class AstriaTuneDeletionAdmin(admin.ModelAdmin):
+    list_display = ["tune_id", "attempts", "done_at", "last_error", "created_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["tune_id", "attempts", "done_at", "last_error", "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

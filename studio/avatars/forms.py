@@ -21,3 +21,36 @@ class AvatarCreateForm(forms.Form):
         if not name:
             raise forms.ValidationError("Give the avatar a name.")
         return name
+
+
+class GenerateMoreForm(forms.Form):
+    """More prompts for a finished avatar: themes not used yet and ideas of one's own."""
+
+    themes = forms.MultipleChoiceField(
+        label="Themes", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    custom_texts = forms.CharField(
+        label="Your own ideas",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "me as a jazz pianist in a smoky club"}),
+        help_text="One idea per line. We add the subject, lighting and quality words for you.",
+    )
+
+    def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
+        from studio.themes.selectors import theme_list_for_subject
+
+        super().__init__(*args, **kwargs)
+        used = set(avatar.prompts.exclude(theme_slug="").values_list("theme_slug", flat=True))
+        self.fields["themes"].choices = [
+            (theme.slug, theme.title) for theme in theme_list_for_subject(subject_class=avatar.subject_class)
+            if theme.slug not in used
+        ]
+
+    def clean_custom_texts(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["custom_texts"].splitlines() if line.strip()]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("themes") and not cleaned.get("custom_texts"):
+            raise forms.ValidationError("Choose at least one theme or write one idea.")
+        return cleaned

@@ -35,7 +35,21 @@ class AvatarState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Avatar(BaseModel):
+class CallbackTarget(models.Model):
+    """Something Astria calls back about: it owns a random token carried in its callback URL.
+
+    Only a hash of the token is stored (for lookup); the token itself is derived from a random
+    per-object nonce and the server's secret, so it can be rebuilt for a retried request.
+    """
+
+    callback_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    callback_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Avatar(CallbackTarget, BaseModel):
     """One subject, its training photos, one Astria tune and the images generated from it.
 
     The primary key is a UUID; it is also the tune's title at Astria, so a retried create can be
@@ -50,6 +64,19 @@ class Avatar(BaseModel):
     subject_class = models.CharField(max_length=10, choices=SubjectClass)
     state = models.CharField(max_length=12, choices=AvatarState, default=AvatarState.DRAFT, db_index=True)
 
+    branch = models.CharField(max_length=16, blank=True)
+    tune_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    tune_eta = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    tune_price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for training.")
+    failure_reason = models.CharField(max_length=500, blank=True)
+    photos_purged_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -62,6 +89,11 @@ class Avatar(BaseModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.subject_class})"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("avatars:detail", args=[self.pk])
+
     @property
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
@@ -73,3 +105,147 @@ class Avatar(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class PromptState(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SUBMITTED = "submitted", "Generating"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Prompt(CallbackTarget, BaseModel):
+    """One prompt run on the avatar's tune: up to 8 images of one theme or custom idea."""
+
+    State = PromptState
+
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="prompts")
+    batch = models.PositiveSmallIntegerField(
+        default=0, help_text="0 for the first order, then 1, 2... for each “generate more”."
+    )
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=120)
+    theme_slug = models.SlugField(max_length=80, blank=True)
+    text = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    num_images = models.PositiveSmallIntegerField()
+    cfg_scale = models.FloatField(null=True, blank=True)
+    steps = models.PositiveSmallIntegerField(null=True, blank=True)
+    width = models.PositiveSmallIntegerField(null=True, blank=True)
+    height = models.PositiveSmallIntegerField(null=True, blank=True)
+    price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for this prompt.")
+    state = models.CharField(max_length=10, choices=PromptState, default=PromptState.PENDING, db_index=True)
+    astria_prompt_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    refunded = models.BooleanField(default=False)
+    liked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["avatar", "batch", "position"], name="prompt_unique_position"),
+            models.CheckConstraint(condition=Q(state__in=PromptState.values), name="prompt_state_valid"),
+            models.CheckConstraint(condition=Q(num_images__gte=1, num_images__lte=8), name="prompt_num_images_1_8"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (PromptState.DONE, PromptState.FAILED)
+
+    @property
+    def placeholders(self) -> range:
+        return range(self.num_images)
+
+
+def _image_path(instance: "GeneratedImage", filename: str) -> str:
+    return f"images/{instance.avatar.user_id}/{instance.avatar_id}/{filename}"
+
+
+class GeneratedImage(BaseModel):
+    """One image Astria made, copied into our own storage with a WebP thumbnail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="images")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField()
+    image = models.FileField(upload_to=_image_path, max_length=200)
+    thumbnail = models.FileField(upload_to=_image_path, max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    thumb_width = models.PositiveIntegerField()
+    thumb_height = models.PositiveIntegerField()
+    bytes = models.PositiveIntegerField()
+    is_favourite = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["prompt__batch", "prompt__position", "index"]
+        constraints = [models.UniqueConstraint(fields=["prompt", "index"], name="image_unique_per_prompt_index")]
+
+    def __str__(self) -> str:
+        return f"{self.prompt.label} #{self.index + 1}"
+
+
+class CallbackEvent(models.Model):
+    """A callback from Astria, recorded once (a replay of the same body is the same event)."""
+
+    class Kind(models.TextChoices):
+        TUNE = "tune", "Tune"
+        PROMPT = "prompt", "Prompt"
+
+    kind = models.CharField(max_length=8, choices=Kind)
+    avatar = models.ForeignKey(Avatar, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_events")
+    prompt = models.ForeignKey(Prompt, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_events")
+    digest = models.CharField(max_length=64, unique=True)
+    body = models.TextField(help_text="The body as received, with callback tokens redacted.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} callback at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AstriaTuneDeletion(BaseModel):
+    """A tune to delete at Astria; retried until Astria confirms, even after our rows are gone."""
+
+    tune_id = models.BigIntegerField(unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"tune {self.tune_id}"
+
+
+class GalleryExport(BaseModel):
+    """A zip of an avatar's images (all of them or the favourites), built by a task."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", "All images"
+        FAVOURITES = "favourites", "Favourites"
+
+    class State(models.TextChoices):
+        BUILDING = "building", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="exports")
+    scope = models.CharField(max_length=12, choices=Scope)
+    state = models.CharField(max_length=10, choices=State, default=State.BUILDING)
+    file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    image_count = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} of {self.avatar}"

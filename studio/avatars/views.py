@@ -1,14 +1,23 @@
 import uuid
+from datetime import UTC, datetime
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.avatars import selectors, services
-from studio.avatars.forms import AvatarCreateForm
-from studio.avatars.models import Avatar
-from studio.core.htmx import HtmxRequest
+from studio.avatars.forms import AvatarCreateForm, GenerateMoreForm
+from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
+from studio.core.exceptions import ApplicationError
+from studio.core.htmx import HtmxRequest, wants_fragment
+from studio.core.media import private_file_response
+from studio.core.ratelimit import rate_limit
 
 
 def _get_avatar_or_404(request: HtmxRequest, avatar_id: uuid.UUID) -> Avatar:
@@ -18,11 +27,44 @@ def _get_avatar_or_404(request: HtmxRequest, avatar_id: uuid.UUID) -> Avatar:
         raise Http404("No such avatar.") from None
 
 
+def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
+    try:
+        return selectors.image_get_for_user(user=request.user, avatar_id=avatar_id, image_id=image_id)
+    except GeneratedImage.DoesNotExist:
+        raise Http404("No such image.") from None
+
+
+# --- My avatars ---------------------------------------------------------------------------------
+
+
+def _cards(avatars) -> list[tuple]:
+    return [(avatar, selectors.avatar_card_progress(avatar)) for avatar in avatars]
+
+
 @login_required
 @require_GET
 def avatar_list(request: HtmxRequest) -> HttpResponse:
-    avatars = selectors.avatar_list_for_user(user=request.user)
-    return render(request, "avatars/list.html", {"avatars": avatars})
+    cards = _cards(selectors.avatar_cards_for_user(user=request.user))
+    pending = any(progress.pending for _, progress in cards)
+    return render(request, "avatars/list.html", {"cards": cards, "pending": pending})
+
+
+@login_required
+@require_GET
+def avatar_list_updates(request: HtmxRequest) -> HttpResponse:
+    """The page's single poller: fresh cards for avatars still in progress, swapped out of band."""
+    cards = _cards(selectors.avatar_cards_for_user(user=request.user, pending_only=True))
+    ids = request.GET.getlist("id")
+    if ids:
+        finished = selectors.avatar_cards_for_user(user=request.user).filter(pk__in=ids).exclude(
+            pk__in=[avatar.pk for avatar, _ in cards]
+        )
+        cards += _cards(finished)
+    pending = any(progress.pending for _, progress in cards)
+    response = render(request, "avatars/list.html#updates", {"cards": cards, "pending": pending})
+    if not pending:
+        response.status_code = HTMX_STOP_POLLING
+    return response
 
 
 @login_required
@@ -36,8 +78,205 @@ def avatar_create(request: HtmxRequest) -> HttpResponse:
     return render(request, "avatars/create.html", {"form": form}, status=status)
 
 
+# --- The gallery ----------------------------------------------------------------------------------
+
+
+def _gallery_context(avatar: Avatar) -> dict:
+    prompts = list(selectors.gallery_prompts(avatar=avatar))
+    finished = sum(1 for prompt in prompts if prompt.is_finished)
+    progress = selectors.avatar_progress(avatar=avatar, prompts_total=len(prompts), prompts_finished=finished)
+    images = [image for prompt in prompts for image in prompt.images.all()]
+    return {
+        "avatar": avatar,
+        "prompts": prompts,
+        "progress": progress,
+        "image_count": len(images),
+        "favourite_count": sum(1 for image in images if image.is_favourite),
+        "since": timezone.now().isoformat(),
+        "export": selectors.export_latest(avatar=avatar),
+        "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - len(prompts), 0),
+    }
+
+
 @login_required
 @require_GET
 def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = _get_avatar_or_404(request, avatar_id)
-    return render(request, "avatars/detail.html", {"avatar": avatar})
+    if avatar.is_draft:
+        return redirect("photos:upload", avatar_id=avatar.pk)
+    return render(request, "avatars/gallery.html", _gallery_context(avatar))
+
+
+@login_required
+@require_GET
+def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    """The gallery's single poller: the progress header, plus every prompt section that changed."""
+    avatar = _get_avatar_or_404(request, avatar_id)
+    since = parse_datetime(request.GET.get("since", "")) or datetime.min.replace(tzinfo=UTC)
+    context = _gallery_context(avatar)
+    context["changed"] = [prompt for prompt in context["prompts"] if prompt.updated_at > since]
+    if not wants_fragment(request):
+        return redirect("avatars:detail", avatar_id=avatar.pk)
+    response = render(request, "avatars/gallery.html#progress-update", context)
+    if not context["progress"].pending:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@login_required
+@require_GET
+def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    image = _get_image_or_404(request, avatar_id, image_id)
+    download = None
+    if request.GET.get("download"):
+        download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"
+    return private_file_response(image.image.name, content_type="image/jpeg", download_name=download)
+
+
+@login_required
+@require_GET
+def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    image = _get_image_or_404(request, avatar_id, image_id)
+    return private_file_response(image.thumbnail.name, content_type="image/webp")
+
+
+@login_required
+@require_POST
+def image_favourite(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    _get_image_or_404(request, avatar_id, image_id)
+    favourite = request.POST.get("favourite") == "1"
+    image = services.image_set_favourite(user=request.user, image_id=image_id, favourite=favourite)
+    if wants_fragment(request):
+        return render(request, "avatars/gallery.html#favourite", {"image": image, "avatar": image.avatar})
+    return redirect(f"{image.avatar.get_absolute_url()}#image-{image.pk}")
+
+
+# --- Confirm, more, delete --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("confirm")
+def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    from studio.core.exceptions import InsufficientCredits
+    from studio.credits.selectors import credit_balance
+    from studio.photos.selectors import photos_accepted_count
+    from studio.themes.planner import plan_for_avatar
+
+    avatar = _get_avatar_or_404(request, avatar_id)
+    if not avatar.is_draft:
+        return redirect("avatars:detail", avatar_id=avatar.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.avatar_confirm(user=request.user, avatar_id=avatar.pk)
+        except InsufficientCredits:
+            error = "You do not have enough credits for this order. Buy credits, or choose fewer prompts."
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Paid and queued: training starts in a moment.")
+            return redirect("avatars:detail", avatar_id=avatar.pk)
+    plan = plan_for_avatar(avatar=avatar)
+    balance = credit_balance(user=request.user)
+    context = {
+        "avatar": avatar,
+        "plan": plan,
+        "balance": balance,
+        "photos_accepted": photos_accepted_count(avatar=avatar),
+        "enough_credits": balance >= plan.credit_cost,
+        "error": error,
+    }
+    return render(request, "avatars/confirm.html", context, status=422 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("generate")
+def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    from studio.core.exceptions import InsufficientCredits
+
+    avatar = _get_avatar_or_404(request, avatar_id)
+    form = GenerateMoreForm(request.POST or None, avatar=avatar)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.avatar_generate_more(
+                user=request.user,
+                avatar_id=avatar.pk,
+                theme_slugs=form.cleaned_data["themes"],
+                custom_texts=form.cleaned_data["custom_texts"],
+            )
+        except InsufficientCredits:
+            form.add_error(None, "You do not have enough credits for this. Buy credits, or choose fewer prompts.")
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "More images are on their way.")
+            return redirect("avatars:detail", avatar_id=avatar.pk)
+    context = {
+        "avatar": avatar,
+        "form": form,
+        "prompts_left": selectors.prompts_left(avatar=avatar, limit=settings.FAIR_USE_MAX_PROMPTS),
+        "price_prompt": settings.CREDITS_PRICE_PROMPT,
+        "images_per_prompt": settings.IMAGES_PER_PROMPT,
+    }
+    return render(request, "avatars/more.html", context, status=422 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    avatar = _get_avatar_or_404(request, avatar_id)
+    if request.method == "POST":
+        services.avatar_delete(user=request.user, avatar_id=avatar.pk)
+        messages.success(request, f"“{avatar.name}” and everything in it were deleted.")
+        url = "avatars:list"
+        return HttpResponseClientRedirect(redirect(url).url) if request.htmx else redirect(url)
+    context = {
+        "avatar": avatar,
+        "photo_count": avatar.photos.count(),
+        "image_count": avatar.images.count(),
+        "in_progress": avatar.state in selectors.PENDING_STATES,
+    }
+    return render(request, "avatars/delete.html", context)
+
+
+# --- Zip downloads -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    avatar = _get_avatar_or_404(request, avatar_id)
+    scope = request.POST.get("scope", GalleryExport.Scope.ALL)
+    if scope not in GalleryExport.Scope.values:
+        scope = GalleryExport.Scope.ALL
+    try:
+        export = services.export_create(user=request.user, avatar_id=avatar.pk, scope=scope)
+    except ApplicationError as exc:
+        if wants_fragment(request):
+            return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export_error": exc.message})
+        messages.error(request, exc.message)
+        return redirect("avatars:detail", avatar_id=avatar.pk)
+    if wants_fragment(request):
+        return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export": export})
+    return redirect("avatars:export", avatar_id=avatar.pk, export_id=export.pk)
+
+
+@login_required
+@require_GET
+def export_detail(request: HtmxRequest, avatar_id: uuid.UUID, export_id: uuid.UUID) -> HttpResponse:
+    try:
+        export = selectors.export_get_for_user(user=request.user, avatar_id=avatar_id, export_id=export_id)
+    except GalleryExport.DoesNotExist:
+        raise Http404("No such download.") from None
+    if request.GET.get("download") and export.state == GalleryExport.State.READY:
+        name = f"{export.avatar.name} ({export.get_scope_display().lower()}).zip"
+        return private_file_response(export.file.name, content_type="application/zip", download_name=name)
+    context = {"avatar": export.avatar, "export": export}
+    if wants_fragment(request):
+        response = render(request, "avatars/gallery.html#export", context)
+        if export.state != GalleryExport.State.BUILDING:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "avatars/export.html", context)

@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDay
@@ -127,3 +127,17 @@ def purchase_revenue_by_day(*, start: datetime.date, end: datetime.date) -> list
         )
         for row in rows
     ]
+
+
+class ReferenceTotals(NamedTuple):
+    spent: int
+    refunded: int
+
+
+def credit_totals_for_references(*, references: list[str]) -> ReferenceTotals:
+    """Credits spent on, and refunded for, the given things ("avatar:<uuid>", "prompt:<id>")."""
+    totals = CreditEntry.objects.filter(reference__in=references).aggregate(
+        spent=Coalesce(Sum("amount", filter=Q(kind=EntryKind.SPEND)), Value(0)),
+        refunded=Coalesce(Sum("amount", filter=Q(kind=EntryKind.REFUND)), Value(0)),
+    )
+    return ReferenceTotals(spent=-totals["spent"], refunded=totals["refunded"])

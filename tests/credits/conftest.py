@@ -1,10 +1,8 @@
 import json
-import os
 import time
 
 import pytest
 import stripe
-from django.db import connection
 from django.urls import reverse
 
 from studio.credits.services import credit_grant
@@ -74,11 +72,3 @@ def post_event(client, event, *, secret=WEBHOOK_SECRET, timestamp=None, body=Non
         headers={"Stripe-Signature": header},
     )
 
-
-@pytest.fixture
-def require_postgres():
-    """PostgreSQL-only tests (real row locks, the ledger trigger): skipped on SQLite, failed in CI."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the concurrency tests on PostgreSQL (set DATABASE_URL).")
-        pytest.skip("needs PostgreSQL (row locks, triggers): run with DATABASE_URL=postgres://...")

@@ -1,15 +1,14 @@
 """Real threads against PostgreSQL: double clicks, racing requests and replayed webhooks."""
 
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from studio.core.exceptions import InsufficientCredits
 from studio.credits import services
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
+from tests.concurrency import run_together
 from tests.credits.conftest import checkout_event, post_event
 from tests.credits.factories import PurchaseFactory
 from tests.factories import UserFactory
@@ -17,34 +16,10 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 10
-JOIN_TIMEOUT = 30  # seconds; a thread still alive after this is a deadlock
-
-
-def run_together(work, count=THREADS):
-    """Runs work(i) in `count` threads released at once; returns their results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()  # each thread owns its connection
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck: deadlock"
-    return results
 
 
 @pytest.mark.parametrize("round_", range(30))
-def test_one_credit_and_ten_simultaneous_spends_give_one_spend(require_postgres, round_):
+def test_one_credit_and_ten_simultaneous_spends_give_one_spend(round_):
     user = UserFactory()
     services.credit_grant(user=user, amount=1, key=f"setup:{user.pk}", reason="Setup")
 
@@ -59,7 +34,7 @@ def test_one_credit_and_ten_simultaneous_spends_give_one_spend(require_postgres,
     assert CreditEntry.objects.filter(user=user, kind="spend").count() == 1
 
 
-def test_a_double_click_with_one_key_spends_once(require_postgres):
+def test_a_double_click_with_one_key_spends_once():
     user = UserFactory()
     services.credit_grant(user=user, amount=50, key=f"setup:{user.pk}", reason="Setup")
 
@@ -70,7 +45,7 @@ def test_a_double_click_with_one_key_spends_once(require_postgres):
     assert credit_balance(user=user) == 34
 
 
-def test_a_refund_storm_refunds_once(require_postgres):
+def test_a_refund_storm_refunds_once():
     user = UserFactory()
 
     results = run_together(
@@ -81,7 +56,7 @@ def test_a_refund_storm_refunds_once(require_postgres):
     assert credit_balance(user=user) == 16
 
 
-def test_racing_first_grants_create_one_wallet(require_postgres):
+def test_racing_first_grants_create_one_wallet():
     user = UserFactory()
 
     results = run_together(lambda i: services.credit_grant(user=user, amount=1, key=f"grant:{i}", reason="Gift"))
@@ -92,7 +67,7 @@ def test_racing_first_grants_create_one_wallet(require_postgres):
     assert not wallets_out_of_balance().exists()
 
 
-def test_one_purchase_completed_by_racing_events_is_granted_once(require_postgres):
+def test_one_purchase_completed_by_racing_events_is_granted_once():
     purchase = PurchaseFactory()
 
     results = run_together(lambda i: services.purchase_complete(purchase_id=purchase.pk, event_id=f"evt_{i}"))
@@ -102,7 +77,7 @@ def test_one_purchase_completed_by_racing_events_is_granted_once(require_postgre
     assert CreditPurchase.objects.get(pk=purchase.pk).status == "paid"
 
 
-def test_the_same_webhook_delivered_ten_times_at_once_grants_once(require_postgres, stripe_on):
+def test_the_same_webhook_delivered_ten_times_at_once_grants_once(stripe_on):
     purchase = PurchaseFactory()
     event = checkout_event(purchase, event_id="evt_storm")
 

@@ -35,7 +35,7 @@ def test_entries_show_their_amount_with_a_sign(user):
 
 
 @pytest.mark.postgres
-def test_ledger_rows_cannot_be_updated_or_deleted_on_postgresql(user, give_credits, require_postgres):
+def test_ledger_rows_cannot_be_updated_or_deleted_on_postgresql(user, give_credits):
     entry = give_credits(user, 5)
 
     for sql in (

@@ -68,7 +68,7 @@ def test_creating_an_avatar_leads_to_its_photos(user_client):
 def test_the_draft_steps_link_to_photos_with_the_count(user_client, avatar):
     PhotoFactory.create_batch(2, avatar=avatar)
 
-    html = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+    html = user_client.get(reverse("avatars:detail", args=[avatar.pk]), follow=True).content.decode()
 
     assert f'href="{page_url(avatar)}"' in html
     assert "2 of 4 accepted" in html

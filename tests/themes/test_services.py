@@ -1,13 +1,11 @@
-import os
-import threading
 
 import pytest
-from django.db import connection
 
 from studio.avatars.models import Avatar, SubjectClass
 from studio.themes import services
 from studio.themes.exceptions import FairUseLimitReached, PromptRejected, SelectionLocked, ThemeUnavailable
 from studio.themes.models import ChosenTheme, CustomPrompt
+from tests.concurrency import run_together
 from tests.factories import AvatarFactory
 from tests.themes.factories import PromptIdeaFactory, ThemeFactory
 
@@ -138,32 +136,14 @@ def test_removing_someone_elses_prompt_changes_nothing(avatar, other_user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_choices_never_exceed_the_limit():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this concurrency test on PostgreSQL")
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
     avatar = AvatarFactory(subject_class=SubjectClass.MAN)
     themes = ThemeFactory.create_batch(12)
     for theme in themes[:5]:
         services.theme_choose(avatar=avatar, theme_slug=theme.slug)
-    barrier = threading.Barrier(7)
-    outcomes: list[str] = []
+    racing = themes[5:]
 
-    def choose(slug: str) -> None:
-        try:
-            barrier.wait()
-            services.theme_choose(avatar=avatar, theme_slug=slug)
-            outcomes.append("chosen")
-        except FairUseLimitReached:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=choose, args=(theme.slug,)) for theme in themes[5:]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(lambda i: services.theme_choose(avatar=avatar, theme_slug=racing[i].slug), len(racing))
+    outcomes = ["refused" if isinstance(result, FairUseLimitReached) else "chosen" for result in results]
 
     assert sorted(outcomes) == ["chosen"] * 2 + ["refused"] * 5
     assert ChosenTheme.objects.filter(avatar=avatar).count() == 7

@@ -104,7 +104,7 @@ def test_a_submitted_avatar_goes_back_to_its_page(user_client, avatar):
 def test_avatar_page_links_to_styles_with_the_count(user_client, avatar, catalogue):
     services.theme_choose(avatar=avatar, theme_slug="golden-hour")
 
-    html = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+    html = user_client.get(reverse("avatars:detail", args=[avatar.pk]), follow=True).content.decode()
 
     assert f'href="{styles_url(avatar)}"' in html
     assert "1 prompt chosen" in html

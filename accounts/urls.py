@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "account"
+
+urlpatterns = [
+    path("", views.account, name="index"),
+    path("delete/", views.account_delete, name="delete"),
+]

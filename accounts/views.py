@@ -1,0 +1,35 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import services
+from accounts.forms import DeleteAccountForm
+
+
+@login_required
+@require_GET
+def account(request: HttpRequest) -> HttpResponse:
+    from studio.credits.selectors import credit_balance, purchase_list_for_user
+
+    context = {
+        "balance": credit_balance(user=request.user),
+        "purchases": purchase_list_for_user(user=request.user)[:5],
+        "avatar_count": request.user.avatars.count(),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_delete_account(user=request.user)
+        logout(request)
+        messages.success(request, "Your account and all your photos and images were deleted. Goodbye!")
+        return redirect("landing")
+    context = {"form": form, "avatar_count": request.user.avatars.count()}
+    return render(request, "accounts/delete.html", context, status=422 if form.is_bound else 200)

@@ -1,0 +1,55 @@
+// The gallery's lightbox: full-size images with the prompt, arrow keys to move, Escape to close.
+// Without JavaScript every thumbnail is a plain link to the full image.
+(function () {
+  "use strict";
+  var dialog, links = [], index = 0, opener = null;
+
+  function show(i) {
+    links = Array.prototype.slice.call(document.querySelectorAll("#gallery .lightbox-link"));
+    if (!links.length) return;
+    index = (i + links.length) % links.length;
+    var link = links[index];
+    var img = dialog.querySelector(".lightbox-image");
+    img.src = link.getAttribute("href");
+    img.alt = link.querySelector("img") ? link.querySelector("img").alt : "";
+    dialog.querySelector(".lightbox-title").textContent = link.dataset.title || "";
+    dialog.querySelector(".lightbox-caption").textContent = link.dataset.caption || "";
+    dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
+  }
+
+  function open(link) {
+    opener = link;
+    links = Array.prototype.slice.call(document.querySelectorAll("#gallery .lightbox-link"));
+    show(links.indexOf(link));
+    if (!dialog.open) dialog.showModal();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    dialog = document.getElementById("lightbox");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("#gallery .lightbox-link");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      open(link);
+    });
+    dialog.addEventListener("click", function (event) {
+      var action = event.target.closest("[data-lightbox]");
+      if (event.target === dialog) dialog.close();
+      if (!action) return;
+      var what = action.dataset.lightbox;
+      if (what === "close") dialog.close();
+      if (what === "prev") show(index - 1);
+      if (what === "next") show(index + 1);
+    });
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowLeft") { event.preventDefault(); show(index - 1); }
+      if (event.key === "ArrowRight") { event.preventDefault(); show(index + 1); }
+    });
+    dialog.addEventListener("close", function () {
+      dialog.querySelector(".lightbox-image").src = "";
+      if (opener && document.body.contains(opener)) opener.focus();
+    });
+  });
+})();

@@ -1,0 +1,173 @@
+"""A demo avatar through the real services and tasks: a user, photos, themes, a finished gallery."""
+
+import io
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.urls import reverse
+
+from studio.avatars.models import Avatar, AvatarState, SubjectClass
+
+DEFAULT_THEMES = "golden-hour,film-noir,watercolour,astronaut"
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reuse) a demo user with credits and one avatar made from the given photos (or "
+        "generated sample photos) and themes, through the studio's own services and tasks, and print "
+        "the gallery URL. Needs the worker running (make run starts it)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--email", default="demo@example.test", help="the demo user's email")
+        parser.add_argument("--password", help="set this password (a new user gets a random one otherwise)")
+        parser.add_argument("--photos", type=Path, help="a folder of 4 to 20 photos of one subject")
+        parser.add_argument("--themes", default=DEFAULT_THEMES, help="comma-separated theme slugs")
+        parser.add_argument("--class", dest="subject_class", default=SubjectClass.WOMAN, choices=SubjectClass.values)
+        parser.add_argument("--name", default="Demo", help="the avatar's name")
+        parser.add_argument("--no-wait", action="store_true", help="return once confirmed")
+        parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for each stage")
+
+    def handle(self, *args, **options) -> None:
+        user, password = self._user(options["email"], options["password"])
+        avatar = self._avatar(user, options)
+        self._wait_for_photos(avatar, options["timeout"])
+        self._choose_themes(avatar, options["themes"])
+        self._confirm(user, avatar)
+        url = settings.PUBLIC_URL + reverse("avatars:detail", args=[avatar.pk])
+        login = f"{user.email} / {password}" if password else user.email
+        self.stdout.write(f"Log in as {login}\nGallery: {url}")
+        if options["no_wait"]:
+            return
+        self._wait_until_finished(avatar, options["timeout"])
+        self._report(avatar, url)
+
+    # --- steps -----------------------------------------------------------------------------------
+
+    def _user(self, email: str, password: str | None):
+        from allauth.account.models import EmailAddress
+
+        from accounts.models import User
+        from accounts.services import user_signup_complete
+
+        with transaction.atomic():
+            user = User.objects.filter(email__iexact=email).first()
+            created = user is None
+            if created:
+                password = password or secrets.token_urlsafe(9)
+                user = User.objects.create_user(email=email, password=password)
+                user_signup_complete(user=user)
+            elif password:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
+        self.stdout.write(f"{'Created' if created else 'Using'} the demo user {user.email}.")
+        return user, password
+
+    def _avatar(self, user, options) -> Avatar:
+        from studio.avatars.services import avatar_create
+        from studio.photos.services import photo_upload
+
+        photos = self._photos(options["photos"])
+        avatar = avatar_create(user=user, name=options["name"], subject_class=options["subject_class"])
+        for name, data in photos:
+            photo_upload(user=user, avatar=avatar, upload=SimpleUploadedFile(name, data))
+        self.stdout.write(f"Uploaded {len(photos)} photos to the avatar “{avatar.name}”.")
+        return avatar
+
+    def _photos(self, folder: Path | None) -> list[tuple[str, bytes]]:
+        if folder is None:
+            from studio.photos.samples import photo
+
+            photos = []
+            for index in range(6):
+                buffer = io.BytesIO()
+                photo(faces=((0.32 + 0.07 * index, 0.4, 0.3),), seed=40 + index).save(buffer, "JPEG", quality=92)
+                photos.append((f"sample-{index + 1}.jpg", buffer.getvalue()))
+            return photos
+        if not folder.is_dir():
+            raise CommandError(f"{folder} is not a folder.")
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+        if not 4 <= len(files) <= settings.PHOTOS_MAX_PER_AVATAR:
+            most = settings.PHOTOS_MAX_PER_AVATAR
+            raise CommandError(f"{folder} holds {len(files)} photos; 4 to {most} are needed.")
+        return [(path.name, path.read_bytes()) for path in files]
+
+    def _wait_for_photos(self, avatar: Avatar, timeout: int) -> None:
+        from studio.photos.models import PhotoVerdict
+        from studio.photos.selectors import avatar_has_enough_photos
+
+        deadline = time.monotonic() + timeout
+        while avatar.photos.filter(verdict=PhotoVerdict.PROCESSING).exists():
+            if time.monotonic() > deadline:
+                raise CommandError("The photos were not checked in time: is the worker running? (make run starts it)")
+            time.sleep(0.5)
+        if not avatar_has_enough_photos(avatar=avatar):
+            refused = [f"{p.original_name}: {', '.join(f['message'] for f in p.refusals)}" for p in avatar.photos.all()]
+            raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(refused))
+
+    def _choose_themes(self, avatar: Avatar, themes: str) -> None:
+        from studio.core.exceptions import ApplicationError
+        from studio.themes.services import theme_choose
+
+        for slug in [slug.strip() for slug in themes.split(",") if slug.strip()]:
+            try:
+                theme_choose(avatar=avatar, theme_slug=slug)
+            except ApplicationError as exc:
+                raise CommandError(f"Theme “{slug}”: {exc.message}") from exc
+
+    def _confirm(self, user, avatar: Avatar) -> None:
+        from studio.avatars.services import avatar_confirm
+        from studio.credits.services import credit_grant
+        from studio.themes.planner import plan_for_avatar
+
+        plan = plan_for_avatar(avatar=avatar)
+        if plan.errors:
+            raise CommandError(plan.errors[0])
+        credit_grant(
+            user=user,
+            amount=plan.credit_cost,
+            key=f"demo:{avatar.pk}",
+            reason="Demo credits",
+            reference=f"avatar:{avatar.pk}",
+        )
+        avatar_confirm(user=user, avatar_id=avatar.pk)
+        self.stdout.write(f"Confirmed: {len(plan.prompts)} prompts, {plan.images} images, {plan.credit_cost} credits.")
+
+    def _wait_until_finished(self, avatar: Avatar, timeout: int) -> None:
+        deadline, last = time.monotonic() + timeout, ""
+        while True:
+            avatar.refresh_from_db()
+            if avatar.state != last:
+                self.stdout.write(f"  {avatar.get_state_display()}")
+                last = avatar.state
+            if avatar.is_finished:
+                return
+            if time.monotonic() > deadline:
+                state = avatar.get_state_display().lower()
+                raise CommandError(f"Still {state} after {timeout} s: are the worker and beat running?")
+            time.sleep(1)
+
+    def _report(self, avatar: Avatar, url: str) -> None:
+        from studio.astria.client import get_client
+        from studio.credits.selectors import wallets_out_of_balance
+
+        images = avatar.images.all()
+        stored = sum(1 for image in images if image.image and image.thumbnail)
+        tunes = sum(1 for tune in get_client().iter_tunes(title=str(avatar.pk)) if tune.title == str(avatar.pk))
+        balanced = not wallets_out_of_balance().filter(user=avatar.user).exists()
+        self.stdout.write(
+            f"{avatar.get_state_display()}: {stored} images stored with thumbnails, "
+            f"{tunes} tune at Astria for this avatar, ledger {'balanced' if balanced else 'NOT balanced'}.\n"
+            f"Gallery: {url}"
+        )
+        if avatar.state != AvatarState.DONE or tunes != 1 or not balanced:
+            raise CommandError("The demo did not end as it should (see above).")

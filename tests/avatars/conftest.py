@@ -1,0 +1,78 @@
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from studio.avatars.models import SubjectClass
+from studio.credits.services import credit_grant
+from studio.photos import services as photo_services
+from studio.themes import services as theme_services
+from tests.factories import AvatarFactory
+from tests.photos.conftest import distinct_photos
+
+THEMES = ("golden-hour", "film-noir", "watercolour")
+
+
+@pytest.fixture
+def catalogue(db):
+    return theme_services.catalogue_sync()
+
+
+@pytest.fixture
+def fund(db):
+    def fund(user, amount: int = 50) -> None:
+        key = f"test-grant:{user.pk}:{time.monotonic_ns()}"
+        credit_grant(user=user, amount=amount, key=key, reason="Credits for the test")
+
+    return fund
+
+
+@pytest.fixture
+def make_draft(django_capture_on_commit_callbacks, catalogue, fund):
+    """A draft ready to confirm: 4 accepted photos (checked as the images worker would), the given
+    themes and custom prompts, and credits to pay for it."""
+
+    def make(user, *, subject_class=SubjectClass.WOMAN, themes=THEMES, customs=(), photos=4, credits=50):
+        avatar = AvatarFactory(user=user, name="Ada", subject_class=subject_class)
+        for index, data in enumerate(distinct_photos(photos)):
+            upload = SimpleUploadedFile(f"IMG_{index}.jpg", data, content_type="image/jpeg")
+            with django_capture_on_commit_callbacks(execute=True):
+                photo_services.photo_upload(user=user, avatar=avatar, upload=upload)
+        for slug in themes:
+            theme_services.theme_choose(avatar=avatar, theme_slug=slug)
+        for text in customs:
+            theme_services.custom_prompt_add(avatar=avatar, text=text)
+        if credits:
+            fund(user, credits)
+        return avatar
+
+    return make
+
+
+@pytest.fixture
+def studio_on_sandbox(settings, astria_sandbox):
+    """The studio talking to the sandbox, which cannot call it back (no server listens at
+    PUBLIC_URL): only the reconciler's polling moves avatars forward, as on a laptop."""
+    settings.PUBLIC_URL = "http://127.0.0.1:9"
+    settings.RECONCILE_POLL_INTERVAL = 0
+    settings.RECONCILE_PROMPT_POLL_AFTER = 0
+    settings.RECONCILE_QUEUED_GRACE = 0
+    return astria_sandbox
+
+
+@pytest.fixture
+def reconcile_until(studio_on_sandbox, django_capture_on_commit_callbacks):
+    """Run the reconciler as beat would (its tasks inline) until condition() holds."""
+    from studio.avatars import services
+
+    def run(condition, *, rounds: int = 80) -> None:
+        for _ in range(rounds):
+            studio_on_sandbox.advance()
+            with django_capture_on_commit_callbacks(execute=True):
+                services.avatar_reconcile()
+            if condition():
+                return
+            time.sleep(0.02)
+        raise AssertionError("the reconciler did not get there")
+
+    return run

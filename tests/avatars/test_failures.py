@@ -1,0 +1,164 @@
+"""When things go wrong: every failure ends the avatar or prompt once and refunds exactly once."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from studio.avatars import services, tasks
+from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
+from studio.credits.models import CreditEntry, EntryKind
+from studio.credits.selectors import credit_balance, wallets_out_of_balance
+
+pytestmark = pytest.mark.django_db
+
+
+def state_of(avatar) -> str:
+    return Avatar.objects.get(pk=avatar.pk).state
+
+
+def refunds(user) -> list[int]:
+    return list(CreditEntry.objects.filter(user=user, kind=EntryKind.REFUND).values_list("amount", flat=True))
+
+
+@pytest.fixture
+def confirmed(user, make_draft, django_capture_on_commit_callbacks):
+    """A paid avatar (3 themes: 2 + 3 credits) whose submit task has not run yet."""
+
+    def confirm(**draft):
+        avatar = make_draft(user, **draft)
+        with django_capture_on_commit_callbacks(execute=False):
+            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        return Avatar.objects.get(pk=avatar.pk)
+
+    return confirm
+
+
+def test_a_prompt_that_fails_is_refunded_once_and_the_rest_is_delivered(
+    user, confirmed, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    balance = credit_balance(user=user)
+    studio_on_sandbox.set_faults(fail_prompts_next=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+
+    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
+    failed = Prompt.objects.get(avatar=avatar, state=PromptState.FAILED)
+    services.prompt_fail(prompt_id=failed.pk, reason="again")  # a duplicate failure changes nothing
+
+    assert avatar.prompts.filter(state=PromptState.DONE).count() == 2
+    assert refunds(user) == [1]
+    assert credit_balance(user=user) == balance + 1
+    assert "Astria could not run this prompt" in failed.failure_reason
+    ready = [m for m in mail.outbox if "ready" in m.subject]
+    assert len(ready) == 1 and failed.label in ready[0].body
+    assert not wallets_out_of_balance().exists()
+
+
+def test_a_tune_that_disappears_fails_the_avatar_and_refunds_everything_once(
+    user, confirmed, studio_on_sandbox, django_capture_on_commit_callbacks
+):
+    studio_on_sandbox.set_delays(training=3600)
+    avatar = confirmed()
+    paid = credit_balance(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    studio_on_sandbox.client().delete_tune(Avatar.objects.get(pk=avatar.pk).tune_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_sync_tune(avatar_id=str(avatar.pk))
+        services.avatar_sync_tune(avatar_id=str(avatar.pk))
+        services.avatar_fail(avatar_id=avatar.pk, reason="a second failure")
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert "disappeared" in avatar.failure_reason
+    assert refunds(user) == [2 + 3]
+    assert credit_balance(user=user) == paid + 5
+    assert set(avatar.prompts.values_list("state", flat=True)) == {PromptState.FAILED}
+    failed_mails = [m for m in mail.outbox if "refunded" in m.subject]
+    assert len(failed_mails) == 1 and "disappeared" in failed_mails[0].body
+
+
+def test_astria_refusing_the_photos_fails_the_avatar_at_once_with_the_reason(
+    user, confirmed, studio_on_sandbox, monkeypatch
+):
+    from studio.astria.errors import AstriaRejected
+
+    avatar = confirmed()
+
+    def refuse(*args, **kwargs):
+        raise AstriaRejected("Images must be at least 512 pixels", status=422, body="{}")
+
+    monkeypatch.setattr("studio.astria.client.AstriaClient.create_tune", refuse)
+    tasks.avatar_submit.apply(args=[str(avatar.pk)], throw=False)  # as a worker runs it, on_failure too
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert "at least 512 pixels" in avatar.failure_reason
+    assert refunds(user) == [5]
+
+
+def test_training_that_never_finishes_is_given_up_and_refunded(
+    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    studio_on_sandbox.set_delays(training=3600)
+    avatar = confirmed()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    Avatar.objects.filter(pk=avatar.pk).update(submitted_at=timezone.now() - timedelta(hours=4))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_reconcile()
+        services.avatar_reconcile()
+
+    assert state_of(avatar) == AvatarState.FAILED
+    assert refunds(user) == [5]
+
+
+def test_a_worker_killed_after_creating_the_tune_makes_no_second_tune(
+    user, confirmed, studio_on_sandbox, reconcile_until, monkeypatch, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    real_update = type(Avatar.objects.all()).update
+    calls = {"n": 0}
+
+    def crash_once(queryset, **fields):
+        if fields.get("state") == AvatarState.SUBMITTED and not calls["n"]:
+            calls["n"] += 1
+            raise SystemExit("worker killed")  # the tune exists at Astria; we never wrote it down
+        return real_update(queryset, **fields)
+
+    monkeypatch.setattr(type(Avatar.objects.all()), "update", crash_once)
+    with pytest.raises(SystemExit):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    monkeypatch.undo()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))  # the redelivered task
+    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
+
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert studio_on_sandbox.stats()["prompts_created"] == 3
+
+
+def test_a_broker_down_at_confirm_loses_nothing_and_the_reconciler_submits_later(
+    user, make_draft, studio_on_sandbox, reconcile_until, monkeypatch, django_capture_on_commit_callbacks
+):
+    avatar = make_draft(user)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.avatar_submit, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = services.avatar_confirm(user=user, avatar_id=avatar.pk)  # no error for the user
+    assert confirmed.state == AvatarState.QUEUED
+    monkeypatch.undo()
+
+    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+

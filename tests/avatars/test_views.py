@@ -1,0 +1,269 @@
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState
+from studio.credits.selectors import credit_balance
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
+from tests.factories import AvatarFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+# --- My avatars ---------------------------------------------------------------------------------
+
+
+def test_cards_say_where_each_avatar_is_and_poll_only_while_something_is_pending(user_client, user):
+    done_avatar(user=user, name="Done one", prompts=1, images_per_prompt=2)
+    training = AvatarFactory(user=user, name="Training one", state=AvatarState.TRAINING)
+
+    html = user_client.get(reverse("avatars:list")).content.decode()
+
+    assert "Done one" in html and "Training one" in html
+    assert "Training your model" in html and "2 images" in html
+    assert f"id={training.pk}" in html and 'hx-trigger="every 3s' in html
+
+    Avatar.objects.filter(pk=training.pk).update(state=AvatarState.DONE)
+    assert 'hx-trigger="every 3s' not in user_client.get(reverse("avatars:list")).content.decode()
+
+
+def test_the_list_poller_swaps_finished_cards_and_stops_with_286(user_client, user):
+    avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
+    PromptFactory(avatar=avatar, state=PromptState.SUBMITTED)
+    url = reverse("avatars:list_updates") + f"?id={avatar.pk}"
+
+    pending = user_client.get(url, headers=HTMX)
+    assert pending.status_code == 200 and 'hx-swap-oob="true"' in pending.content.decode()
+    assert "Generating: 0 of 1 prompt done" in pending.content.decode()
+
+    avatar.prompts.update(state=PromptState.DONE)
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE)
+    finished = user_client.get(url, headers=HTMX)
+    assert finished.status_code == 286
+    assert f'id="avatar-{avatar.pk}"' in finished.content.decode()
+
+
+def test_my_avatars_query_count_does_not_grow_with_avatars(user_client, user, django_assert_max_num_queries):
+    done_avatar(user=user, prompts=1, images_per_prompt=1)
+    with django_assert_max_num_queries(50) as few:
+        user_client.get(reverse("avatars:list"))
+    for _ in range(15):
+        done_avatar(user=user, prompts=2, images_per_prompt=3)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        user_client.get(reverse("avatars:list"))
+
+
+# --- The gallery ----------------------------------------------------------------------------------
+
+
+def test_the_gallery_shows_images_grouped_by_prompt_with_sizes_srcset_and_alt_text(user_client, user):
+    avatar = done_avatar(user=user, prompts=2, images_per_prompt=3)
+    image = GeneratedImage.objects.filter(avatar=avatar).first()
+
+    html = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+
+    for prompt in avatar.prompts.all():
+        assert f"<h2 id=\"prompt-{prompt.pk}-title\">{prompt.label}</h2>" in html
+    assert html.count('loading="lazy"') == 6
+    assert f'width="{image.thumb_width}" height="{image.thumb_height}"' in html
+    assert "srcset=" in html and f"{image.width}w" in html
+    assert f'alt="{image.prompt.label}, image 1: portrait of sks woman' in html
+    assert "hx-trigger" not in html.split('id="avatar-progress"')[1].split(">")[0]  # finished: no poller
+
+
+def test_gallery_query_count_does_not_grow_with_images(user_client, user, django_assert_max_num_queries):
+    small = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    big = done_avatar(user=user, prompts=14, images_per_prompt=8)
+    with django_assert_max_num_queries(50) as baseline:
+        user_client.get(reverse("avatars:detail", args=[small.pk]))
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        response = user_client.get(reverse("avatars:detail", args=[big.pk]))
+    assert response.content.decode().count('class="lightbox-link"') == 112
+
+
+def test_the_progress_poller_brings_new_images_and_stops_with_286_when_done(user_client, user):
+    avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
+    first = PromptFactory(avatar=avatar, label="Golden hour", state=PromptState.SUBMITTED)
+    PromptFactory(avatar=avatar, label="Film noir", state=PromptState.SUBMITTED)
+    page = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+    poll_url = page.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+
+    still = user_client.get(poll_url, headers=HTMX)
+    assert still.status_code == 200 and "Generating: 0 of 2" in still.content.decode()
+    assert "hx-swap-oob" not in still.content.decode()  # nothing changed since the page was drawn
+
+    GeneratedImageFactory(prompt=first, avatar=avatar, index=0)
+    first.state = PromptState.DONE
+    first.save()
+    changed = user_client.get(poll_url, headers=HTMX).content.decode()
+    assert f'id="prompt-{first.pk}"' in changed and 'hx-swap-oob="true"' in changed
+    assert "Film noir" not in changed
+
+    avatar.prompts.update(state=PromptState.DONE)
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE)
+    assert user_client.get(poll_url, headers=HTMX).status_code == 286
+
+
+def test_images_are_served_to_their_owner_only(client, user, other_user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    image = GeneratedImage.objects.get(avatar=avatar)
+    urls = [
+        reverse("avatars:image", args=[avatar.pk, image.pk]),
+        reverse("avatars:thumbnail", args=[avatar.pk, image.pk]),
+    ]
+
+    client.force_login(user)
+    full = client.get(urls[0])
+    assert full.status_code == 200 and full["Content-Type"] == "image/jpeg"
+    assert full["X-Content-Type-Options"] == "nosniff" and "private" in full["Cache-Control"]
+    assert client.get(urls[1])["Content-Type"] == "image/webp"
+    assert "attachment" in client.get(urls[0] + "?download=1")["Content-Disposition"]
+
+    client.force_login(other_user)
+    assert [client.get(url).status_code for url in urls] == [404, 404]
+    client.logout()
+    assert all(client.get(url).status_code == 302 for url in urls)
+
+
+def test_favourite_toggles_in_place_and_likes_the_prompt_at_astria(
+    user_client, user, astria_sandbox, django_capture_on_commit_callbacks
+):
+    tune = astria_sandbox.client().create_tune(
+        title="t", name="woman", images=[("a.jpg", GeneratedImageFactory.build().image.read())], branch="fast"
+    )
+    remote = astria_sandbox.client().create_prompt(tune_id=tune.id, text="sks woman", num_images=1)
+    avatar = done_avatar(user=user, prompts=0)
+    prompt = PromptFactory(avatar=avatar, astria_prompt_id=remote.id)
+    image = GeneratedImageFactory(prompt=prompt, avatar=avatar, index=0)
+    url = reverse("avatars:favourite", args=[avatar.pk, image.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(url, {"favourite": "1"}, headers=HTMX)
+
+    assert response.status_code == 200 and 'aria-pressed="true"' in response.content.decode()
+    assert GeneratedImage.objects.get(pk=image.pk).is_favourite
+    assert astria_sandbox.client().get_prompt(tune.id, remote.id).raw["liked"] is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"favourite": "0"})
+    assert astria_sandbox.client().get_prompt(tune.id, remote.id).raw["liked"] is False
+
+
+def test_the_zip_holds_exactly_the_chosen_images(user_client, user, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=2, images_per_prompt=3)
+    favourites = list(GeneratedImage.objects.filter(avatar=avatar)[:2])
+    GeneratedImage.objects.filter(pk__in=[i.pk for i in favourites]).update(is_favourite=True)
+
+    sizes = {}
+    for scope, expected in (("all", 6), ("favourites", 2)):
+        with django_capture_on_commit_callbacks(execute=True):
+            user_client.post(reverse("avatars:export_create", args=[avatar.pk]), {"scope": scope})
+        export = GalleryExport.objects.filter(avatar=avatar, scope=scope).get()
+        assert export.state == GalleryExport.State.READY
+        response = user_client.get(reverse("avatars:export", args=[avatar.pk, export.pk]) + "?download=1")
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        assert len(archive.namelist()) == expected
+        sizes[scope] = sorted(info.file_size for info in archive.infolist())
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_a_favourites_zip_with_no_favourites_explains_itself(user_client, user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+
+    url = reverse("avatars:export_create", args=[avatar.pk])
+
+    response = user_client.post(url, {"scope": "favourites"}, headers=HTMX)
+
+    assert "Mark a few images as favourites first" in response.content.decode()
+    assert not GalleryExport.objects.exists()
+
+
+# --- Delete -------------------------------------------------------------------------------------------
+
+
+def test_deleting_says_what_goes_then_removes_files_rows_and_the_tune_at_astria(
+    user_client, user, astria_sandbox, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    tune = astria_sandbox.client().create_tune(
+        title="t", name="woman", images=[("a.jpg", GeneratedImageFactory.build().image.read())], branch="fast"
+    )
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=2, tune_id=tune.id)
+    url = reverse("avatars:delete", args=[avatar.pk])
+
+    page = user_client.get(url).content.decode()
+    assert "2 generated images" in page and "also delete at Astria" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(url)
+
+    assert response.status_code == 302 and response.url == reverse("avatars:list")
+    assert not Avatar.objects.filter(pk=avatar.pk).exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert astria_sandbox.client().find_tune_by_title("t") is None
+
+
+def test_someone_elses_avatar_cannot_be_seen_or_deleted(client, user, other_user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    client.force_login(other_user)
+
+    for name in ("detail", "delete", "more", "progress"):
+        assert client.get(reverse(f"avatars:{name}", args=[avatar.pk])).status_code == 404
+    assert client.post(reverse("avatars:delete", args=[avatar.pk])).status_code == 404
+    assert Avatar.objects.filter(pk=avatar.pk).exists()
+
+
+# --- Confirm ------------------------------------------------------------------------------------------
+
+
+def test_the_confirm_page_shows_the_exact_prompts_and_price_then_pays(
+    user_client, user, make_draft, studio_on_sandbox
+):
+    avatar = make_draft(user)
+    url = reverse("avatars:confirm", args=[avatar.pk])
+
+    page = user_client.get(url).content.decode()
+    assert "5 credits" in page and "sks woman" in page and "24 images" in page
+
+    response = user_client.post(url)
+    assert response.status_code == 302 and response.url == reverse("avatars:detail", args=[avatar.pk])
+    assert Avatar.objects.get(pk=avatar.pk).state != AvatarState.DRAFT
+
+
+def test_confirming_without_enough_credits_says_so_where_it_happens(user_client, user, make_draft):
+    avatar = make_draft(user, credits=0)
+    balance = credit_balance(user=user)
+
+    page = user_client.get(reverse("avatars:confirm", args=[avatar.pk])).content.decode()
+
+    assert "Buy credits" in page and "Confirm and start" not in page
+    assert credit_balance(user=user) == balance
+
+
+def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
+    user_client, user, make_draft, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+):
+    avatar = make_draft(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("avatars:confirm", args=[avatar.pk]))
+    reconcile_until(lambda: Avatar.objects.get(pk=avatar.pk).state == AvatarState.DONE)
+    balance = credit_balance(user=user)
+
+    page = user_client.get(reverse("avatars:more", args=[avatar.pk])).content.decode()
+    assert "11 prompts left" in page and "Film noir" not in page  # already used
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(
+            reverse("avatars:more", args=[avatar.pk]),
+            {"themes": ["corporate-headshot"], "custom_texts": "me as a jazz pianist\nme on a sailing boat"},
+        )
+    assert response.status_code == 302
+    reconcile_until(lambda: Avatar.objects.get(pk=avatar.pk).state == AvatarState.DONE)
+
+    assert avatar.prompts.filter(batch=1, state=PromptState.DONE).count() == 3
+    assert credit_balance(user=user) == balance - 3
+    assert GeneratedImage.objects.filter(avatar=avatar).count() == 6 * 8
