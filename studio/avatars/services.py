@@ -74,6 +74,29 @@ def _locked(avatar_id: uuid.UUID | str, **filters) -> Avatar:
     return Avatar.objects.select_for_update().get(pk=avatar_id, **filters)
 
 
+def _prompts_create(*, avatar: Avatar, plan, batch: int) -> None:
+    """The planned prompts, saved as they were shown and paid for (a theme edited later changes
+    nothing already bought)."""
+    Prompt.objects.bulk_create(
+        Prompt(
+            avatar=avatar,
+            batch=batch,
+            position=position,
+            label=planned.label[:120],
+            theme_slug=planned.theme.slug if planned.theme else "",
+            text=planned.text,
+            negative_prompt=planned.negative_prompt or "",
+            num_images=planned.num_images,
+            cfg_scale=planned.cfg_scale,
+            steps=planned.steps,
+            width=planned.w,
+            height=planned.h,
+            price=settings.CREDITS_PRICE_PROMPT,
+        )
+        for position, planned in enumerate(plan.prompts)
+    )
+
+
 def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
     """Spend the credits, create the prompts and queue the avatar, all or nothing.
 
@@ -103,24 +126,7 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
             reason=f"Avatar “{avatar.name}”: training and {len(plan.prompts)} prompts",
             reference=f"avatar:{avatar.pk}",
         )
-        Prompt.objects.bulk_create(
-            Prompt(
-                avatar=avatar,
-                batch=0,
-                position=position,
-                label=planned.label[:120],
-                theme_slug=planned.theme.slug if planned.theme else "",
-                text=planned.text,
-                negative_prompt=planned.negative_prompt or "",
-                num_images=planned.num_images,
-                cfg_scale=planned.cfg_scale,
-                steps=planned.steps,
-                width=planned.w,
-                height=planned.h,
-                price=settings.CREDITS_PRICE_PROMPT,
-            )
-            for position, planned in enumerate(plan.prompts)
-        )
+        _prompts_create(avatar=avatar, plan=plan, batch=0)
         Avatar.objects.filter(pk=avatar.pk, state=AvatarState.DRAFT).update(
             state=AvatarState.QUEUED,
             queued_at=timezone.now(),
@@ -159,24 +165,7 @@ def avatar_generate_more(
             reason=f"Avatar “{avatar.name}”: {len(plan.prompts)} more prompts",
             reference=f"avatar:{avatar.pk}",
         )
-        Prompt.objects.bulk_create(
-            Prompt(
-                avatar=avatar,
-                batch=batch,
-                position=position,
-                label=planned.label[:120],
-                theme_slug=planned.theme.slug if planned.theme else "",
-                text=planned.text,
-                negative_prompt=planned.negative_prompt or "",
-                num_images=planned.num_images,
-                cfg_scale=planned.cfg_scale,
-                steps=planned.steps,
-                width=planned.w,
-                height=planned.h,
-                price=settings.CREDITS_PRICE_PROMPT,
-            )
-            for position, planned in enumerate(plan.prompts)
-        )
+        _prompts_create(avatar=avatar, plan=plan, batch=batch)
         Avatar.objects.filter(pk=avatar.pk, state=AvatarState.DONE).update(
             state=AvatarState.GENERATING, finished_at=None, updated_at=timezone.now()
         )

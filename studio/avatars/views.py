@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,13 +18,6 @@ from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
-
-
-def _get_avatar_or_404(request: HtmxRequest, avatar_id: uuid.UUID) -> Avatar:
-    try:
-        return selectors.avatar_get_for_user(user=request.user, avatar_id=avatar_id)
-    except Avatar.DoesNotExist:
-        raise Http404("No such avatar.") from None
 
 
 def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -101,7 +94,7 @@ def _gallery_context(avatar: Avatar) -> dict:
 @login_required
 @require_GET
 def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     if avatar.is_draft:
         return redirect("photos:upload", avatar_id=avatar.pk)
     return render(request, "avatars/gallery.html", _gallery_context(avatar))
@@ -111,7 +104,7 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """The gallery's single poller: the progress header, plus every prompt section that changed."""
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     since = parse_datetime(request.GET.get("since", "")) or datetime.min.replace(tzinfo=UTC)
     context = _gallery_context(avatar)
     context["changed"] = [prompt for prompt in context["prompts"] if prompt.updated_at > since]
@@ -163,7 +156,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     from studio.photos.selectors import photos_accepted_count
     from studio.themes.planner import plan_for_avatar
 
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     if not avatar.is_draft:
         return redirect("avatars:detail", avatar_id=avatar.pk)
     error = ""
@@ -196,7 +189,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     from studio.core.exceptions import InsufficientCredits
 
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     form = GenerateMoreForm(request.POST or None, avatar=avatar)
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,7 +219,7 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
 @login_required
 @require_http_methods(["GET", "POST"])
 def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     if request.method == "POST":
         services.avatar_delete(user=request.user, avatar_id=avatar.pk)
         messages.success(request, f"“{avatar.name}” and everything in it were deleted.")
@@ -247,7 +240,7 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = _get_avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     scope = request.POST.get("scope", GalleryExport.Scope.ALL)
     if scope not in GalleryExport.Scope.values:
         scope = GalleryExport.Scope.ALL

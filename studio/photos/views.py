@@ -4,12 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from studio.avatars.models import Avatar
-from studio.avatars.selectors import avatar_get_for_user
+from studio.avatars.selectors import avatar_list_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
@@ -22,12 +22,6 @@ from studio.photos.uploads import FILE_TOO_LARGE, dropped_uploads
 
 PAGE = "photos/upload.html"
 
-
-def _avatar_or_404(request: HtmxRequest, avatar_id: uuid.UUID) -> Avatar:
-    try:
-        return avatar_get_for_user(user=request.user, avatar_id=avatar_id)
-    except Avatar.DoesNotExist:
-        raise Http404("No such avatar.") from None
 
 
 def _photo_or_404(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
@@ -70,7 +64,7 @@ def _render(
 @rate_limit("upload")
 def photo_upload(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """The upload page; a POST adds one or more photos (one per request from the page's script)."""
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     if not avatar.is_draft:
         if request.method == "GET":
             return redirect("avatars:detail", avatar_id=avatar.pk)
@@ -109,7 +103,7 @@ def photo_upload(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def photo_set(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """The photo grid and counter, polled while photos are being checked (286 stops polling)."""
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     if not wants_fragment(request):
         return redirect("photos:upload", avatar_id=avatar.pk)
     photo_set = selectors.photo_set_for_avatar(user=request.user, avatar=avatar)
@@ -120,7 +114,7 @@ def photo_set(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def photo_delete(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> HttpResponse:
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     try:
         services.photo_delete(user=request.user, avatar_id=avatar.pk, photo_id=photo_id)
     except Photo.DoesNotExist:

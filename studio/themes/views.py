@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.avatars.models import Avatar
-from studio.avatars.selectors import avatar_get_for_user
+from studio.avatars.selectors import avatar_list_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.themes import prompting, selectors, services
@@ -20,12 +20,6 @@ from studio.themes.planner import plan_for_avatar
 PAGE = "themes/styles.html"
 LIBRARY = "themes/library.html"
 
-
-def _avatar_or_404(request: HtmxRequest, avatar_id: uuid.UUID) -> Avatar:
-    try:
-        return avatar_get_for_user(user=request.user, avatar_id=avatar_id)
-    except Avatar.DoesNotExist:
-        raise Http404("No such avatar.") from None
 
 
 def _styles_url(avatar: Avatar, *, tag: str = "", anchor: str = "") -> str:
@@ -134,7 +128,7 @@ def _draft_or_redirect(request: HtmxRequest, avatar: Avatar) -> HttpResponse | N
 @login_required
 @require_GET
 def styles(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     if response := _draft_or_redirect(request, avatar):
         return response
     context = _styles_context(avatar, tag=request.GET.get("tag", ""), q=request.GET.get("q", "")[:100])
@@ -155,7 +149,7 @@ def _after_theme_change(request: HtmxRequest, avatar: Avatar, *, slug: str, erro
 @login_required
 @require_POST
 def theme_choose(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpResponse:
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     try:
         services.theme_choose(avatar=avatar, theme_slug=slug)
     except ApplicationError as exc:
@@ -166,7 +160,7 @@ def theme_choose(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpR
 @login_required
 @require_POST
 def theme_remove(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpResponse:
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     try:
         services.theme_unchoose(avatar=avatar, theme_slug=slug)
     except ApplicationError as exc:
@@ -178,7 +172,7 @@ def theme_remove(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpR
 @require_POST
 def custom_prompt_add(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """Add a typed prompt, or a library idea ("use this")."""
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     form = _custom_form(avatar, request.POST)
     error = ""
     if form.is_valid():
@@ -212,7 +206,7 @@ def custom_prompt_add(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpRespons
 @login_required
 @require_POST
 def custom_prompt_remove(request: HtmxRequest, avatar_id: uuid.UUID, prompt_id: int) -> HttpResponse:
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     try:
         services.custom_prompt_remove(avatar=avatar, custom_prompt_id=prompt_id)
     except ApplicationError as exc:
@@ -229,7 +223,7 @@ def custom_prompt_remove(request: HtmxRequest, avatar_id: uuid.UUID, prompt_id: 
 @require_GET
 def custom_prompt_preview(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """What a typed prompt will become. htmx gets the preview box; a plain GET the whole page."""
-    avatar = _avatar_or_404(request, avatar_id)
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     text = request.GET.get("text", "")[: settings.THEMES_CUSTOM_PROMPT_MAX_CHARS * 2]
     if wants_fragment(request):
         return render(
@@ -250,7 +244,7 @@ def prompt_search(request: HtmxRequest) -> HttpResponse:
     avatar = None
     if avatar_param := request.GET.get("avatar"):
         try:
-            avatar = _avatar_or_404(request, uuid.UUID(avatar_param))
+            avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=uuid.UUID(avatar_param))
         except ValueError:
             raise Http404("No such avatar.") from None
     ideas = selectors.prompt_idea_search(
