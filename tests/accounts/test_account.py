@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars import services as avatar_services
-from studio.avatars.models import Avatar, AstriaTuneDeletion
+from studio.avatars.models import AstriaTuneDeletion, Avatar
 from studio.credits.models import CreditEntry
 from tests.avatars.factories import done_avatar
 from tests.factories import PASSWORD
