@@ -14,6 +14,7 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
+from studio.core.ratelimit import rate_limit
 from studio.credits import selectors, services
 from studio.credits.forms import PackForm
 from studio.credits.models import CreditPurchase
@@ -45,6 +46,7 @@ def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("purchase")
 def credit_buy(request: HtmxRequest) -> HttpResponse:
     form = PackForm(request.POST or None)
     if request.method == "GET":
@@ -75,6 +77,7 @@ def credit_history(request: HtmxRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("purchase")
 def purchase_checkout(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
     """The local test checkout; it exists only while no Stripe key is configured."""
     purchase = _get_purchase_or_404(request, purchase_id)

@@ -100,3 +100,21 @@ def test_admin_login_is_throttled_too(client, settings):
 
     assert response.status_code == 429
     assert b"Too many failed log-in attempts" in response.content
+
+
+@pytest.mark.parametrize(
+    ("action", "url_name", "kwargs"),
+    [
+        ("callback", "astria_callback", {"token": "0" * 64}),
+        ("purchase", "credits:buy", {}),
+    ],
+)
+def test_expensive_endpoints_are_rate_limited(client, user, settings, action, url_name, kwargs):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, action: "2/m"}
+    client.force_login(user)
+    url = reverse(url_name, kwargs=kwargs)
+
+    statuses = [client.post(url, {"pack": "starter"}).status_code for _ in range(3)]
+
+    assert statuses[-1] == 429
+    assert 429 not in statuses[:2]
