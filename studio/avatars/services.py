@@ -618,6 +618,7 @@ def avatar_reconcile() -> dict[str, int]:
 
     prompts = Prompt.objects.filter(
         state=PromptState.SUBMITTED,
+        avatar__state=AvatarState.GENERATING,  # a prompt cannot finish before its tune is trained
         submitted_at__lt=now - timedelta(seconds=settings.RECONCILE_PROMPT_POLL_AFTER),
     ).filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=poll_before)).values_list("pk", flat=True)
     for prompt_id in prompts:
