@@ -147,7 +147,7 @@ class Dashboard:
     @property
     def failure_rate(self) -> str:
         finished = self.avatars["done"] + self.avatars["failed"]
-        return f"{100 * self.avatars['failed'] / finished:.0f}%" if finished else "–"
+        return f"{100 * self.avatars['failed'] / finished:.0f}%" if finished else ""
 
     @property
     def astria_tunes(self) -> int:

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.dashboard.factories import Shop, make_shop
 from tests.factories import UserFactory
 
 
@@ -12,3 +13,8 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def shop(db) -> Shop:
+    return make_shop()
