@@ -2,10 +2,12 @@
 selectors in a fixed number of queries, whatever the number of users, avatars or days."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from studio.avatars import selectors as avatar_selectors
 from studio.avatars.models import Avatar, Prompt
@@ -122,6 +124,7 @@ class Dashboard:
     avatar_chart: Chart
     revenue_charts: list[Chart]
     revenue_totals: list[str]
+    revenue_headlines: list[str]
     purchases: int
     credits: dict[str, int]
     avatars: dict[str, int]
@@ -131,6 +134,7 @@ class Dashboard:
     images_gauge: Gauge
     pending: list[Avatar]
     pending_count: int
+    overdue_before: datetime  # pending since before this: past the reconciler's give-up time
     failed_avatars: list[Avatar]
     failed_prompts: list[Prompt]
     failed_prompt_count: int
@@ -148,6 +152,12 @@ class Dashboard:
     def failure_rate(self) -> str:
         finished = self.avatars["done"] + self.avatars["failed"]
         return f"{100 * self.avatars['failed'] / finished:.0f}%" if finished else ""
+
+    @property
+    def give_up_words(self) -> str:
+        """The reconciler's give-up time in words ("3 hours")."""
+        now = timezone.now()
+        return timesince(now - timedelta(seconds=settings.AVATAR_GIVE_UP_AFTER), now)
 
     @property
     def astria_tunes(self) -> int:
@@ -176,10 +186,15 @@ def _by_day(rows: list, period: Period, *names: str) -> dict[str, list[int]]:
     return {name: [index[day][name] if day in index else 0 for day in period.dates] for name in names}
 
 
-def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], int]:
+def _headline(cents: int, currency: str) -> str:
+    """Money for a key figure: whole units from 1,000 up ("$1,020"), cents below ("$654.00")."""
+    return money(cents, currency) if cents < 100_000 else money(round(cents, -2), currency).replace(".00", "")
+
+
+def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], list[str], int]:
     rows = credit_selectors.purchase_revenue_by_day(start=period.start, end=period.end)
     currencies = sorted({row["currency"] for row in rows}) or [settings.CREDIT_PACKS[0]["currency"]]
-    charts, totals = [], []
+    charts, totals, headlines = [], [], []
     for currency in currencies:
         values = _by_day([row for row in rows if row["currency"] == currency], period, "revenue")["revenue"]
 
@@ -202,7 +217,8 @@ def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], int]:
             )
         )
         totals.append(fmt(sum(values)))
-    return charts, totals, sum(row["purchases"] for row in rows)
+        headlines.append(_headline(sum(values), currency))
+    return charts, totals, headlines, sum(row["purchases"] for row in rows)
 
 
 def dashboard_get(*, days: int, today: date) -> Dashboard:
@@ -240,7 +256,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         ],
         empty_text="no avatars created or finished",
     )
-    revenue_charts, revenue_totals, purchases = _revenue_charts(period)
+    revenue_charts, revenue_totals, revenue_headlines, purchases = _revenue_charts(period)
 
     fair_use = avatar_selectors.fair_use_for_tunes(**span, prompt_limit=settings.FAIR_USE_MAX_PROMPTS)
     failed_prompts = avatar_selectors.prompt_failures(**span)
@@ -250,6 +266,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         avatar_chart=avatar_chart,
         revenue_charts=revenue_charts,
         revenue_totals=revenue_totals,
+        revenue_headlines=revenue_headlines,
         purchases=purchases,
         credits={name: sum(values) for name, values in credits.items()},
         avatars={name: sum(values) for name, values in avatars.items()},
@@ -261,6 +278,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         ),
         pending=list(avatar_selectors.avatar_pending_oldest()[:LIST_ROWS]),
         pending_count=avatar_selectors.avatar_pending_count(),
+        overdue_before=timezone.now() - timedelta(seconds=settings.AVATAR_GIVE_UP_AFTER),
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=failed_prompts.count(),

@@ -16,8 +16,9 @@ from tests.factories import AvatarFactory, UserFactory
 _serial = itertools.count()
 
 
-def at(today: date, days_ago: int, hour: int = 12) -> datetime:
-    return datetime.combine(today - timedelta(days=days_ago), time(hour), tzinfo=UTC)
+def at(today: date, days_ago: int) -> datetime:
+    """Noon that many days ago; today, its first instant (in the past, whatever the time now)."""
+    return datetime.combine(today - timedelta(days=days_ago), time(12) if days_ago else time.min, tzinfo=UTC)
 
 
 def ledger(user: User, today: date, *entries: tuple[str, int, int]) -> None:

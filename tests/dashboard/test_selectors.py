@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from studio.dashboard.selectors import BranchSpend, Gauge, dashboard_get
+from studio.dashboard.selectors import BranchSpend, Gauge, _headline, dashboard_get
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +75,8 @@ def test_pending_jobs_failures_and_wallets(shop):
     assert [(w.email, w.balance, w.ledger_sum, w.difference_display) for w in week.wallets] == [
         ("carol@example.test", 5, 0, "+5")
     ]
+
+
+def test_the_revenue_figure_drops_the_cents_from_a_thousand_up():
+    assert [_headline(cents, "usd") for cents in (65_400, 99_999, 102_049)] == ["$654.00", "$999.99", "$1,020"]
+    assert _headline(250_000, "chf") == "2,500 CHF"

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from studio.avatars.models import AvatarState, PromptState
 from tests.dashboard.factories import avatar, ledger, paid, prompts
@@ -23,6 +24,10 @@ MAX_QUERIES = 17
 def text(html: str) -> str:
     """The page's words, tags removed and spaces collapsed, to find figures as people read them."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def waited(avatar) -> str:
+    return text(timesince(avatar.queued_at))
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
@@ -62,7 +67,7 @@ def test_the_page_shows_the_figures_of_the_last_30_days(staff_client, shop):
     assert "Credits sold 70 26 spent · 3 refunded · 8 granted" in page
     assert "Avatars done 1 4 paid · 1 failed (50%)" in page  # the stuck one was paid 10 days ago
     assert "Astria spend $4.60 3 tunes · 16 prompts" in page
-    assert "Pending jobs 2 oldest waiting 1 week, 3 days" in page
+    assert f"Pending jobs 2 oldest waiting {waited(shop.queued)}" in page
     assert "Wallets vs ledger 1 off" in page
     assert "Prompts per fine-tune 5.3 of 14" in page and "Images per fine-tune 42.7 of 112" in page
     assert "sd15 2 \u00d7 $1.50 16 \u00d7 $0.10 $4.60" in page
@@ -77,7 +82,7 @@ def test_pending_failed_and_unbalanced_records_link_to_their_admin_pages(staff_c
     page = text(html)
     assert "Training failed at Astria" in page and "Refused by the safety filter" in page
     assert "carol@example.test 5 0 +5" in page
-    assert "Stuck Queued 1 week, 3 days 0 / 0 never alice@example.test none yet" in page
+    assert f"Stuck Queued {waited(shop.queued)} overdue 0 / 0 never alice@example.test none yet" in page
 
 
 def test_every_chart_has_a_title_a_description_and_its_numbers_in_a_table(staff_client, shop):
@@ -188,3 +193,17 @@ def test_the_number_of_queries_does_not_grow_with_avatars_users_or_days(
 
     assert few == many
     assert len(set(many)) == 1  # 90 days cost what 7 days cost
+
+
+def test_pending_jobs_past_the_give_up_time_are_marked_overdue(staff_client, shop, settings):
+    settings.AVATAR_GIVE_UP_AFTER = 86400  # the stuck job was paid 10 days ago, the training one today
+
+    page = text(staff_client.get(URL).content.decode())
+
+    assert "Past 1 day a job is overdue" in page
+    assert f"Stuck Queued {waited(shop.queued)} overdue" in page
+    assert page.count(" overdue ") == 1
+
+    settings.AVATAR_GIVE_UP_AFTER = 14 * 86400
+    page = text(staff_client.get(URL).content.decode())
+    assert "Past 2 weeks a job is overdue" in page and page.count(" overdue ") == 0
