@@ -16,7 +16,8 @@ AXIS_ROOM = 26  # under the plot, for the day labels
 HEIGHT = PLOT_TOP + PLOT_HEIGHT + AXIS_ROOM
 BASELINE = PLOT_TOP + PLOT_HEIGHT
 MAX_DAY_LABELS = 7
-DENSE_AFTER = 31  # days; past this, points are drawn smaller
+DENSE_AFTER = 31  # days; past this, line charts show their points only under the pointer
+CROWDED_AFTER = 14  # days; past this, phones do the same
 GRIDLINES = 4
 
 Formatter = Callable[[int], str]
@@ -108,6 +109,7 @@ class Chart:
     segments: list[Segment] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     dense: bool = False
+    crowded: bool = False
     empty: bool = False
     height: int = HEIGHT
     baseline: int = BASELINE
@@ -168,6 +170,7 @@ def time_chart(
         table=[TableRow(day, [fmt(s.values[i]) for s in series]) for i, day in enumerate(days)],
         totals=[fmt(s.total) for s in series],
         dense=n > DENSE_AFTER,
+        crowded=n > CROWDED_AFTER,
         empty=peak == 0,
     )
     if kind == "bar":

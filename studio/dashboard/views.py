@@ -30,6 +30,11 @@ def staff_required(view: Callable) -> Callable:
 @staff_required
 def index(request: HtmxRequest) -> HttpResponse:
     form, days, error = PeriodForm.from_query(request.GET)
-    context = {"form": form, "period_error": error, "dashboard": dashboard_get(days=days, today=timezone.localdate())}
-    template = "dashboard/index.html#body" if wants_fragment(request) else "dashboard/index.html"
-    return render(request, template, context)
+    fragment = wants_fragment(request)
+    context = {
+        "form": form,
+        "period_error": error,
+        "fragment": fragment,
+        "dashboard": dashboard_get(days=days, today=timezone.localdate()),
+    }
+    return render(request, "dashboard/index.html#body" if fragment else "dashboard/index.html", context)

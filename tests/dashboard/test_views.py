@@ -124,6 +124,8 @@ def test_htmx_gets_only_the_dashboard_body(staff_client, shop):
     assert html.lstrip().startswith('<div id="dashboard-body"')
     assert "<html" not in html and "period-filter" not in html
     assert "Last 90 days" in text(html) and "Revenue $42.00 3 paid purchases" in text(html)
+    status = re.search(r'<p id="dashboard-status"[^>]*hx-swap-oob="true">([^<]*)</p>', html)
+    assert status.group(1) == "Showing the last 90 days."  # read out by screen readers
 
 
 def test_the_form_asks_htmx_to_swap_the_body_and_push_the_url(staff_client):

@@ -39,7 +39,8 @@ def test_the_period_filter_redraws_the_charts_without_reloading_the_page(page, o
 
     page.get_by_label("90 days").check()
 
-    expect(page.get_by_text("Last 90 days")).to_be_visible()
+    expect(page.get_by_text("Last 90 days", exact=True)).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Showing the last 90 days.")).to_be_attached()
     expect(page).to_have_url(re.compile(r"/staff/dashboard/\?days=90$"))
     expect(page.locator("#chart-revenue-usd-desc")).to_contain_text("revenue $42.00")
     expect(page.locator(".chart-bar.chart-revenue")).to_have_count(bars_in_30_days + 1)
