@@ -115,14 +115,14 @@ class Chart:
     baseline: int = BASELINE
 
 
-def nice_step(peak: int, steps: int = GRIDLINES) -> int:
-    """The gridline step: whole, and from 10 up a round multiple of a power of ten, so
-    that `steps` steps reach peak (1 when there is nothing to show)."""
-    raw = peak / steps
+def nice_step(peak: int, steps: int = GRIDLINES, unit: int = 1) -> int:
+    """The gridline step: a whole number of units (100 for cents: whole dollars), from 10 units
+    up a round multiple of a power of ten, so that `steps` steps reach peak (1 unit for nothing)."""
+    raw = peak / unit / steps
     if raw <= 10:
-        return max(1, math.ceil(raw))
+        return max(1, math.ceil(raw)) * unit
     magnitude = 10 ** math.floor(math.log10(raw))
-    return int(next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw))
+    return int(next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw)) * unit
 
 
 def _percent(value: float) -> str:
@@ -142,6 +142,7 @@ def time_chart(
     series: Sequence[Series],
     fmt: Formatter = count,
     tick_fmt: Formatter | None = None,
+    unit: int = 1,
     empty_text: str = "nothing",
 ) -> Chart:
     """A chart with one slot per day: grouped bars, or lines through the middle of each slot."""
@@ -153,7 +154,7 @@ def time_chart(
     n = len(days)
     slot = 100 / n if n else 100
     peak = max((max(s.values, default=0) for s in series), default=0)
-    step = nice_step(peak)
+    step = nice_step(peak, unit=unit)
     top = step * GRIDLINES
     ticks = [Tick(_y(step * i, top), tick_fmt(step * i)) for i in range(GRIDLINES + 1)]
     every = max(1, math.ceil(n / MAX_DAY_LABELS))

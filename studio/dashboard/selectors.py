@@ -213,6 +213,7 @@ def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], list[str], 
                 series=[Series("revenue", "Revenue", values)],
                 fmt=fmt,
                 tick_fmt=tick,
+                unit=100,  # gridlines on whole currency units
                 empty_text="no paid purchases",
             )
         )

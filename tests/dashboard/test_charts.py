@@ -16,6 +16,11 @@ def test_the_scale_ends_on_a_round_number_at_or_above_the_peak(peak, top):
     assert nice_step(peak) * charts.GRIDLINES == top
 
 
+@pytest.mark.parametrize(("peak", "top"), [(0, 400), (600, 800), (1200, 1200), (7800, 8000), (250_000, 320_000)])
+def test_money_in_cents_gets_gridlines_on_whole_dollars(peak, top):
+    assert nice_step(peak, unit=100) * charts.GRIDLINES == top
+
+
 def test_bars_are_as_tall_as_their_value_and_zero_draws_nothing():
     chart = time_chart(id="c", title="Sales", kind="bar", days=DAYS, series=[Series("sold", "Sold", [0, 2, 4, 1])])
 
