@@ -62,7 +62,7 @@ def test_the_page_shows_the_figures_of_the_last_30_days(staff_client, shop):
 
     page = text(response.content.decode())
     assert response.status_code == 200
-    assert "Last 30 days" in page
+    assert "Last 30 days" in page and "(days in UTC)" in page
     assert "Revenue $18.00 2 paid purchases" in page
     assert "Credits sold 70 26 spent · 3 refunded · 8 granted" in page
     assert "Avatars done 1 4 paid · 1 failed (50%)" in page  # the stuck one was paid 10 days ago
@@ -209,3 +209,11 @@ def test_pending_jobs_past_the_give_up_time_are_marked_overdue(staff_client, sho
     settings.AVATAR_GIVE_UP_AFTER = 14 * 86400
     page = text(staff_client.get(URL).content.decode())
     assert "Past 2 weeks a job is overdue" in page and page.count(" overdue ") == 0
+
+
+def test_the_admin_links_to_the_dashboard(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    html = client.get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{URL}">Dashboard</a>' in html and "Log out" in html
