@@ -116,13 +116,15 @@ class Chart:
 
 
 def nice_step(peak: int, steps: int = GRIDLINES, unit: int = 1) -> int:
-    """The gridline step: a whole number of units (100 for cents: whole dollars), from 10 units
-    up a round multiple of a power of ten, so that `steps` steps reach peak (1 unit for nothing)."""
-    raw = peak / unit / steps
-    if raw <= 10:
-        return max(1, math.ceil(raw)) * unit
+    """The gridline step: a round whole number of units (100 for cents: whole dollars), 1, 1.5,
+    2, 2.5, 3, 4, 5, 6 or 8 times a power of ten, so that `steps` steps reach peak."""
+    raw = max(peak / unit / steps, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
-    return int(next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw)) * unit
+    for multiple in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8):
+        step = multiple * magnitude
+        if step == int(step) and step >= raw:
+            return int(step) * unit
+    return 10 * magnitude * unit
 
 
 def _percent(value: float) -> str:
