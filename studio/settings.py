@@ -6,6 +6,7 @@ The variables are listed in README.md.
 """
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "studio.themes",
     "studio.credits",
     "studio.avatars",
+    "studio.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -494,6 +496,32 @@ CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),
 }
+
+# --- Operator dashboard ------------------------------------------------------------------------
+# What Astria charges, in USD per branch, for the "Astria spend" figures (`fast` is Astria's free
+# test mode). The defaults are Astria's legacy list prices, $1.50 per fine-tune and $0.10 per
+# prompt; set your own from your invoice, e.g. ASTRIA_COST_PER_TUNE="fast=0,sd15=1.50,flux1=1.50".
+# A branch missing here is shown as "no price set" rather than counted as free.
+
+
+def _usd_by_branch(name: str, default: dict[str, str]) -> dict[str, Decimal]:
+    raw = env(name, default="")
+    pairs = [item.split("=", 1) for item in raw.split(",") if item.strip()] if raw else list(default.items())
+    try:
+        prices = {branch.strip(): Decimal(price.strip()) for branch, price in pairs}
+    except (ValueError, ArithmeticError):
+        raise ImproperlyConfigured(f'{name} must look like "fast=0,sd15=1.50" (USD per branch).') from None
+    if any(not price.is_finite() or price < 0 for price in prices.values()):
+        raise ImproperlyConfigured(f"{name}: prices must be zero or more.")
+    return prices
+
+
+ASTRIA_COST_PER_TUNE = _usd_by_branch(
+    "ASTRIA_COST_PER_TUNE", {"fast": "0", "sd15": "1.50", "sdxl1": "1.50", "flux1": "1.50"}
+)
+ASTRIA_COST_PER_PROMPT = _usd_by_branch(
+    "ASTRIA_COST_PER_PROMPT", {"fast": "0", "sd15": "0.10", "sdxl1": "0.10", "flux1": "0.10"}
+)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

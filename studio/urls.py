@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("studio.photos.urls")),
     path("", include("studio.themes.urls")),
     path("", include("studio.credits.urls")),
+    path("", include("studio.dashboard.urls")),
     path("astria/callbacks/<str:token>/", avatar_webhooks.astria_callback, name="astria_callback"),
     path("admin/", admin.site.urls),
 ]

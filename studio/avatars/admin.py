@@ -28,6 +28,9 @@ class CallbackEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-received_at"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("prompt")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

@@ -1,8 +1,10 @@
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple, TypedDict
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
 from accounts.models import User
@@ -119,3 +121,169 @@ def export_latest(*, avatar: Avatar) -> GalleryExport | None:
 
 def prompts_left(*, avatar: Avatar, limit: int) -> int:
     return max(limit - avatar.prompts.count(), 0)
+
+
+# --- The operator's dashboard: aggregates over every user, in a fixed number of queries -------------
+
+
+def _day_range(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants bounding the days start to end inclusive, in the current time zone."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+class AvatarDay(TypedDict):
+    day: date
+    created: int
+    paid: int
+    done: int
+    failed: int
+
+
+def avatar_totals_by_day(*, start: date, end: date) -> list[AvatarDay]:
+    """Per day from start to end inclusive (days with nothing are left out): avatars created
+    (drafts included), paid (confirmed), and finished done or failed; three queries."""
+    since, until = _day_range(start, end)
+    days: dict[date, AvatarDay] = {}
+
+    def day(value: datetime) -> AvatarDay:
+        key = timezone.localdate(value)
+        return days.setdefault(key, AvatarDay(day=key, created=0, paid=0, done=0, failed=0))
+
+    for field, name in (("created_at", "created"), ("queued_at", "paid")):
+        rows = (
+            Avatar.objects.filter(**{f"{field}__gte": since, f"{field}__lt": until})
+            .annotate(day=TruncDay(field))
+            .order_by()
+            .values("day")
+            .annotate(total=Count("pk"))
+        )
+        for row in rows:
+            day(row["day"])[name] = row["total"]
+    finished = (
+        Avatar.objects.filter(finished_at__gte=since, finished_at__lt=until)
+        .annotate(day=TruncDay("finished_at"))
+        .order_by()
+        .values("day")
+        .annotate(
+            done=Count("pk", filter=Q(state=AvatarState.DONE)),
+            failed=Count("pk", filter=Q(state=AvatarState.FAILED)),
+        )
+    )
+    for row in finished:
+        entry = day(row["day"])
+        entry["done"], entry["failed"] = row["done"], row["failed"]
+    return [days[key] for key in sorted(days)]
+
+
+class BranchUsage(NamedTuple):
+    branch: str
+    tunes: int
+    prompts: int
+
+
+def astria_usage_by_branch(*, start: date, end: date) -> list[BranchUsage]:
+    """Tunes and prompts created at Astria in the period, per branch (two queries).
+
+    A tune counts on the day it was submitted; a prompt on the day it was sent."""
+    since, until = _day_range(start, end)
+    tunes = (
+        Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
+        .order_by()
+        .values("branch")
+        .annotate(total=Count("pk"))
+    )
+    prompts = (
+        Prompt.objects.filter(astria_prompt_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
+        .order_by()
+        .values("avatar__branch")
+        .annotate(total=Count("pk"))
+    )
+    counts: dict[str, list[int]] = {}
+    for row in tunes:
+        counts.setdefault(row["branch"], [0, 0])[0] = row["total"]
+    for row in prompts:
+        counts.setdefault(row["avatar__branch"], [0, 0])[1] = row["total"]
+    return [BranchUsage(branch, *counts[branch]) for branch in sorted(counts)]
+
+
+class FairUse(NamedTuple):
+    tunes: int
+    prompts: int
+    images: int
+    tunes_over_limit: int
+
+    @property
+    def prompts_per_tune(self) -> float:
+        return self.prompts / self.tunes if self.tunes else 0.0
+
+    @property
+    def images_per_tune(self) -> float:
+        return self.images / self.tunes if self.tunes else 0.0
+
+
+def fair_use_for_tunes(*, start: date, end: date, prompt_limit: int) -> FairUse:
+    """For the tunes submitted in the period: how many prompts and images were asked of Astria
+    on them (at any time, "generate more" included), and how many tunes went past prompt_limit.
+    One query."""
+    since, until = _day_range(start, end)
+    sent = Q(prompts__astria_prompt_id__isnull=False)
+    totals = (
+        Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
+        .order_by()
+        .annotate(
+            sent_prompts=Count("prompts", filter=sent),
+            sent_images=Coalesce(Sum("prompts__num_images", filter=sent), Value(0)),
+        )
+        .aggregate(
+            tunes=Count("pk"),
+            prompts=Coalesce(Sum("sent_prompts"), Value(0)),
+            images=Coalesce(Sum("sent_images"), Value(0)),
+            over=Count("pk", filter=Q(sent_prompts__gt=prompt_limit)),
+        )
+    )
+    return FairUse(totals["tunes"], totals["prompts"], totals["images"], totals["over"])
+
+
+def avatar_pending_oldest() -> QuerySet[Avatar]:
+    """Paid avatars still in the pipeline, the longest waiting first, with their owner and how
+    many prompts are finished (one query)."""
+    return (
+        Avatar.objects.filter(state__in=PENDING_STATES)
+        .select_related("user")
+        .annotate(
+            waiting_since=Coalesce("queued_at", "created_at"),
+            prompts_total=Count("prompts"),
+            prompts_finished=Count("prompts", filter=Q(prompts__state__in=[PromptState.DONE, PromptState.FAILED])),
+        )
+        .order_by("waiting_since", "pk")
+    )
+
+
+def avatar_pending_count() -> int:
+    return Avatar.objects.filter(state__in=PENDING_STATES).count()
+
+
+def avatar_failures(*, start: date, end: date) -> QuerySet[Avatar]:
+    """Avatars that failed in the period, latest first, with their owner."""
+    since, until = _day_range(start, end)
+    return (
+        Avatar.objects.filter(state=AvatarState.FAILED, finished_at__gte=since, finished_at__lt=until)
+        .select_related("user")
+        .order_by("-finished_at", "pk")
+    )
+
+
+def prompt_failures(*, start: date, end: date) -> QuerySet[Prompt]:
+    """Prompts that failed in the period on avatars that did not fail as a whole (those are
+    listed as avatars), latest first, with their avatar and its owner."""
+    since, until = _day_range(start, end)
+    return (
+        Prompt.objects.filter(state=PromptState.FAILED, finished_at__gte=since, finished_at__lt=until)
+        .exclude(avatar__state=AvatarState.FAILED)
+        .select_related("avatar__user")
+        .order_by("-finished_at", "pk")
+    )

@@ -1,0 +1,82 @@
+"""The dashboard's figures for one period, against the hand-counted shop (tests/dashboard/conftest.py)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from studio.dashboard.selectors import BranchSpend, Gauge, _headline, dashboard_get
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_week_of_credits_and_money(shop):
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert week.credits == {"sold": 70, "granted": 0, "spent": 26, "refunded": 3}
+    assert week.revenue_totals == ["$18.00"] and week.purchases == 2
+    # Today: Bob's purchase and spend, Alice's refund; yesterday: Alice's purchase and spend.
+    assert week.credit_chart.table[-1].cells == ["20", "0", "10", "3"]
+    assert week.credit_chart.table[-2].cells == ["50", "0", "16", "0"]
+    assert [row.cells for row in week.revenue_charts[0].table][-2:] == [["$12.00"], ["$6.00"]]
+
+
+def test_longer_periods_reach_further_back(shop):
+    month = dashboard_get(days=30, today=shop.today)
+    quarter = dashboard_get(days=90, today=shop.today)
+
+    assert (month.credits["granted"], month.revenue_totals) == (8, ["$18.00"])
+    assert (quarter.credits["granted"], quarter.revenue_totals, quarter.purchases) == (16, ["$42.00"], 3)
+    assert len(quarter.credit_chart.table) == 90 and quarter.period.start == shop.today - timedelta(days=89)
+
+
+def test_a_week_of_avatars(shop):
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert week.avatars == {"created": 4, "paid": 3, "done": 1, "failed": 1}
+    assert week.failure_rate == "50%"
+    assert week.avatar_chart.table[-1].cells == ["3", "2", "1", "1"]
+
+
+def test_astria_spend_is_priced_per_branch_from_settings(shop, settings):
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert week.spend == [
+        BranchSpend("fast", tunes=1, prompts=0, tune_cost=Decimal("0"), prompt_cost=Decimal("0")),
+        BranchSpend("sd15", tunes=2, prompts=16, tune_cost=Decimal("1.50"), prompt_cost=Decimal("0.10")),
+    ]
+    assert week.spend_total == "$4.60" and week.spend_complete
+
+    settings.ASTRIA_COST_PER_TUNE = {"sd15": Decimal("2")}
+    repriced = dashboard_get(days=7, today=shop.today)
+    assert [row.spend_display for row in repriced.spend] == ["no price set", "$5.60"]
+    assert repriced.spend_total == "$5.60" and not repriced.spend_complete
+
+
+def test_the_fair_use_meter(shop):
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert (week.fair_use.tunes, week.fair_use.prompts, week.fair_use.images) == (3, 16, 128)
+    assert week.prompts_gauge == Gauge(5.3, 14) and week.images_gauge == Gauge(42.7, 112)
+    assert week.prompts_gauge.state == "ok"
+    assert Gauge(13, 14).state == "near" and Gauge(15, 14).state == "over"
+    assert (Gauge(15, 14).fill, Gauge(15, 14).mark) == ("85.71%", "80.00%")  # past the limit mark
+    assert (Gauge(30, 14).fill, Gauge(30, 14).mark) == ("95.24%", "44.44%")
+
+
+def test_pending_jobs_failures_and_wallets(shop):
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert [avatar.name for avatar in week.pending] == ["Stuck", shop.training.name]
+    assert week.pending_count == 2
+    assert week.failed_avatars == [shop.failed]
+    assert [prompt.failure_reason for prompt in week.failed_prompts] == ["Refused by the safety filter"]
+    assert week.failed_prompt_count == 1
+    assert [(w.email, w.balance, w.ledger_sum, w.difference_display) for w in week.wallets] == [
+        ("carol@example.test", 5, 0, "+5")
+    ]
+
+
+def test_the_revenue_figure_drops_the_cents_from_a_thousand_up():
+    assert [_headline(cents, "usd") for cents in (65_400, 99_999, 102_049)] == ["$654.00", "$999.99", "$1,020"]
+    assert _headline(250_000, "chf") == "2,500 CHF"
