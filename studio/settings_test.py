@@ -17,6 +17,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run inline unless a test starts a real worker; each pytest-xdist process gets its own
 # queue so parallel runs sharing one Redis never take each other's messages.
 CELERY_TASK_ALWAYS_EAGER = True
+# The cache (rate limits above all) stays in each test process, so parallel runs never see each
+# other's counters, whatever REDIS_URL says; Redis is still exercised as the broker.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_DEFAULT_QUEUE = f"studio-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}-images"}}
 

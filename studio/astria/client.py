@@ -30,8 +30,8 @@ from studio.astria.errors import (
     AstriaRejected,
     AstriaTransient,
 )
-from studio.astria.redaction import redact_text
 from studio.astria.types import Prompt, Tune
+from studio.core.redaction import redact_text
 
 logger = logging.getLogger("studio.astria")
 

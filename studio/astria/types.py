@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from studio.astria.redaction import redact_url
+from studio.core.redaction import redact_url
 
 
 def parse_datetime(value) -> datetime | None:

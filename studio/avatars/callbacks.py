@@ -9,9 +9,6 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from studio.avatars.models import CallbackTarget
-from studio.core.logging import redact
-
-__all__ = ["callback_url", "new_nonce", "redact", "token_for", "token_hash", "token_matches"]
 
 _SALT = "studio.avatars.callbacks"
 

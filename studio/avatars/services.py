@@ -33,6 +33,7 @@ from studio.avatars.models import (
     PromptState,
 )
 from studio.core.exceptions import ApplicationError
+from studio.core.redaction import redact_text
 from studio.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -542,7 +543,7 @@ def callback_record(*, token: str, body: bytes) -> bool:
     elif not callbacks.token_matches(avatar, token):
         return False
     digest = callbacks.token_hash(hashed + ":" + body.decode("utf-8", "replace"))
-    text = callbacks.redact(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
+    text = redact_text(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
     try:
         with transaction.atomic():
             CallbackEvent.objects.create(

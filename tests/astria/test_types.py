@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from studio.astria.redaction import redact_text, redact_url
 from studio.astria.types import Prompt, Tune, parse_datetime
+from studio.core.redaction import redact_text, redact_url
 
 TUNE = {
     "id": 2040113,

@@ -80,12 +80,15 @@ def test_the_callback_body_is_only_a_trigger(client, submitted, django_capture_o
     assert not GeneratedImage.objects.exists()
 
 
-def test_tokens_in_the_callback_log_are_redacted(client, submitted):
+def test_tokens_and_signed_urls_in_the_callback_log_are_redacted(client, submitted):
     token = tune_token(submitted)
-    post(client, token, {"tune": {"id": submitted.tune_id, "callback": f"https://x.test/astria/callbacks/{token}/"}})
+    signed = "https://sdbooth2-production.s3.amazonaws.com/ckpt?X-Amz-Signature=s3cr3tsignature"
+    body = {"tune": {"id": submitted.tune_id, "callback": f"https://x.test/astria/callbacks/{token}/", "ckpt_url": signed}}
+    post(client, token, body)
 
     event = CallbackEvent.objects.get(avatar=submitted)
-    assert token not in event.body and "[redacted]" in event.body
+    assert token not in event.body and "s3cr3tsignature" not in event.body
+    assert "https://x.test/astria/callbacks/[redacted]" in event.body
 
 
 def test_callbacks_in_the_wrong_order_end_in_the_right_state(

@@ -5,9 +5,10 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from studio.core.logging import RedactSecrets, redact
+from studio.core.logging import RedactSecrets
 from studio.core.net import client_ip
 from studio.core.ratelimit import rate_limit
+from studio.core.redaction import redact_text as redact
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,9 @@
-"""Keep callback tokens and API keys out of logs, reprs and exception messages.
+"""Keep callback tokens, signed URLs and API keys out of logs, reprs, messages and stored bodies.
 
 Callback URLs carry a per-object secret, either as a path segment after `/callbacks/` (or
-`/hooks/`, `/webhooks/`, `/callback/`) or in the query string. `redact_url` keeps the scheme, the
-host and the path up to that segment, which is enough to tell which endpoint was meant.
+`/hooks/`, `/webhooks/`, `/callback/`) or in the query string; pre-signed storage URLs carry theirs
+in the query string. `redact_url` keeps the scheme, the host and the path up to that segment,
+which is enough to tell which endpoint was meant.
 """
 
 import re
@@ -12,6 +13,12 @@ REDACTED = "[redacted]"
 SECRET_SEGMENTS = frozenset({"callbacks", "callback", "hooks", "webhooks", "webhook"})
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+# A request line or path without a host: "POST /astria/callbacks/<token>/ 200".
+_SECRET_PATH = re.compile(r"(/(?:callbacks|callback|hooks|webhooks|webhook)/)[^/\s\"'?]+", re.IGNORECASE)
+_KEYS = (
+    (re.compile(r"\bsd_[A-Za-z0-9_-]{6,}"), "sd_" + REDACTED),  # Astria API keys
+    (re.compile(r"\b(sk|rk|whsec)_(live_|test_)?[A-Za-z0-9]{8,}"), r"\1_" + REDACTED),  # Stripe secrets
+)
 
 
 def redact_url(url: str | None) -> str | None:
@@ -31,9 +38,13 @@ def redact_url(url: str | None) -> str | None:
 
 
 def redact_text(text: str, *, secrets: tuple[str, ...] = ()) -> str:
-    """Free text (an error body) with URLs redacted, bearer tokens and the given secrets removed."""
+    """Free text (a log line, an error or callback body) with URLs redacted, and bearer tokens,
+    API keys and the given secrets removed."""
     text = _URL.sub(lambda match: redact_url(match.group(0)) or "", text)
+    text = _SECRET_PATH.sub(lambda match: match.group(1) + REDACTED, text)
     text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    for pattern, replacement in _KEYS:
+        text = pattern.sub(replacement, text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
