@@ -83,7 +83,8 @@ def test_the_callback_body_is_only_a_trigger(client, submitted, django_capture_o
 def test_tokens_and_signed_urls_in_the_callback_log_are_redacted(client, submitted):
     token = tune_token(submitted)
     signed = "https://sdbooth2-production.s3.amazonaws.com/ckpt?X-Amz-Signature=s3cr3tsignature"
-    body = {"tune": {"id": submitted.tune_id, "callback": f"https://x.test/astria/callbacks/{token}/", "ckpt_url": signed}}
+    callback = f"https://x.test/astria/callbacks/{token}/"
+    body = {"tune": {"id": submitted.tune_id, "callback": callback, "ckpt_url": signed}}
     post(client, token, body)
 
     event = CallbackEvent.objects.get(avatar=submitted)
