@@ -195,12 +195,11 @@ def _is_lora(avatar: Avatar) -> bool:
 def avatar_submit(*, avatar_id: str) -> None:
     """Create the avatar's tune at Astria once (its title is the avatar's id), then its prompts.
 
-    Safe to run again at any point: a tune that may exist already is looked up by title first.
-    Astria errors propagate: transient ones are retried by the task, the rest fail the avatar.
+    Safe to run again at any point: a tune that may exist already is looked up by title first,
+    and only one run at a time talks to Astria about an avatar (it claims the avatar with a
+    conditional update; a run that finds it claimed leaves it to that one). Astria errors
+    propagate: transient ones are retried by the task, the rest fail the avatar.
     """
-    from studio.avatars.tasks import avatar_submit_prompts as avatar_submit_prompts_task
-    from studio.photos.selectors import photo_list_accepted
-
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.state != AvatarState.QUEUED:
         return
@@ -208,7 +207,25 @@ def avatar_submit(*, avatar_id: str) -> None:
     if attempts >= settings.AVATAR_SUBMIT_MAX_ATTEMPTS:
         avatar_fail(avatar_id=avatar.pk, reason="Astria could not be reached to start training.")
         return
-    Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED).update(submit_attempts=attempts + 1)
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE)
+    claimed = (
+        Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED, submit_attempts=attempts)
+        .filter(Q(submitting_since__isnull=True) | Q(submitting_since__lt=stale))
+        .update(submit_attempts=attempts + 1, submitting_since=now, updated_at=now)
+    )
+    if not claimed:
+        return  # another run is submitting it right now; it retries on its own if it fails
+    try:
+        _submit_claimed(avatar, attempts=attempts)
+    finally:
+        Avatar.objects.filter(pk=avatar.pk, submitting_since=now).update(submitting_since=None)
+
+
+def _submit_claimed(avatar: Avatar, *, attempts: int) -> None:
+    from studio.avatars.tasks import avatar_submit_prompts as avatar_submit_prompts_task
+    from studio.photos.selectors import photo_list_accepted
+
     client = get_client()
     title = str(avatar.pk)
     tune = client.find_tune_by_title(title) if attempts else None
@@ -583,9 +600,12 @@ def avatar_reconcile() -> dict[str, int]:
     poll_before = now - timedelta(seconds=settings.RECONCILE_POLL_INTERVAL)
     counts = {}
 
-    queued = Avatar.objects.filter(
-        state=AvatarState.QUEUED, queued_at__lt=now - timedelta(seconds=settings.RECONCILE_QUEUED_GRACE)
-    ).values_list("pk", flat=True)
+    # Queued for a while with no submit attempt lately: its message was lost (a submit that is
+    # retrying counts as an attempt when it starts, so the reconciler adds no second chain to it).
+    grace = now - timedelta(seconds=settings.RECONCILE_QUEUED_GRACE)
+    queued = Avatar.objects.filter(state=AvatarState.QUEUED, queued_at__lt=grace, updated_at__lt=grace).values_list(
+        "pk", flat=True
+    )
     for avatar_id in queued:
         enqueue_on_commit(tasks.avatar_submit, str(avatar_id))
     counts["resubmitted"] = len(queued)
