@@ -144,3 +144,22 @@ def test_submits_of_the_same_avatar_running_at_once_make_one_tune(user, make_dra
     assert [result for result in results if isinstance(result, Exception)] == []
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
     assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_prompt_submits_running_at_once_create_each_prompt_once(user, make_draft, studio_on_sandbox):
+    """`make chaos` (the worker killed mid-submit): the reconciler's resubmit of pending prompts met
+    the submit's own, and both created the avatar's prompts at Astria."""
+    avatar = make_draft(user)
+    with patch.object(services, "enqueue_on_commit"):  # neither the submit nor its prompts are sent
+        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
+    studio_on_sandbox.set_faults(latency=0.3)
+
+    results = run_together(lambda i: services.avatar_submit_prompts(avatar_id=str(avatar.pk)), count=4)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    assert studio_on_sandbox.stats()["prompts_created"] == 3
+    assert not Avatar.objects.get(pk=avatar.pk).prompts.filter(state=PromptState.PENDING).exists()
