@@ -231,10 +231,13 @@ class Chaos:
                       f"{caught.num_images} images stored")
             gallery = requests.get(f"{self.stack.web_url}/avatars/{drill.avatars[0].pk}/",
                                    headers={"Cookie": cookie}, timeout=20)
-            if gallery.status_code != 200:
-                drill.problems.append(f"the gallery answered {gallery.status_code} while Redis was down")
+            callback = self._post_callback(caught)
+            if gallery.status_code != 200 or callback.status_code != 200:
+                drill.problems.append(f"with Redis down the gallery answered {gallery.status_code} and an "
+                                      f"Astria callback {callback.status_code}")
             else:
-                drill.log("the gallery still answers 200 while Redis is down")
+                drill.log("with Redis down the gallery still answers 200, and a callback for "
+                          f"{caught.label!r} 200 (recorded, its task left to the reconciler)")
             time.sleep(5)
             self.stack.start_redis(self.redis_port)
             drill.log("redis-server started again, with nothing in it")
@@ -243,7 +246,8 @@ class Chaos:
             if failed:
                 drill.problems.append(f"{len(failed)} of {len(answered)} Astria callbacks got a 5xx during the outage")
             else:
-                drill.log(f"{len(answered)} Astria callbacks arrived around the outage, none answered 5xx")
+                drill.log(f"{len(answered)} callbacks from the sandbox fell in the outage, none answered 5xx"
+                          if answered else "no callback from the sandbox fell in the outage")
         self.faults(latency=0)
         self.wait_finished(drill)
 
@@ -315,6 +319,16 @@ class Chaos:
         except TimeoutError:
             drill.problems.append(f"the drill never caught {what}: nothing to break")
             return None
+
+    def _post_callback(self, prompt) -> requests.Response:
+        """What Astria sends when that prompt is done (its real token, a body of its own)."""
+        from django.urls import reverse
+
+        from studio.avatars import callbacks
+
+        token = callbacks.token_for(kind="prompt", nonce=prompt.callback_nonce)
+        body = {"prompt": {"id": prompt.astria_prompt_id, "tune_id": prompt.avatar.tune_id, "drill": "b"}}
+        return requests.post(self.stack.web_url + reverse("astria_callback", args=[token]), json=body, timeout=30)
 
     def _callback_log(self) -> list[dict]:
         response = requests.get(self.stack.sandbox_url + "/_sandbox/callbacks", timeout=20)
