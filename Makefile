@@ -31,7 +31,17 @@ test: $(VENV)/.dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| echo "wrk is not installed (apt-get install wrk): the load runs use Python threads"
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -qq chromium >/dev/null 2>&1 \
+		|| echo "chromium is not installed (apt-get install chromium): no first-view figures"
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Real processes crashed on purpose (a private redis-server, the sandbox, gunicorn, a prefork worker,
+# beat); exits non-zero when an avatar is left unfinished, charged twice or missing an image.
+chaos: $(VENV)/.dev
+	@command -v redis-server >/dev/null 2>&1 || apt-get install -y -qq redis-server >/dev/null 2>&1 || true
+	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -40,10 +40,23 @@ def format_table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: dict) -> str:
+    """The figures of a results.json as a Markdown table (for the README)."""
+    lines = ["| figure | value | budget | status |", "| --- | ---: | --- | --- |"]
+    for f in results["figures"]:
+        budget = f"{'≥' if f['higher_is_better'] else '≤'} {f['budget']:g} {f['unit']}" if f["budget"] else ""
+        lines.append(f"| `{f['name']}` | {f['value']:,.1f} {f['unit']} | {budget} | {f['status']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: {', '.join(available())})")
+    parser.add_argument("--markdown", action="store_true", help="print the last results.json as a Markdown table")
     options = parser.parse_args(argv)
+    if options.markdown:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return 0
     names = options.names or available()
     unknown = sorted(set(names) - set(available()))
     if unknown:

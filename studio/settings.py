@@ -482,6 +482,9 @@ RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 512
 CALLBACK_MAX_BYTES = 256 * 1024
 AVATAR_SUBMIT_MAX_ATTEMPTS = 10
+# Seconds one submit may hold an avatar while it talks to Astria (longer than the task's time
+# limit); past that, a submit killed mid-way no longer keeps the others out.
+AVATAR_SUBMIT_LEASE = env.int("AVATAR_SUBMIT_LEASE", default=180)
 # The reconciler: how often it runs, when it looks at what callbacks should have reported, when
 # it gives up (seconds).
 RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=60)

@@ -73,6 +73,9 @@ class Avatar(CallbackTarget, BaseModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
+    submitting_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while one submit talks to Astria, so no other creates a tune too."
+    )
     tune_price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for training.")
     failure_reason = models.CharField(max_length=500, blank=True)
     photos_purged_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ row, so replayed callbacks, redelivered tasks and racing reconcilers change noth
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -185,12 +186,11 @@ def _is_lora(avatar: Avatar) -> bool:
 def avatar_submit(*, avatar_id: str) -> None:
     """Create the avatar's tune at Astria once (its title is the avatar's id), then its prompts.
 
-    Safe to run again at any point: a tune that may exist already is looked up by title first.
-    Astria errors propagate: transient ones are retried by the task, the rest fail the avatar.
+    Safe to run again at any point: a tune that may exist already is looked up by title first,
+    and only one run at a time talks to Astria about an avatar (it claims the avatar with a
+    conditional update; a run that finds it claimed leaves it to that one). Astria errors
+    propagate: transient ones are retried by the task, the rest fail the avatar.
     """
-    from studio.avatars.tasks import avatar_submit_prompts as avatar_submit_prompts_task
-    from studio.photos.selectors import photo_list_accepted
-
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.state != AvatarState.QUEUED:
         return
@@ -198,7 +198,37 @@ def avatar_submit(*, avatar_id: str) -> None:
     if attempts >= settings.AVATAR_SUBMIT_MAX_ATTEMPTS:
         avatar_fail(avatar_id=avatar.pk, reason="Astria could not be reached to start training.")
         return
-    Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED).update(submit_attempts=attempts + 1)
+    with _claim_for_astria(
+        avatar, only_if={"state": AvatarState.QUEUED, "submit_attempts": attempts},
+        also={"submit_attempts": attempts + 1, "updated_at": timezone.now()},
+    ) as claimed:
+        if claimed:  # else another run is submitting it right now, and retries on its own if it fails
+            _submit_claimed(avatar, attempts=attempts)
+
+
+@contextlib.contextmanager
+def _claim_for_astria(avatar: Avatar, *, only_if: dict, also: dict | None = None) -> Iterator[bool]:
+    """Hold the avatar while this run creates things for it at Astria, so no other run creates them
+    too; yields False when another run holds it. A claim older than AVATAR_SUBMIT_LEASE (its run was
+    killed) no longer counts."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE)
+    claimed = (
+        Avatar.objects.filter(pk=avatar.pk, **only_if)
+        .filter(Q(submitting_since__isnull=True) | Q(submitting_since__lt=stale))
+        .update(submitting_since=now, **(also or {}))
+    )
+    try:
+        yield bool(claimed)
+    finally:
+        if claimed:
+            Avatar.objects.filter(pk=avatar.pk, submitting_since=now).update(submitting_since=None)
+
+
+def _submit_claimed(avatar: Avatar, *, attempts: int) -> None:
+    from studio.avatars.tasks import avatar_submit_prompts as avatar_submit_prompts_task
+    from studio.photos.selectors import photo_list_accepted
+
     client = get_client()
     title = str(avatar.pk)
     tune = client.find_tune_by_title(title) if attempts else None
@@ -228,6 +258,7 @@ def avatar_submit(*, avatar_id: str) -> None:
     with transaction.atomic():
         updated = Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED).update(
             state=AvatarState.SUBMITTED,
+            submitting_since=None,  # released with the commit: the prompts' submit may claim it at once
             tune_id=tune.id,
             tune_eta=tune.eta,
             submitted_at=timezone.now(),
@@ -246,20 +277,27 @@ def avatar_submit_prompts(*, avatar_id: str) -> None:
     """Create every pending prompt of the avatar at Astria, each once.
 
     Checkpoint tunes take prompts straight away (Astria queues them until training ends); LoRA
-    tunes take them once trained, on the base tune with a <lora:ID:1> tag.
+    tunes take them once trained, on the base tune with a <lora:ID:1> tag. One run at a time, as
+    for the tune: two runs at once would both create the prompts still pending.
     """
-    from studio.astria.errors import AstriaRejected
-    from studio.themes.prompting import astria_prompt_text
-
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.state not in IN_FLIGHT or avatar.tune_id is None:
         return
     lora = _is_lora(avatar)
     if lora and avatar.trained_at is None:
         return
-    pending = list(avatar.prompts.filter(state=PromptState.PENDING))
-    if not pending:
+    if not avatar.prompts.filter(state=PromptState.PENDING).exists():
         return
+    with _claim_for_astria(avatar, only_if={"state__in": IN_FLIGHT}) as claimed:
+        if claimed:  # else another run is creating them right now
+            _submit_prompts_claimed(avatar, lora=lora)
+
+
+def _submit_prompts_claimed(avatar: Avatar, *, lora: bool) -> None:
+    from studio.astria.errors import AstriaRejected
+    from studio.themes.prompting import astria_prompt_text
+
+    pending = list(avatar.prompts.filter(state=PromptState.PENDING))
     client = get_client()
     target_tune_id = settings.ASTRIA_BASE_TUNE_ID if lora else avatar.tune_id
     already_sent = {}
@@ -573,9 +611,12 @@ def avatar_reconcile() -> dict[str, int]:
     poll_before = now - timedelta(seconds=settings.RECONCILE_POLL_INTERVAL)
     counts = {}
 
-    queued = Avatar.objects.filter(
-        state=AvatarState.QUEUED, queued_at__lt=now - timedelta(seconds=settings.RECONCILE_QUEUED_GRACE)
-    ).values_list("pk", flat=True)
+    # Queued for a while with no submit attempt lately: its message was lost (a submit that is
+    # retrying counts as an attempt when it starts, so the reconciler adds no second chain to it).
+    grace = now - timedelta(seconds=settings.RECONCILE_QUEUED_GRACE)
+    queued = Avatar.objects.filter(state=AvatarState.QUEUED, queued_at__lt=grace, updated_at__lt=grace).values_list(
+        "pk", flat=True
+    )
     for avatar_id in queued:
         enqueue_on_commit(tasks.avatar_submit, str(avatar_id))
     counts["resubmitted"] = len(queued)

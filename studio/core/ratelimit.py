@@ -1,5 +1,11 @@
-"""Rate limits for expensive actions: 429 with Retry-After, counted per user (or client IP)."""
+"""Rate limits for expensive actions: 429 with Retry-After, counted per user (or client IP).
 
+The counts live in the cache (Redis in production). When the cache cannot be reached, the action
+goes through unlimited, with a warning: a Redis outage must not turn confirms, uploads and
+Astria's callbacks into errors.
+"""
+
+import logging
 from collections.abc import Callable
 from functools import wraps
 
@@ -7,6 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import _split_rate, is_ratelimited
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def _key(group: str, request: HttpRequest) -> str:
@@ -16,6 +25,14 @@ def _key(group: str, request: HttpRequest) -> str:
     from studio.core.net import client_ip
 
     return f"ip:{client_ip(request)}"
+
+
+def _over_limit(request: HttpRequest, *, action: str, rate: str) -> bool:
+    try:
+        return is_ratelimited(request, group=f"studio.{action}", key=_key, rate=rate, increment=True)
+    except (RedisError, OSError) as exc:
+        logger.warning("rate limit %s not checked, the cache is unreachable: %s", action, exc)
+        return False
 
 
 def rate_limited(request: HttpRequest, *, retry_after: int) -> HttpResponse:
@@ -34,8 +51,8 @@ def rate_limit(action: str) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             rate = settings.RATE_LIMITS.get(action)
-            if rate and request.method not in ("GET", "HEAD", "OPTIONS") and is_ratelimited(
-                request, group=f"studio.{action}", key=_key, rate=rate, increment=True
+            if rate and request.method not in ("GET", "HEAD", "OPTIONS") and _over_limit(
+                request, action=action, rate=rate
             ):
                 return rate_limited(request, retry_after=_split_rate(rate)[1])
             return view(request, *args, **kwargs)

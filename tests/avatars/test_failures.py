@@ -162,3 +162,41 @@ def test_a_broker_down_at_confirm_loses_nothing_and_the_reconciler_submits_later
     reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
 
+
+
+def test_a_submit_killed_mid_way_keeps_others_out_only_until_its_lease_ends(
+    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    killed_at = timezone.now()
+    # What a submit SIGKILLed while talking to Astria leaves behind: its claim.
+    Avatar.objects.filter(pk=avatar.pk).update(submit_attempts=1, submitting_since=killed_at, updated_at=killed_at)
+
+    services.avatar_submit(avatar_id=str(avatar.pk))  # the reconciler's resubmit, too soon
+    assert state_of(avatar) == AvatarState.QUEUED
+    assert studio_on_sandbox.stats()["tunes_created"] == 0
+
+    lease_over = killed_at - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE + 1)
+    Avatar.objects.filter(pk=avatar.pk).update(submitting_since=lease_over)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    assert state_of(avatar) == AvatarState.SUBMITTED
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+
+
+def test_the_reconciler_resubmits_only_what_no_submit_tried_lately(
+    user, confirmed, settings, django_capture_on_commit_callbacks
+):
+    """`make chaos` (Astria answering 500s): the reconciler started a new submit chain every few
+    seconds beside the one still retrying, and the attempts ran out within seconds."""
+    settings.RECONCILE_QUEUED_GRACE = 120
+    avatar = confirmed()
+    long_ago = timezone.now() - timedelta(minutes=10)
+    Avatar.objects.filter(pk=avatar.pk).update(queued_at=long_ago, submit_attempts=3, updated_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.avatar_reconcile()["resubmitted"] == 0  # a retrying submit just tried
+
+    Avatar.objects.filter(pk=avatar.pk).update(updated_at=long_ago)  # nothing for minutes: its message is lost
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.avatar_reconcile()["resubmitted"] == 1

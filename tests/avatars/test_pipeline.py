@@ -1,5 +1,7 @@
 """The avatar pipeline against the sandbox, tasks run inline: confirm, submit, progress, results."""
 
+from unittest.mock import patch
+
 import pytest
 from django.core import mail
 
@@ -9,6 +11,7 @@ from studio.avatars.models import Avatar, AvatarState, CallbackEvent, GeneratedI
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +126,40 @@ def test_a_create_that_fails_is_retried_and_makes_one_tune(
 
     # A 504 had created the tune anyway: the retry found it by its title instead of making another.
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_submits_of_the_same_avatar_running_at_once_make_one_tune(user, make_draft, studio_on_sandbox):
+    """`make chaos` (Astria answering 500s) had the reconciler start a second submit chain for an
+    avatar whose first was still retrying. Two submits talking to Astria at once each created a
+    tune: one became the avatar's, the other stayed at Astria, paid for and never deleted."""
+    avatar = make_draft(user)
+    with patch.object(services, "enqueue_on_commit"):  # the confirm's own submit is not sent
+        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+    studio_on_sandbox.set_faults(latency=0.3)
+
+    results = run_together(lambda i: services.avatar_submit(avatar_id=str(avatar.pk)), count=4)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_prompt_submits_running_at_once_create_each_prompt_once(user, make_draft, studio_on_sandbox):
+    """`make chaos` (the worker killed mid-submit): the reconciler's resubmit of pending prompts met
+    the submit's own, and both created the avatar's prompts at Astria."""
+    avatar = make_draft(user)
+    with patch.object(services, "enqueue_on_commit"):  # neither the submit nor its prompts are sent
+        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_submit(avatar_id=str(avatar.pk))
+    assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
+    studio_on_sandbox.set_faults(latency=0.3)
+
+    results = run_together(lambda i: services.avatar_submit_prompts(avatar_id=str(avatar.pk)), count=4)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    assert studio_on_sandbox.stats()["prompts_created"] == 3
+    assert not Avatar.objects.get(pk=avatar.pk).prompts.filter(state=PromptState.PENDING).exists()

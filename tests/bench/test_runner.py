@@ -41,3 +41,13 @@ def test_the_runner_prints_writes_results_and_sets_the_exit_code(monkeypatch, tm
 
     Module.figures = [Figure("fake.slow", 250, "ms", budget=100)]
     assert run.main([]) == 1
+
+
+def test_the_last_results_print_as_a_markdown_table():
+    results = {"figures": [Figure("web.gallery_cost_vs_bare", 53.8, "x", budget=75).as_dict(),
+                           Figure("web.bare_rps", 1236.8, "req/s").as_dict()]}
+
+    table = run.markdown(results).splitlines()
+
+    assert table[2] == "| `web.gallery_cost_vs_bare` | 53.8 x | ≤ 75 x | ok |"
+    assert table[3] == "| `web.bare_rps` | 1,236.8 req/s |  |  |"

@@ -1,0 +1,1 @@
+"""Chaos drills against real processes: `make chaos` (python -m chaos). See chaos/drills.py."""
