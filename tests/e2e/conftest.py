@@ -40,3 +40,45 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(page):
+    """Log in through the real form; returns once "My avatars" is on screen."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    def log_in(user, *, on=None):
+        on = on or page
+        on.goto("/accounts/login/")
+        on.get_by_label("Email").fill(user.email)
+        on.get_by_label("Password").fill(PASSWORD)
+        on.get_by_role("button", name="Sign In").click()
+        expect(on.get_by_role("heading", name="My avatars")).to_be_visible()
+
+    return log_in
+
+
+# Screenshots: set SCREENSHOTS=<folder> to keep a phone (390 px) and a desktop (1280 px) picture of
+# every page a browser test passes through with `screens("name")`.
+WIDTHS = (390, 1280)
+
+
+@pytest.fixture
+def screens(page):
+    folder = os.environ.get("SCREENSHOTS")
+
+    def take(name: str, *, on=None) -> None:
+        if not folder:
+            return
+        on = on or page
+        size = on.viewport_size
+        os.makedirs(folder, exist_ok=True)
+        for width in WIDTHS:
+            on.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
+            on.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            on.screenshot(path=os.path.join(folder, f"{name}-{width}.png"), full_page=True)
+        on.set_viewport_size(size)
+
+    return take
