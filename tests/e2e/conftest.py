@@ -1,7 +1,9 @@
+import io
 import os
 import shutil
 
 import pytest
+from PIL import Image, ImageChops
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make around
 # it are still plain synchronous code.
@@ -82,3 +84,48 @@ def screens(page):
         on.set_viewport_size(size)
 
     return take
+
+
+@pytest.fixture
+def focus_shows():
+    """Whether the keyboard focus can be seen: the focused element (or, for a visually hidden
+    input, its label) looks different from the same element without focus, and the difference
+    goes round it (an outline or a ring), not a sliver at one edge."""
+
+    def focus_shows(page) -> bool:
+        box = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                const seen = rect => rect.width >= 4 && rect.height >= 4;  // not a visually hidden input
+                const own = el.getBoundingClientRect();
+                const labels = [...(el.labels || [])].map(label => label.getBoundingClientRect());
+                const rects = seen(own) ? [own] : labels.filter(seen);
+                if (!rects.length) return null;
+                const left = Math.min(...rects.map(r => r.left)), top = Math.min(...rects.map(r => r.top));
+                const right = Math.max(...rects.map(r => r.right)), bottom = Math.max(...rects.map(r => r.bottom));
+                return {left, top, right, bottom};
+            }"""
+        )
+        if box is None:
+            return False
+        size = page.viewport_size
+        pad = 12  # outlines and rings sit just outside the element
+        left, top = max(box["left"] - pad, 0), max(box["top"] - pad, 0)
+        right, bottom = min(box["right"] + pad, size["width"]), min(box["bottom"] + pad, size["height"])
+        if right - left < 1 or bottom - top < 1:
+            return False
+        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        page.evaluate("() => { window.focusShowsElement = document.activeElement; document.activeElement.blur(); }")
+        blurred = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        page.evaluate("() => window.focusShowsElement.focus()")
+        changed = ImageChops.difference(
+            Image.open(io.BytesIO(focused)).convert("RGB"), Image.open(io.BytesIO(blurred)).convert("RGB")
+        ).getbbox()
+        if changed is None:
+            return False
+        scale = Image.open(io.BytesIO(focused)).width / clip["width"]  # device pixels per CSS pixel
+        width, height = (changed[2] - changed[0]) / scale, (changed[3] - changed[1]) / scale
+        return width >= 0.5 * (box["right"] - box["left"]) and height >= 0.5 * (box["bottom"] - box["top"])
+
+    return focus_shows

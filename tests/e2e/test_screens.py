@@ -15,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from studio.avatars.models import Avatar, AvatarState, GeneratedImage, PromptState, SubjectClass
+from studio.avatars.models import AvatarState, GeneratedImage, PromptState, SubjectClass
 from studio.credits.models import CreditPurchase
 from studio.credits.services import credit_grant, purchase_pay_test
 from studio.photos import services as photo_services
@@ -131,39 +131,20 @@ def overflow(page) -> list[str]:
         """() => {
             const width = document.documentElement.clientWidth;
             if (document.documentElement.scrollWidth <= width) return [];
+            const right = el => Math.round(el.getBoundingClientRect().right);
             return [...document.querySelectorAll("body *")]
-                .filter(el => el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== "fixed")
+                .filter(el => right(el) > width + 1 && getComputedStyle(el).position !== "fixed")
                 .slice(0, 8)
-                .map(el => `${el.tagName.toLowerCase()}.${el.className} (right edge ${Math.round(el.getBoundingClientRect().right)} of ${width})`);
+                .map(el => `${el.tagName.toLowerCase()}.${el.className} (right edge ${right(el)} of ${width})`);
         }"""
     )
 
 
-def focus_is_visible(page) -> bool:
-    """An outline or a focus ring (a box shadow that is not transparent) on the focused element, or
-    on the label standing in for a visually hidden input."""
-    return page.evaluate(
-        """() => {
-            const el = document.activeElement;
-            if (!el || el === document.body) return false;
-            const shown = node => {
-                const style = getComputedStyle(node);
-                const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2
-                    && !style.outlineColor.endsWith(", 0)");
-                const ring = /rgba?\\([^)]*\\)( \\S+){2} \\S+ [1-9]/.test(style.boxShadow)
-                    && !/rgba\\([^)]*, 0\\)/.test(style.boxShadow);
-                return outline || ring;
-            };
-            return shown(el) || [...(el.labels || [])].some(shown);
-        }"""
-    )
-
-
-def shoot(page, name: str, size: str) -> None:
+def shoot(page, name: str, size: str, *, full_page: bool = True) -> None:
     folder = os.environ.get("SCREENSHOTS")
     if folder:
         os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, f"{name}-{size}.png"), full_page=True)
+        page.screenshot(path=os.path.join(folder, f"{name}-{size}.png"), full_page=full_page)
 
 
 def look_at(page, name: str, size: str) -> None:
@@ -174,7 +155,7 @@ def look_at(page, name: str, size: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server, studio_world):
+def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server, studio_world, focus_shows):
     context = browser.new_context(base_url=live_server.url, **SIZES[size])
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -201,13 +182,13 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
                 if page.evaluate("() => document.activeElement === document.body"):
                     break  # past the last stop
                 focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
-                assert focus_is_visible(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
+                assert focus_shows(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
 
         page.goto(f"/avatars/{studio_world['done'].pk}/")
         page.locator("#gallery .lightbox-link").first.click()
         expect(page.get_by_role("dialog")).to_be_visible()
         expect(page.locator(".lightbox-image")).to_have_js_property("complete", True)
-        shoot(page, "lightbox", size)
+        shoot(page, "lightbox", size, full_page=False)
         assert overflow(page) == []
     finally:
         context.close()
