@@ -252,7 +252,7 @@ OBJECT_PARAMS: dict[str, Param] = {
         capability=True,
         # The same server secret over the same nonce, for the other kind: well formed, owned by nothing.
         forge=lambda owner, route, made: callbacks.token_for(
-            kind="prompt", nonce=Avatar.objects.get(pk=owner.avatar.pk).callback_nonce or owner.callback_token[:32]
+            kind="prompt", nonce=Avatar.objects.get(pk=owner.avatar.pk).callback_nonce
         ),
     ),
     "key": Param(

@@ -9,6 +9,13 @@ from PIL import Image, ImageChops
 # it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
+def pytest_configure(config):
+    # expect() waits 5 s by default: a poll every 3 s on a busy machine needs more than that.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -7,7 +7,6 @@ its callbacks reach the live server.
 """
 
 import re
-import time
 import zipfile
 
 import pytest
@@ -161,7 +160,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
         assert archive.read(names[0])[:3] == b"\xff\xd8\xff"  # JPEG
 
     # Delete the avatar through its confirmation page.
-    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("link", name="Delete", exact=True).click()
     expect(page.get_by_role("heading", name="Delete “Ada”?")).to_be_visible()
     expect(page.get_by_text("32 generated images")).to_be_visible()
     expect(page.get_by_text("which we also delete at Astria")).to_be_visible()
@@ -178,13 +177,13 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     assert credit_balance(user=avatar.user) == 2  # deleting is not a refund
 
 
-def ready_draft(user, name: str) -> Avatar:
+def ready_draft(studio, user, name: str) -> Avatar:
     """An avatar with four photos the worker accepted and three themes, made through the services."""
     avatar = avatar_services.avatar_create(user=user, name=name, subject_class=SubjectClass.WOMAN)
     for index, data in enumerate(distinct_photos(4)):
         upload = SimpleUploadedFile(f"IMG_{index}.jpg", data, content_type="image/jpeg")
         photo_services.photo_upload(user=user, avatar=avatar, upload=upload)
-    wait_until(lambda: photos_accepted_count(avatar=avatar) == 4)
+    studio.wait_for(lambda: photos_accepted_count(avatar=avatar) == 4, timeout=60)
     for slug in ("golden-hour", "film-noir", "watercolour"):
         theme_services.theme_choose(avatar=avatar, theme_slug=slug)
     return avatar
@@ -194,9 +193,9 @@ def test_the_operator_refunds_a_stuck_avatar_from_the_admin(page, log_in, studio
     studio.set_delays(training=3600)  # the customer's avatar never finishes training
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
-    avatar = ready_draft(customer, "Grace")
+    avatar = ready_draft(studio, customer, "Grace")
     avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk)
-    wait_until(lambda: Avatar.objects.get(pk=avatar.pk).tune_id)  # submitted to Astria: training
+    studio.wait_for(lambda: Avatar.objects.get(pk=avatar.pk).tune_id, timeout=60)  # at Astria, training
     stuck = Avatar.objects.get(pk=avatar.pk)
     assert stuck.state in (AvatarState.SUBMITTED, AvatarState.TRAINING)
     assert credit_balance(user=customer) == 10 - 5  # 2 for training, 1 for each of 3 prompts
@@ -219,9 +218,3 @@ def test_the_operator_refunds_a_stuck_avatar_from_the_admin(page, log_in, studio
     assert totals[EntryKind.GRANT] == 10 and totals[EntryKind.SPEND] == -5 and totals[EntryKind.REFUND] == 5
     assert sum(totals.values()) == credit_balance(user=customer)  # the wallet agrees with its ledger
 
-
-def wait_until(condition, *, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the worker did not get there in time"
-        time.sleep(0.05)
