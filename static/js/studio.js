@@ -35,6 +35,19 @@
     }
   });
 
+  // Tabbing along a row that scrolls sideways (the style filters on phones): bring the whole item
+  // into view, where the browser would leave it half hidden at the edge.
+  document.addEventListener("focusin", function (event) {
+    var item = event.target;
+    for (var parent = item.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
+      var overflow = getComputedStyle(parent).overflowX;
+      if (overflow === "auto" || overflow === "scroll") {
+        if (parent.scrollWidth > parent.clientWidth) item.scrollIntoView({ block: "nearest", inline: "nearest" });
+        return;
+      }
+    }
+  });
+
   // A server-sent toast: HX-Trigger: {"toast": {"message": "...", "level": "success"}}
   document.addEventListener("toast", function (event) {
     var detail = event.detail || {};

@@ -1,11 +1,20 @@
+import io
 import os
 import shutil
 
 import pytest
+from PIL import Image, ImageChops
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make around
 # it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    # expect() waits 5 s by default: a poll every 3 s on a busy machine needs more than that.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -40,3 +49,90 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(page):
+    """Log in through the real form; returns once "My avatars" is on screen."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    def log_in(user, *, on=None):
+        on = on or page
+        on.goto("/accounts/login/")
+        on.get_by_label("Email").fill(user.email)
+        on.get_by_label("Password").fill(PASSWORD)
+        on.get_by_role("button", name="Sign In").click()
+        expect(on.get_by_role("heading", name="My avatars")).to_be_visible()
+
+    return log_in
+
+
+# Screenshots: set SCREENSHOTS=<folder> to keep a phone (390 px) and a desktop (1280 px) picture of
+# every page a browser test passes through with `screens("name")`.
+WIDTHS = (390, 1280)
+
+
+@pytest.fixture
+def screens(page):
+    folder = os.environ.get("SCREENSHOTS")
+
+    def take(name: str, *, on=None) -> None:
+        if not folder:
+            return
+        on = on or page
+        size = on.viewport_size
+        os.makedirs(folder, exist_ok=True)
+        for width in WIDTHS:
+            on.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
+            on.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            on.screenshot(path=os.path.join(folder, f"{name}-{width}.png"), full_page=True)
+        on.set_viewport_size(size)
+
+    return take
+
+
+@pytest.fixture
+def focus_shows():
+    """Whether the keyboard focus can be seen: the focused element (or, for a visually hidden
+    input, its label) looks different from the same element without focus, and the difference
+    goes round it (an outline or a ring), not a sliver at one edge."""
+
+    def focus_shows(page) -> bool:
+        box = page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                const seen = rect => rect.width >= 4 && rect.height >= 4;  // not a visually hidden input
+                const own = el.getBoundingClientRect();
+                const labels = [...(el.labels || [])].map(label => label.getBoundingClientRect());
+                const rects = seen(own) ? [own] : labels.filter(seen);
+                if (!rects.length) return null;
+                const left = Math.min(...rects.map(r => r.left)), top = Math.min(...rects.map(r => r.top));
+                const right = Math.max(...rects.map(r => r.right)), bottom = Math.max(...rects.map(r => r.bottom));
+                return {left, top, right, bottom};
+            }"""
+        )
+        if box is None:
+            return False
+        size = page.viewport_size
+        pad = 12  # outlines and rings sit just outside the element
+        left, top = max(box["left"] - pad, 0), max(box["top"] - pad, 0)
+        right, bottom = min(box["right"] + pad, size["width"]), min(box["bottom"] + pad, size["height"])
+        if right - left < 1 or bottom - top < 1:
+            return False
+        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        page.evaluate("() => { window.focusShowsElement = document.activeElement; document.activeElement.blur(); }")
+        blurred = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        page.evaluate("() => window.focusShowsElement.focus()")
+        changed = ImageChops.difference(
+            Image.open(io.BytesIO(focused)).convert("RGB"), Image.open(io.BytesIO(blurred)).convert("RGB")
+        ).getbbox()
+        if changed is None:
+            return False
+        scale = Image.open(io.BytesIO(focused)).width / clip["width"]  # device pixels per CSS pixel
+        width, height = (changed[2] - changed[0]) / scale, (changed[3] - changed[1]) / scale
+        return width >= 0.5 * (box["right"] - box["left"]) and height >= 0.5 * (box["bottom"] - box["top"])
+
+    return focus_shows

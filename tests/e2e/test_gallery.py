@@ -1,0 +1,106 @@
+"""The gallery in a real browser: it fills in while you watch, and the lightbox works by keyboard."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
+from tests.factories import AvatarFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def finish(prompt: Prompt, *, images: int = 8) -> None:
+    """The prompt's images arrive, as the images worker leaves them."""
+    for index in range(images):
+        GeneratedImageFactory(prompt=prompt, avatar=prompt.avatar, index=index)
+    Prompt.objects.filter(pk=prompt.pk).update(state=PromptState.DONE, updated_at=timezone.now())
+
+
+def test_images_appear_while_you_watch(page, log_in):
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Ada", state=AvatarState.GENERATING, tune_id=1_000_001)
+    golden = PromptFactory(avatar=avatar, position=0, label="Golden hour", state=PromptState.DONE)
+    noir = PromptFactory(avatar=avatar, position=1, label="Film noir", state=PromptState.SUBMITTED)
+    jazz = PromptFactory(avatar=avatar, position=2, label="Jazz singer", state=PromptState.SUBMITTED)
+    finish(golden)
+    log_in(user)
+
+    page.goto(f"/avatars/{avatar.pk}/")
+    progress = page.locator("#avatar-progress")
+    images = page.locator("#gallery .image-tile img")
+    expect(progress).to_contain_text("Generating: 1 of 3 prompts done")
+    expect(images).to_have_count(8)
+    expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("In progress")
+    expect(page.locator(f"#prompt-{noir.pk} .placeholder")).to_have_count(8)
+    page.evaluate("window.stillTheSamePage = true")
+
+    finish(noir)
+    expect(images).to_have_count(16)
+    expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("8 images")
+    expect(progress).to_contain_text("Generating: 2 of 3 prompts done")
+
+    finish(jazz, images=6)
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE, finished_at=timezone.now())
+    expect(images).to_have_count(22)
+    expect(progress).to_contain_text("Done")
+    expect(progress.get_by_role("progressbar")).to_have_count(0)
+    expect(progress).not_to_have_attribute("hx-get", re.compile(".*"))  # polling stopped
+    expect(page.locator(".gallery-header")).to_contain_text("22 images")  # the header keeps up too
+    expect(page.get_by_role("button", name="Download all as zip")).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_the_lightbox_works_with_the_keyboard(page, log_in, focus_shows):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=2, images_per_prompt=3)
+    Prompt.objects.filter(avatar=avatar, position=0).update(label="Golden hour")
+    Prompt.objects.filter(avatar=avatar, position=1).update(label="Film noir")
+    log_in(user)
+    page.goto(f"/avatars/{avatar.pk}/")
+
+    links = page.locator("#gallery .lightbox-link")
+    expect(links).to_have_count(6)
+    dialog = page.get_by_role("dialog")
+    title = dialog.locator(".lightbox-title")
+    picture = dialog.locator(".lightbox-image")
+
+    # Tab to the first thumbnail and open it with Enter.
+    page.locator("#gallery").evaluate("gallery => gallery.scrollIntoView()")
+    links.first.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(title).to_have_text("Golden hour, image 1")
+    expect(picture).to_have_attribute("src", links.first.get_attribute("href"))
+    expect(dialog.locator(".lightbox-caption")).to_have_text("portrait of sks woman, golden hour, 85mm")
+    expect(dialog.get_by_role("link", name="Download full size")).to_have_attribute(
+        "href", links.first.get_attribute("href") + "?download=1"
+    )
+
+    page.keyboard.press("ArrowRight")
+    expect(title).to_have_text("Golden hour, image 2")
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+    expect(title).to_have_text("Film noir, image 1")  # on into the next prompt
+    expect(picture).to_have_attribute("src", links.nth(3).get_attribute("href"))
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    expect(title).to_have_text("Film noir, image 3")  # round from the first to the last
+    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # the full image, served
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(links.first).to_be_focused()  # back where the user was
+    assert focus_shows(page)  # and the user can see it there
+
+    # The buttons work too, and a click on the backdrop closes it.
+    links.nth(1).click()
+    expect(title).to_have_text("Golden hour, image 2")
+    dialog.get_by_role("button", name="Next").click()
+    expect(title).to_have_text("Golden hour, image 3")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    expect(links.nth(1)).to_be_focused()

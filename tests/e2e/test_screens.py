@@ -1,0 +1,194 @@
+"""Every main page on a phone, on a desktop and at 200% zoom: nothing scrolls sideways, and the
+keyboard focus is always visible.
+
+Set SCREENSHOTS=<folder> to keep a full-page picture of each page at each size, to look at.
+"""
+
+import io
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
+
+from studio.avatars.models import AvatarState, GeneratedImage, PromptState, SubjectClass
+from studio.credits.models import CreditPurchase
+from studio.credits.services import credit_grant, purchase_pay_test
+from studio.photos import services as photo_services
+from studio.sandbox.render import render_prompt_image
+from studio.themes import services as theme_services
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory
+from tests.credits.factories import PurchaseFactory
+from tests.factories import PASSWORD, AvatarFactory, UserFactory
+from tests.photos.conftest import distinct_photos
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SIZES = {
+    "390": {"viewport": {"width": 390, "height": 844}},
+    "1280": {"viewport": {"width": 1280, "height": 900}},
+    # 200% zoom on a 1280 px window lays the page out like a 640 px window at twice the pixels.
+    "640x2": {"viewport": {"width": 640, "height": 900}, "device_scale_factor": 2},
+}
+FACE = distinct_photos(1)[0]
+
+
+def rendered_image(prompt, index: int) -> GeneratedImage:
+    """An image like the ones the pipeline stores: a 1024 px render and a 512 px WebP thumbnail."""
+    data = render_prompt_image(
+        photos=[FACE], text=prompt.text, prompt_id=prompt.pk, index=index, num_images=8, seed=7
+    )
+    thumb = io.BytesIO()
+    small = Image.open(io.BytesIO(data))
+    small.thumbnail((512, 512))
+    small.save(thumb, "WEBP", quality=80)
+    return GeneratedImageFactory(
+        prompt=prompt, avatar=prompt.avatar, index=index, width=1024, height=1024, thumb_width=small.width,
+        thumb_height=small.height, bytes=len(data), image=ContentFile(data, name="full.jpg"),
+        thumbnail=ContentFile(thumb.getvalue(), name="thumb.webp"),
+    )
+
+
+THEMES = [
+    ("Golden hour", "candid outdoor portrait of sks woman in a wildflower meadow at golden hour"),
+    ("Film noir", "1940s film noir movie still of sks woman, trench coat and fedora"),
+    ("Watercolour", "delicate watercolour portrait of sks woman, loose expressive brushstrokes"),
+]
+
+
+@pytest.fixture
+def studio_world(settings):
+    """One customer with avatars in every state, some credits and a purchase."""
+    settings.STRIPE_SECRET_KEY = ""
+    theme_services.catalogue_sync()
+    user = UserFactory(email="ada.lovelace@example.test")
+    credit_grant(user=user, amount=12, key="screens:gift", reason="Welcome gift")
+    purchase = PurchaseFactory(user=user, provider=CreditPurchase.Provider.TEST, provider_session_id="")
+    purchase_pay_test(user=user, purchase_id=purchase.pk)
+    now = timezone.now()
+
+    done = AvatarFactory(user=user, name="Ada", state=AvatarState.DONE, tune_id=1_000_101, finished_at=now)
+    for position, (label, text) in enumerate(THEMES):
+        prompt = PromptFactory(avatar=done, position=position, label=label, text=text, state=PromptState.DONE)
+        for index in range(4):
+            rendered_image(prompt, index)
+    GeneratedImage.objects.filter(avatar=done, index=1).update(is_favourite=True)
+
+    generating = AvatarFactory(
+        user=user, name="Biscuit", subject_class=SubjectClass.DOG, state=AvatarState.GENERATING, tune_id=1_000_102
+    )
+    for position, (label, text) in enumerate(THEMES):
+        state = PromptState.DONE if position == 0 else PromptState.SUBMITTED
+        prompt = PromptFactory(avatar=generating, position=position, label=label, text=text, state=state)
+        if state == PromptState.DONE:
+            for index in range(8):
+                rendered_image(prompt, index)
+
+    AvatarFactory(
+        user=user, name="Grace", state=AvatarState.TRAINING, tune_id=1_000_103, submitted_at=now - timedelta(minutes=4),
+        tune_eta=now + timedelta(minutes=11),
+    )
+    AvatarFactory(
+        user=user, name="Alan", state=AvatarState.FAILED, failure_reason="Astria could not train on these photos.",
+    )
+
+    draft = AvatarFactory(user=user, name="Marie", subject_class=SubjectClass.WOMAN)
+    for index, data in enumerate(distinct_photos(5)):
+        upload = SimpleUploadedFile(f"IMG_{300 + index}.jpg", data, content_type="image/jpeg")
+        photo_services.photo_upload(user=user, avatar=draft, upload=upload)  # checked inline (eager tasks)
+    for slug in ("golden-hour", "film-noir", "watercolour"):
+        theme_services.theme_choose(avatar=draft, theme_slug=slug)
+    theme_services.custom_prompt_add(avatar=draft, text="me as a jazz singer in a smoky club")
+    return {"user": user, "done": done, "generating": generating, "draft": draft}
+
+
+def pages(world) -> list[tuple[str, str]]:
+    done, generating, draft = world["done"], world["generating"], world["draft"]
+    return [
+        ("my-avatars", "/avatars/"),
+        ("new-avatar", "/avatars/new/"),
+        ("upload", f"/avatars/{draft.pk}/photos/"),
+        ("styles", f"/avatars/{draft.pk}/styles/"),
+        ("confirm", f"/avatars/{draft.pk}/confirm/"),
+        ("gallery-filling", f"/avatars/{generating.pk}/"),
+        ("gallery-done", f"/avatars/{done.pk}/"),
+        ("generate-more", f"/avatars/{done.pk}/more/"),
+        ("delete", f"/avatars/{done.pk}/delete/"),
+        ("account", "/account/"),
+        ("credits", "/credits/"),
+        ("credits-buy", "/credits/buy/"),
+        ("change-password", "/accounts/password/change/"),
+    ]
+
+
+def overflow(page) -> list[str]:
+    """What sticks out sideways: the page's width beyond the window, and the elements doing it."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            if (document.documentElement.scrollWidth <= width) return [];
+            const right = el => Math.round(el.getBoundingClientRect().right);
+            return [...document.querySelectorAll("body *")]
+                .filter(el => right(el) > width + 1 && getComputedStyle(el).position !== "fixed")
+                .slice(0, 8)
+                .map(el => `${el.tagName.toLowerCase()}.${el.className} (right edge ${right(el)} of ${width})`);
+        }"""
+    )
+
+
+def shoot(page, name: str, size: str, *, full_page: bool = True) -> None:
+    folder = os.environ.get("SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}-{size}.png"), full_page=full_page)
+
+
+def look_at(page, name: str, size: str) -> None:
+    expect(page.locator("main h1").first).to_be_visible()
+    page.evaluate("() => document.fonts.ready")
+    assert overflow(page) == [], f"{name} at {size} scrolls sideways"
+    shoot(page, name, size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server, studio_world, focus_shows):
+    context = browser.new_context(base_url=live_server.url, **SIZES[size])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        for name, path in [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/")]:
+            page.goto(path)
+            look_at(page, name, size)
+
+        page.get_by_label("Email").fill(studio_world["user"].email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+
+        for name, path in pages(studio_world):
+            page.goto(path)
+            look_at(page, name, size)
+
+            # The first stops of the keyboard: the skip link, then each one visibly focused.
+            page.locator("body").focus()
+            page.keyboard.press("Tab")
+            expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+            for step in range(20):
+                page.keyboard.press("Tab")
+                if page.evaluate("() => document.activeElement === document.body"):
+                    break  # past the last stop
+                focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
+                assert focus_shows(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
+
+        page.goto(f"/avatars/{studio_world['done'].pk}/")
+        page.locator("#gallery .lightbox-link").first.click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        expect(page.locator(".lightbox-image")).to_have_js_property("complete", True)
+        shoot(page, "lightbox", size, full_page=False)
+        assert overflow(page) == []
+    finally:
+        context.close()
