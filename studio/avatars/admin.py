@@ -73,9 +73,11 @@ class AvatarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund: stop if unfinished and give back the credits not yet refunded")
     def refund(self, request, queryset) -> None:
-        total = sum(
-            services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=request.user) for avatar in queryset
-        )
+        total = 0
+        for avatar in queryset:
+            refunded = services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=request.user)
+            self.log_change(request, avatar, f"Refunded {refunded} credit(s).")
+            total += refunded
         self.message_user(request, f"{total} credit(s) refunded.", messages.SUCCESS)
 
     @admin.action(description="Delete the tune at Astria (keeps our images)")

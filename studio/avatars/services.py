@@ -929,7 +929,7 @@ def avatar_refund_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> i
     references = [f"avatar:{avatar.pk}", *(f"prompt:{pk}" for pk in avatar.prompts.values_list("pk", flat=True))]
     before = credit_totals_for_references(references=references)
     if avatar.state not in (AvatarState.DONE, AvatarState.FAILED):
-        avatar_fail(avatar_id=avatar.pk, reason=f"Stopped and refunded by support ({staff_user.email}).")
+        avatar_fail(avatar_id=avatar.pk, reason="Our support team stopped it and refunded it.")
     else:
         remaining = before.spent - before.refunded
         if remaining > 0:
@@ -937,8 +937,9 @@ def avatar_refund_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> i
                 user=avatar.user,
                 amount=remaining,
                 key=f"refund:avatar:{avatar.pk}:support",
-                reason=f"Refund by support ({staff_user.email}): avatar “{avatar.name}”",
+                reason=f"Refund from our support team: avatar “{avatar.name}”",
                 reference=f"avatar:{avatar.pk}",
             )
-    after = credit_totals_for_references(references=references)
-    return after.refunded - before.refunded
+    refunded = credit_totals_for_references(references=references).refunded - before.refunded
+    logger.info("avatar %s: %s credits refunded by staff user %s", avatar.pk, refunded, staff_user.pk)
+    return refunded

@@ -18,6 +18,7 @@ from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
+from studio.photos.selectors import photo_list_accepted
 
 
 def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -227,7 +228,7 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         return HttpResponseClientRedirect(redirect(url).url) if request.htmx else redirect(url)
     context = {
         "avatar": avatar,
-        "photo_count": avatar.photos.count(),
+        "photo_count": photo_list_accepted(avatar=avatar).count(),
         "image_count": avatar.images.count(),
         "in_progress": avatar.state in selectors.PENDING_STATES,
     }

@@ -108,7 +108,7 @@ def test_refund_stops_an_unfinished_avatar_and_gives_every_credit_back(
     again = run_action(staff_client, "refund", submitted, capture=django_capture_on_commit_callbacks)
 
     submitted.refresh_from_db()
-    assert submitted.state == AvatarState.FAILED and "refunded by support" in submitted.failure_reason
+    assert submitted.state == AvatarState.FAILED and "support team stopped it" in submitted.failure_reason
     assert credit_balance(user=user) == 50
     assert f"{paid} credit(s) refunded." in messages and "0 credit(s) refunded." in again
 

@@ -189,7 +189,7 @@ def ready_draft(studio, user, name: str) -> Avatar:
     return avatar
 
 
-def test_the_operator_refunds_a_stuck_avatar_from_the_admin(page, log_in, studio):
+def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, log_in, studio):
     studio.set_delays(training=3600)  # the customer's avatar never finishes training
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
@@ -201,6 +201,13 @@ def test_the_operator_refunds_a_stuck_avatar_from_the_admin(page, log_in, studio
     assert credit_balance(user=customer) == 10 - 5  # 2 for training, 1 for each of 3 prompts
 
     log_in(UserFactory(email="support@example.test", is_staff=True, is_superuser=True))
+    page.goto("/staff/dashboard/")
+    pending = page.locator("#pending")
+    expect(pending.get_by_role("heading", name="Oldest pending jobs")).to_be_visible()
+    expect(pending.get_by_role("link", name="Grace")).to_be_visible()
+    pending.get_by_role("link", name="Grace").click()
+    expect(page.get_by_text(str(stuck.tune_id)).first).to_be_visible()  # the avatar's admin page
+
     page.goto("/admin/avatars/avatar/")
     row = page.locator("#result_list tbody tr").filter(has_text="Grace")
     expect(row).to_contain_text(stuck.get_state_display())
