@@ -318,7 +318,7 @@ RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", default="120/m"),
     "confirm": env("RATE_LIMIT_CONFIRM", default="10/m"),
     "purchase": env("RATE_LIMIT_PURCHASE", default="20/m"),
-    "callback": env("RATE_LIMIT_CALLBACK", default="600/m"),
+    "callback": env("RATE_LIMIT_CALLBACK", default="30/m"),  # unknown callback tokens only
     "generate": env("RATE_LIMIT_GENERATE", default="10/m"),
 }
 RATELIMIT_IP_META_KEY = "studio.core.net.client_ip"

@@ -4,12 +4,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from studio.avatars import services
-from studio.core.ratelimit import rate_limit
+from studio.core.ratelimit import failure_limit
 
 
 @csrf_exempt
 @require_POST
-@rate_limit("callback")
+@failure_limit("callback")
 def astria_callback(request: HttpRequest, token: str) -> JsonResponse:
     """Astria's tune and prompt callbacks: authenticated by the token, recorded, answered at once.
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import _split_rate, is_ratelimited
 from redis.exceptions import RedisError
@@ -39,6 +39,31 @@ def rate_limited(request: HttpRequest, *, retry_after: int) -> HttpResponse:
     response = render(request, "core/429.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def failure_limit(action: str) -> Callable:
+    """Count a view's 404 answers per client, by settings.RATE_LIMITS[action]; past the limit they
+    become 429 with Retry-After.
+
+    For endpoints that authenticate by a token in the URL: guesses are counted and slowed down,
+    while a request with a valid token is always served, whatever came from the same address
+    (Astria calls back for avatars deleted meanwhile, and those 404s must not block the rest).
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except Http404:
+                rate = settings.RATE_LIMITS.get(action)
+                if rate and _over_limit(request, action=action, rate=rate):
+                    return rate_limited(request, retry_after=_split_rate(rate)[1])
+                raise
+
+        return wrapper
+
+    return decorator
 
 
 def rate_limit(action: str) -> Callable:
