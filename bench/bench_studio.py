@@ -272,8 +272,12 @@ def first_view(stack: Stack, avatar, cookie: str) -> list[Figure]:
     url = stack.web_url + reverse("avatars:detail", args=[avatar.pk])
     cookies = [{"name": name, "value": value, "url": stack.web_url}
                for name, value in (pair.split("=", 1) for pair in cookie.split("; "))]
-    html = requests.get(url, headers={"Cookie": cookie}, timeout=10).content
-    html_note = (f"the HTML goes out uncompressed ({len(html) / 1024:.0f} KB; gzip would make it "
+    response = requests.get(url, headers={"Cookie": cookie, "Accept-Encoding": "gzip"}, timeout=10, stream=True)
+    wire = response.raw.read(decode_content=False)
+    html = gzip.decompress(wire) if response.headers.get("Content-Encoding") == "gzip" else wire
+    html_note = (f"the HTML is {len(html) / 1024:.0f} KB, sent as {len(wire) / 1024:.0f} KB"
+                 if len(wire) < len(html) else
+                 f"the HTML goes out uncompressed ({len(html) / 1024:.0f} KB; gzip would make it "
                  f"{len(gzip.compress(html)) / 1024:.0f} KB)")
     figures = []
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # no ORM from here; Playwright's loop runs
