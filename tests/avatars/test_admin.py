@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studio.astria.errors import AstriaNotFound
-from studio.avatars import callbacks, services
+from studio.avatars import callbacks
 from studio.avatars.models import AstriaTuneDeletion, AvatarState, CallbackEvent
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import PromptFactory
@@ -24,17 +24,6 @@ def staff_client(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
 
-
-@pytest.fixture
-def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_callbacks):
-    """A paid avatar whose tune and prompts exist at the sandbox, training held back."""
-    studio_on_sandbox.set_delays(training=3600)
-    avatar = make_draft(user)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
-    avatar.refresh_from_db()
-    assert avatar.state == AvatarState.SUBMITTED
-    return avatar
 
 
 def change_url(avatar) -> str:

@@ -13,17 +13,6 @@ from tests.concurrency import run_together
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_callbacks):
-    """A confirmed avatar whose tune and prompts exist at the sandbox (training held back)."""
-    studio_on_sandbox.set_delays(training=3600)
-    avatar = make_draft(user)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
-    avatar.refresh_from_db()
-    assert avatar.state == AvatarState.SUBMITTED
-    return avatar
-
 
 def tune_token(avatar: Avatar) -> str:
     return callbacks.token_for(kind="tune", nonce=avatar.callback_nonce)

@@ -1,15 +1,8 @@
 import pytest
 
 from studio.avatars.models import SubjectClass
-from studio.themes import services
 from tests.factories import AvatarFactory
 from tests.themes.factories import ThemeFactory
-
-
-@pytest.fixture
-def catalogue(db):
-    """The real catalogue and library, loaded as `manage.py sync_themes` does (idempotent)."""
-    return services.catalogue_sync()
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+"""pytest plugin: drafts ready to confirm, credits, and the studio running on the sandbox."""
+
 import time
 
 import pytest
@@ -15,6 +17,7 @@ THEMES = ("golden-hour", "film-noir", "watercolour")
 
 @pytest.fixture
 def catalogue(db):
+    """The real theme catalogue and prompt library, loaded as `manage.py sync_themes` does."""
     return theme_services.catalogue_sync()
 
 
@@ -76,3 +79,18 @@ def reconcile_until(studio_on_sandbox, django_capture_on_commit_callbacks):
         raise AssertionError("the reconciler did not get there")
 
     return run
+
+
+@pytest.fixture
+def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_callbacks):
+    """A paid avatar whose tune and prompts exist at the sandbox, training held back."""
+    from studio.avatars import services
+    from studio.avatars.models import AvatarState
+
+    studio_on_sandbox.set_delays(training=3600)
+    avatar = make_draft(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.SUBMITTED
+    return avatar
