@@ -11,7 +11,7 @@ RECONCILE_* settings). PostgreSQL when DATABASE_URL is set, SQLite otherwise.
     (b) Redis killed (kill -9) while tasks flow, down for a few seconds, then started empty
     (c) the broker down while a user confirms through the web process: the confirm succeeds,
         the reconciler enqueues the avatar once Redis is back
-    (d) the sandbox answering 500 to every API request for a minute
+    (d) the sandbox answering 500 to every API request for a minute: every avatar still ends done
 
 After each drill, for its avatars: every avatar ends done, or failed and refunded; the ledger per
 avatar shows the order charged once and exactly the undelivered work refunded; every done prompt
@@ -311,6 +311,10 @@ class Chaos:
         self.faults(fail_next=0)
         drill.log(f"Astria answers again after {time.monotonic() - started:.0f} s ({failures} requests got a 500)")
         self.wait_finished(drill)
+        # A minute is well inside AVATAR_SUBMIT_GIVE_UP_AFTER: the outage may delay avatars, never fail them.
+        failed = Avatar.objects.filter(pk__in=[a.pk for a in drill.avatars], state=AvatarState.FAILED)
+        for name, reason in failed.values_list("name", "failure_reason"):
+            drill.problems.append(f"avatar {name!r} failed over a {OUTAGE_SECONDS} s outage: {reason}")
 
     # --- helpers -------------------------------------------------------------------------------------------
     def _wait_for(self, drill: Drill, condition, what: str, timeout: float = 90):

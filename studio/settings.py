@@ -484,7 +484,11 @@ RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 512
 CALLBACK_MAX_BYTES = 256 * 1024
-AVATAR_SUBMIT_MAX_ATTEMPTS = 10
+# A submit that keeps dying (its worker killed each time) fails the avatar after this many runs;
+# one that Astria keeps refusing with 429/5xx or timeouts is retried until the avatar has been
+# queued this many seconds, then failed and refunded.
+AVATAR_SUBMIT_MAX_CRASHES = 3
+AVATAR_SUBMIT_GIVE_UP_AFTER = env.int("AVATAR_SUBMIT_GIVE_UP_AFTER", default=3600)
 # Seconds one submit may hold an avatar while it talks to Astria (longer than the task's time
 # limit); past that, a submit killed mid-way no longer keeps the others out.
 AVATAR_SUBMIT_LEASE = env.int("AVATAR_SUBMIT_LEASE", default=180)

@@ -73,6 +73,9 @@ class Avatar(CallbackTarget, BaseModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
+    submit_crashes = models.PositiveSmallIntegerField(
+        default=0, help_text="Submits that died while talking to Astria (their claim ran out)."
+    )
     submitting_since = models.DateTimeField(
         null=True, blank=True, help_text="Set while one submit talks to Astria, so no other creates a tune too."
     )

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
 
 from accounts.models import User
 from studio.astria.client import get_client
-from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound
+from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaTransient
 from studio.avatars import callbacks
 from studio.avatars.downloads import DownloadRefused, download_image
 from studio.avatars.models import (
@@ -189,21 +189,36 @@ def avatar_submit(*, avatar_id: str) -> None:
     Safe to run again at any point: a tune that may exist already is looked up by title first,
     and only one run at a time talks to Astria about an avatar (it claims the avatar with a
     conditional update; a run that finds it claimed leaves it to that one). Astria errors
-    propagate: transient ones are retried by the task, the rest fail the avatar.
+    propagate: transient ones are retried (by the task, then the reconciler) until the avatar has
+    waited AVATAR_SUBMIT_GIVE_UP_AFTER, the rest fail the avatar at once. A run that keeps dying
+    mid-way fails it after AVATAR_SUBMIT_MAX_CRASHES.
     """
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.state != AvatarState.QUEUED:
         return
     attempts = avatar.submit_attempts
-    if attempts >= settings.AVATAR_SUBMIT_MAX_ATTEMPTS:
-        avatar_fail(avatar_id=avatar.pk, reason="Astria could not be reached to start training.")
-        return
     with _claim_for_astria(
         avatar, only_if={"state": AvatarState.QUEUED, "submit_attempts": attempts},
-        also={"submit_attempts": attempts + 1, "updated_at": timezone.now()},
+        also={
+            "submit_attempts": attempts + 1,
+            # A claim still held when this one was taken belonged to a run that died mid-way.
+            "submit_crashes": F("submit_crashes")
+            + Case(When(submitting_since__isnull=False, then=1), default=0, output_field=PositiveSmallIntegerField()),
+            "updated_at": timezone.now(),
+        },
     ) as claimed:
-        if claimed:  # else another run is submitting it right now, and retries on its own if it fails
+        if not claimed:  # another run is submitting it right now, and retries on its own if it fails
+            return
+        avatar.refresh_from_db(fields=["submit_crashes"])
+        if avatar.submit_crashes >= settings.AVATAR_SUBMIT_MAX_CRASHES:
+            avatar_fail(avatar_id=avatar.pk, reason="Training could not be started because of an error on our side.")
+            return
+        try:
             _submit_claimed(avatar, attempts=attempts)
+        except AstriaTransient:
+            if avatar.queued_at > timezone.now() - timedelta(seconds=settings.AVATAR_SUBMIT_GIVE_UP_AFTER):
+                raise  # retried by the task, then by the reconciler
+            avatar_fail(avatar_id=avatar.pk, reason="Astria could not be reached to start training.")
 
 
 @contextlib.contextmanager
@@ -265,8 +280,8 @@ def _submit_claimed(avatar: Avatar, *, attempts: int) -> None:
             updated_at=timezone.now(),
         )
         if not updated:
-            if not Avatar.objects.filter(pk=avatar.pk).exists():
-                # Deleted while we were creating it: make sure the tune goes too.
+            if not Avatar.objects.filter(pk=avatar.pk).exclude(state=AvatarState.FAILED).exists():
+                # Deleted, or stopped and refunded by support, while we were creating it: the tune goes too.
                 astria_tune_delete_later(tune_id=tune.id)
             return
         if not _is_lora(avatar):
@@ -901,7 +916,7 @@ def avatar_redrive(*, avatar_id: uuid.UUID | str) -> bool:
         return False
     if avatar.state == AvatarState.QUEUED:
         Avatar.objects.filter(pk=avatar.pk, state=AvatarState.QUEUED).update(
-            submit_attempts=min(avatar.submit_attempts, settings.AVATAR_SUBMIT_MAX_ATTEMPTS - 1)
+            submit_crashes=min(avatar.submit_crashes, settings.AVATAR_SUBMIT_MAX_CRASHES - 1)
         )
         enqueue_on_commit(tasks.avatar_submit, str(avatar.pk))
         return True

@@ -17,18 +17,16 @@ RETRY = {
 }
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, AstriaRejected):
-        return f"Astria refused the photos: {exc.message}"
-    if isinstance(exc, TRANSIENT):
-        return "Astria could not be reached to start training."
-    return "Training could not be started because of an error on our side."
-
-
 def _submit_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     from studio.avatars import services
 
-    services.avatar_fail(avatar_id=args[0], reason=_reason(exc))
+    if isinstance(exc, TRANSIENT):
+        return  # the reconciler submits it again, until AVATAR_SUBMIT_GIVE_UP_AFTER
+    if isinstance(exc, AstriaRejected):
+        reason = f"Astria refused the photos: {exc.message}"
+    else:
+        reason = "Training could not be started because of an error on our side."
+    services.avatar_fail(avatar_id=args[0], reason=reason)
 
 
 @shared_task(bind=True, on_failure=_submit_gave_up, soft_time_limit=120, time_limit=150, **RETRY)

@@ -7,10 +7,12 @@ from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from studio.astria.errors import AstriaTransient
 from studio.avatars import services, tasks
 from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +102,96 @@ def test_astria_refusing_the_photos_fails_the_avatar_at_once_with_the_reason(
     assert avatar.state == AvatarState.FAILED
     assert "at least 512 pixels" in avatar.failure_reason
     assert refunds(user) == [5]
+
+
+def test_an_astria_outage_longer_than_the_retries_fails_nothing_and_the_reconciler_submits_later(
+    user, confirmed, studio_on_sandbox, settings, reconcile_until
+):
+    """`make chaos` (Astria answering 500 for a minute): an avatar confirmed during the outage used
+    to run out of submit attempts and be refunded instead of made."""
+    avatar = confirmed()
+    paid = credit_balance(user=user)
+    studio_on_sandbox.fail_next(1000, 500, scope="any")
+    for _ in range(3):
+        with pytest.raises(AstriaTransient):
+            services.avatar_submit(avatar_id=str(avatar.pk))  # the task's retries
+    last = tasks.avatar_submit.apply(args=[str(avatar.pk)], retries=tasks.avatar_submit.max_retries, throw=False)
+    assert last.failed()  # the task has given up, as a worker's would, on_failure included
+
+    assert state_of(avatar) == AvatarState.QUEUED
+    assert credit_balance(user=user) == paid
+
+    studio_on_sandbox.fail_next(0)
+    settings.RECONCILE_QUEUED_GRACE = 0
+    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert refunds(user) == []
+
+
+def test_an_astria_outage_past_the_give_up_time_fails_and_refunds_once(
+    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    paid = credit_balance(user=user)
+    studio_on_sandbox.fail_next(1000, 429, scope="any")
+    waited = timedelta(seconds=settings.AVATAR_SUBMIT_GIVE_UP_AFTER + 60)
+    Avatar.objects.filter(pk=avatar.pk).update(queued_at=timezone.now() - waited)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))  # tries Astria once more, then gives up
+        services.avatar_submit(avatar_id=str(avatar.pk))
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert avatar.failure_reason == "Astria could not be reached to start training."
+    assert refunds(user) == [5]
+    assert credit_balance(user=user) == paid + 5
+    assert studio_on_sandbox.stats()["tunes_created"] == 0
+
+
+def test_a_submit_whose_worker_keeps_dying_fails_the_avatar_after_a_few_runs(
+    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    for crash in range(settings.AVATAR_SUBMIT_MAX_CRASHES):
+        # What a run SIGKILLed mid-way leaves behind: its claim, until the lease runs out.
+        died = timezone.now() - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE + 1)
+        Avatar.objects.filter(pk=avatar.pk).update(submitting_since=died, submit_attempts=crash + 1)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.avatar_submit(avatar_id=str(avatar.pk))
+        if crash + 1 < settings.AVATAR_SUBMIT_MAX_CRASHES:
+            assert state_of(avatar) == AvatarState.SUBMITTED  # a crash or two: the next run makes it
+            Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.QUEUED, tune_id=None)
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert avatar.submit_crashes == settings.AVATAR_SUBMIT_MAX_CRASHES
+    assert "error on our side" in avatar.failure_reason
+    assert refunds(user) == [5]
+
+
+def test_a_tune_created_while_support_refunds_the_avatar_is_deleted_at_astria(
+    user, confirmed, studio_on_sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from studio.astria.client import AstriaClient
+
+    staff_user = UserFactory(is_staff=True)
+    avatar = confirmed()
+    real_create = AstriaClient.create_tune
+
+    def create_while_support_refunds(client, **fields):
+        tune = real_create(client, **fields)
+        services.avatar_refund_by_staff(avatar_id=avatar.pk, staff_user=staff_user)
+        return tune
+
+    monkeypatch.setattr(AstriaClient, "create_tune", create_while_support_refunds)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_submit(avatar_id=str(avatar.pk))
+
+    assert state_of(avatar) == AvatarState.FAILED
+    assert refunds(user) == [5]
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert studio_on_sandbox.stats()["tunes"] == 0  # made, then deleted
 
 
 def test_training_that_never_finishes_is_given_up_and_refunded(
