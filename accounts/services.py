@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import User
+from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_signup_grant
 
 
@@ -12,7 +13,7 @@ def user_signup_complete(*, user: User) -> None:
     from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
 
     credit_signup_grant(user=user)
-    user_send_welcome_email_task.delay_on_commit(user.pk)
+    enqueue_on_commit(user_send_welcome_email_task, user.pk)
 
 
 def user_send_welcome_email(*, user_id: int) -> None:

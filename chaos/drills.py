@@ -8,7 +8,8 @@ RECONCILE_* settings). PostgreSQL when DATABASE_URL is set, SQLite otherwise.
     (a) the worker killed with SIGKILL mid-task: the whole worker while a submit talks to Astria,
         then only its pool processes while images download, then the whole worker again
         mid-download; each time restarted
-    (b) Redis killed (kill -9) while tasks flow, down for a few seconds, then started empty
+    (b) Redis killed (kill -9) while tasks flow, down for a few seconds, then started empty: pages,
+        log-ins and callbacks still answer
     (c) the broker down while a user confirms through the web process: the confirm succeeds,
         the reconciler enqueues the avatar once Redis is back
     (d) the sandbox answering 500 to every API request for a minute: every avatar still ends done
@@ -25,6 +26,7 @@ import argparse
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -45,6 +47,7 @@ ENV = {
     "AVATAR_SUBMIT_LEASE": "15",  # a submit killed mid-way holds its avatar this long (the sandbox answers in ~1 s)
 }
 FINISH_TIMEOUT = 240
+CHAOS_PASSWORD = secrets.token_urlsafe(16)  # the drill users log in with it
 OUTAGE_SECONDS = 60
 
 
@@ -75,6 +78,8 @@ class Chaos:
     # --- setting the scene ---------------------------------------------------------------------------
     def drafts(self, key: str, count: int) -> tuple:
         user = flow.make_user(f"chaos-{key}@example.test")
+        user.set_password(CHAOS_PASSWORD)
+        user.save(update_fields=["password"])
         avatars = [
             flow.make_draft(user, name=f"Drill {key} {n + 1}", photos=self.photos, themes=self.themes,
                             ideas=self.ideas)
@@ -232,11 +237,12 @@ class Chaos:
             gallery = requests.get(f"{self.stack.web_url}/avatars/{drill.avatars[0].pk}/",
                                    headers={"Cookie": cookie}, timeout=20)
             callback = self._post_callback(caught)
-            if gallery.status_code != 200 or callback.status_code != 200:
-                drill.problems.append(f"with Redis down the gallery answered {gallery.status_code} and an "
-                                      f"Astria callback {callback.status_code}")
+            login = self._log_in(user.email, CHAOS_PASSWORD)
+            if gallery.status_code != 200 or callback.status_code != 200 or login.status_code != 302:
+                drill.problems.append(f"with Redis down the gallery answered {gallery.status_code}, an "
+                                      f"Astria callback {callback.status_code} and a log-in {login.status_code}")
             else:
-                drill.log("with Redis down the gallery still answers 200, and a callback for "
+                drill.log("with Redis down the gallery still answers 200, a log-in 302, and a callback for "
                           f"{caught.label!r} 200 (recorded, its task left to the reconciler)")
             time.sleep(5)
             self.stack.start_redis(self.redis_port)
@@ -333,6 +339,15 @@ class Chaos:
         token = callbacks.token_for(kind="prompt", nonce=prompt.callback_nonce)
         body = {"prompt": {"id": prompt.astria_prompt_id, "tune_id": prompt.avatar.tune_id, "drill": "b"}}
         return requests.post(self.stack.web_url + reverse("astria_callback", args=[token]), json=body, timeout=30)
+
+    def _log_in(self, email: str, password: str) -> requests.Response:
+        """Log in through the form, as a person would (the answer is 302 when it works)."""
+        url = f"{self.stack.web_url}/accounts/login/"
+        browser = requests.Session()
+        page = browser.get(url, timeout=20)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        data = {"csrfmiddlewaretoken": token.group(1) if token else "", "login": email, "password": password}
+        return browser.post(url, data=data, headers={"Referer": url}, allow_redirects=False, timeout=30)
 
     def _callback_log(self) -> list[dict]:
         response = requests.get(self.stack.sandbox_url + "/_sandbox/callbacks", timeout=20)

@@ -156,7 +156,7 @@ def _redis_db_number(url: str) -> int:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "studio.core.cache.RedisCacheWithFallback",  # counters only: a Redis outage loosens them
             # The broker's database number plus one, unless REDIS_CACHE_DB says otherwise.
             "LOCATION": _redis_with_db(
                 REDIS_URL, env.int("REDIS_CACHE_DB", default=_redis_db_number(REDIS_URL) + 1)

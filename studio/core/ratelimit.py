@@ -1,11 +1,10 @@
 """Rate limits for expensive actions: 429 with Retry-After, counted per user (or client IP).
 
-The counts live in the cache (Redis in production). When the cache cannot be reached, the action
-goes through unlimited, with a warning: a Redis outage must not turn confirms, uploads and
-Astria's callbacks into errors.
+The counts live in the cache (Redis in production; while Redis is down, each process counts on
+its own, see studio/core/cache.py): a Redis outage must not turn confirms, uploads and Astria's
+callbacks into errors.
 """
 
-import logging
 from collections.abc import Callable
 from functools import wraps
 
@@ -13,9 +12,6 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import _split_rate, is_ratelimited
-from redis.exceptions import RedisError
-
-logger = logging.getLogger(__name__)
 
 
 def _key(group: str, request: HttpRequest) -> str:
@@ -28,11 +24,7 @@ def _key(group: str, request: HttpRequest) -> str:
 
 
 def _over_limit(request: HttpRequest, *, action: str, rate: str) -> bool:
-    try:
-        return is_ratelimited(request, group=f"studio.{action}", key=_key, rate=rate, increment=True)
-    except (RedisError, OSError) as exc:
-        logger.warning("rate limit %s not checked, the cache is unreachable: %s", action, exc)
-        return False
+    return is_ratelimited(request, group=f"studio.{action}", key=_key, rate=rate, increment=True)
 
 
 def rate_limited(request: HttpRequest, *, retry_after: int) -> HttpResponse:

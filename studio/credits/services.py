@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.exceptions import ApplicationError, InsufficientCredits
+from studio.core.tasks import enqueue_on_commit
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
 from studio.credits.packs import credit_pack_get
 
@@ -394,7 +395,7 @@ def purchase_reconcile_pending() -> int:
         .values_list("pk", flat=True)
     )
     for purchase_id in purchase_ids:
-        purchase_reconcile_task.delay_on_commit(str(purchase_id))
+        enqueue_on_commit(purchase_reconcile_task, str(purchase_id))
     return len(purchase_ids)
 
 

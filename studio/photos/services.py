@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from studio.avatars.models import Avatar
 from studio.core.exceptions import ApplicationError
+from studio.core.tasks import enqueue_on_commit
 from studio.photos import intake, quality
 from studio.photos.imaging import ImageRefused
 from studio.photos.models import KEPT_VERDICTS, Photo, PhotoVerdict
@@ -86,7 +87,7 @@ def photo_upload(*, user: User, avatar: Avatar, upload: UploadedFile) -> Photo:
     except Exception:
         default_storage.delete(photo.incoming.name)
         raise
-    photo_process_task.delay_on_commit(str(photo.pk))
+    enqueue_on_commit(photo_process_task, str(photo.pk))
     return photo
 
 
@@ -221,7 +222,7 @@ def photo_sweep() -> None:
             continue
         with transaction.atomic():
             if stale.filter(pk=photo.pk, updated_at=photo.updated_at).update(updated_at=now):
-                photo_process_task.delay_on_commit(str(photo.pk))
+                enqueue_on_commit(photo_process_task, str(photo.pk))
 
 
 # --- Near-duplicates -------------------------------------------------------------------------
