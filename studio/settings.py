@@ -482,7 +482,7 @@ RESULT_MAX_PIXELS = 50_000_000
 RESULT_LONG_SIDE = 4096
 RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
-RESULT_THUMB_SIZE = 512
+RESULT_THUMB_SIZE = 640  # a gallery column on a 3x phone (195 css px, 585 px) still uses the thumbnail
 CALLBACK_MAX_BYTES = 256 * 1024
 # A submit that keeps dying (its worker killed each time) fails the avatar after this many runs;
 # one that Astria keeps refusing with 429/5xx or timeouts is retried until the avatar has been

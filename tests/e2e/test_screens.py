@@ -38,13 +38,13 @@ FACE = distinct_photos(1)[0]
 
 
 def rendered_image(prompt, index: int) -> GeneratedImage:
-    """An image like the ones the pipeline stores: a 1024 px render and a 512 px WebP thumbnail."""
+    """An image like the ones the pipeline stores: a 1024 px render and a 640 px WebP thumbnail."""
     data = render_prompt_image(
         photos=[FACE], text=prompt.text, prompt_id=prompt.pk, index=index, num_images=8, seed=7
     )
     thumb = io.BytesIO()
     small = Image.open(io.BytesIO(data))
-    small.thumbnail((512, 512))
+    small.thumbnail((640, 640))
     small.save(thumb, "WEBP", quality=80)
     return GeneratedImageFactory(
         prompt=prompt, avatar=prompt.avatar, index=index, width=1024, height=1024, thumb_width=small.width,
