@@ -67,10 +67,10 @@ class Avatar(CallbackTarget, BaseModel):
     branch = models.CharField(max_length=16, blank=True)
     tune_id = models.BigIntegerField(null=True, blank=True, unique=True)
     tune_eta = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the dashboard counts by day
     submitted_at = models.DateTimeField(null=True, blank=True)
     trained_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     submit_crashes = models.PositiveSmallIntegerField(
@@ -143,7 +143,7 @@ class Prompt(CallbackTarget, BaseModel):
     state = models.CharField(max_length=10, choices=PromptState, default=PromptState.PENDING, db_index=True)
     astria_prompt_id = models.BigIntegerField(null=True, blank=True, unique=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     refunded = models.BooleanField(default=False)

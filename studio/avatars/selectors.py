@@ -1,6 +1,6 @@
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import NamedTuple, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, Prompt, PromptState
+from studio.core.days import day_range
 
 PENDING_STATES = (
     AvatarState.QUEUED,
@@ -137,15 +138,6 @@ def prompts_left(*, avatar: Avatar, limit: int) -> int:
 # --- The operator's dashboard: aggregates over every user, in a fixed number of queries -------------
 
 
-def _day_range(start: date, end: date) -> tuple[datetime, datetime]:
-    """The instants bounding the days start to end inclusive, in the current time zone."""
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
-
-
 class AvatarDay(TypedDict):
     day: date
     created: int
@@ -157,7 +149,7 @@ class AvatarDay(TypedDict):
 def avatar_totals_by_day(*, start: date, end: date) -> list[AvatarDay]:
     """Per day from start to end inclusive (days with nothing are left out): avatars created
     (drafts included), paid (confirmed), and finished done or failed; three queries."""
-    since, until = _day_range(start, end)
+    since, until = day_range(start, end)
     days: dict[date, AvatarDay] = {}
 
     def day(value: datetime) -> AvatarDay:
@@ -200,7 +192,7 @@ def astria_usage_by_branch(*, start: date, end: date) -> list[BranchUsage]:
     """Tunes and prompts created at Astria in the period, per branch (two queries).
 
     A tune counts on the day it was submitted; a prompt on the day it was sent."""
-    since, until = _day_range(start, end)
+    since, until = day_range(start, end)
     tunes = (
         Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
         .order_by()
@@ -240,7 +232,7 @@ def fair_use_for_tunes(*, start: date, end: date, prompt_limit: int) -> FairUse:
     """For the tunes submitted in the period: how many prompts and images were asked of Astria
     on them (at any time, "generate more" included), and how many tunes went past prompt_limit.
     One query."""
-    since, until = _day_range(start, end)
+    since, until = day_range(start, end)
     sent = Q(prompts__astria_prompt_id__isnull=False)
     totals = (
         Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
@@ -280,7 +272,7 @@ def avatar_pending_count() -> int:
 
 def avatar_failures(*, start: date, end: date) -> QuerySet[Avatar]:
     """Avatars that failed in the period, latest first, with their owner."""
-    since, until = _day_range(start, end)
+    since, until = day_range(start, end)
     return (
         Avatar.objects.filter(state=AvatarState.FAILED, finished_at__gte=since, finished_at__lt=until)
         .select_related("user")
@@ -291,7 +283,7 @@ def avatar_failures(*, start: date, end: date) -> QuerySet[Avatar]:
 def prompt_failures(*, start: date, end: date) -> QuerySet[Prompt]:
     """Prompts that failed in the period on avatars that did not fail as a whole (those are
     listed as avatars), latest first, with their avatar and its owner."""
-    since, until = _day_range(start, end)
+    since, until = day_range(start, end)
     return (
         Prompt.objects.filter(state=PromptState.FAILED, finished_at__gte=since, finished_at__lt=until)
         .exclude(avatar__state=AvatarState.FAILED)

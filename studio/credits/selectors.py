@@ -8,6 +8,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Val
 from django.db.models.functions import Coalesce, TruncDay
 
 from accounts.models import User
+from studio.core.days import day_range
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, Wallet
 
 
@@ -70,8 +71,9 @@ def _kind_sum(*kinds: str) -> Coalesce:
 def credit_totals_by_day(*, start: datetime.date, end: datetime.date) -> list[CreditDay]:
     """Credits sold, granted, spent (as a positive number), refunded and adjusted per day (UTC),
     for days from start to end inclusive that had any movement."""
+    since, until = day_range(start, end)
     rows = (
-        CreditEntry.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
+        CreditEntry.objects.filter(created_at__gte=since, created_at__lt=until)
         .annotate(day=TruncDay("created_at"))
         .order_by()
         .values("day")
@@ -107,10 +109,9 @@ class RevenueDay(TypedDict):
 
 def purchase_revenue_by_day(*, start: datetime.date, end: datetime.date) -> list[RevenueDay]:
     """Paid purchases per day (UTC) and currency: how many, credits sold, money taken."""
+    since, until = day_range(start, end)
     rows = (
-        CreditPurchase.objects.filter(
-            status=CreditPurchase.Status.PAID, paid_at__date__gte=start, paid_at__date__lte=end
-        )
+        CreditPurchase.objects.filter(status=CreditPurchase.Status.PAID, paid_at__gte=since, paid_at__lt=until)
         .annotate(day=TruncDay("paid_at"))
         .order_by()
         .values("day", "currency")
