@@ -1,6 +1,7 @@
 import json
 import logging
 import uuid
+from datetime import timedelta
 
 import stripe
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
@@ -23,6 +25,7 @@ from studio.credits.packs import avatar_full_price, credit_packs
 logger = logging.getLogger(__name__)
 
 ENTRIES_PER_PAGE = 25
+PURCHASE_QUICK_POLLING = timedelta(minutes=10)
 
 
 def _get_purchase_or_404(request: HtmxRequest, purchase_id: uuid.UUID) -> CreditPurchase:
@@ -96,12 +99,16 @@ def purchase_checkout(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpRespo
 def purchase_detail(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
     """Where checkouts return: paid, or waiting for the payment confirmation (polled)."""
     purchase = _get_purchase_or_404(request, purchase_id)
+    # Card payments are confirmed within seconds; slower ones (bank debits) may take days, and a
+    # page left open then asks once a minute.
+    waiting_long = timezone.now() - purchase.created_at > PURCHASE_QUICK_POLLING
+    context = {"purchase": purchase, "waiting_long": waiting_long, "poll_seconds": 60 if waiting_long else 2}
     if wants_fragment(request):
-        response = render(request, "credits/purchase.html#status", {"purchase": purchase, "fragment": True})
+        response = render(request, "credits/purchase.html#status", {**context, "fragment": True})
         if purchase.status != CreditPurchase.Status.PENDING:
             response.status_code = HTMX_STOP_POLLING
         return response
-    return render(request, "credits/purchase.html", {"purchase": purchase})
+    return render(request, "credits/purchase.html", context)
 
 
 @login_required

@@ -1,10 +1,12 @@
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 import stripe
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.credits import services
 from studio.credits.models import CreditPurchase
@@ -165,7 +167,21 @@ def test_purchase_page_waits_for_stripe_and_polls(user_client, user):
 
     assert "Confirming your payment" in html
     assert 'hx-trigger="every 2s' in html and 'role="status"' in html
-    assert '<noscript><meta http-equiv="refresh"' in html
+    assert '<noscript><meta http-equiv="refresh" content="4">' in html
+    assert "taking longer" not in html
+
+
+def test_a_payment_slow_to_confirm_is_explained_and_polled_once_a_minute(user_client, user):
+    purchase = PurchaseFactory(user=user)
+    CreditPurchase.objects.filter(pk=purchase.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    url = reverse("credits:purchase", args=[purchase.pk])
+
+    html = user_client.get(url).content.decode()
+    assert "taking longer than usual" in html and "bank debits" in html
+    assert 'hx-trigger="every 60s' in html and 'content="60"' in html
+
+    fragment = user_client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and b'hx-trigger="every 60s' in fragment.content
 
 
 def test_purchase_status_poll_continues_while_pending_and_stops_with_the_new_balance(user_client, user):
