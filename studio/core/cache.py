@@ -20,6 +20,14 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER = 5.0  # seconds without trying Redis after it failed
 
 
+def _falling_back(name: str):
+    def method(self, *args, **kwargs):
+        return self._call(name, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
 class RedisCacheWithFallback(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
@@ -35,35 +43,15 @@ class RedisCacheWithFallback(RedisCache):
                 logger.warning("cache: Redis unreachable, using this process's memory for a while: %s", exc)
         return getattr(self._fallback, name)(*args, **kwargs)
 
-    def add(self, *args, **kwargs):
-        return self._call("add", *args, **kwargs)
-
-    def get(self, *args, **kwargs):
-        return self._call("get", *args, **kwargs)
-
-    def set(self, *args, **kwargs):
-        return self._call("set", *args, **kwargs)
-
-    def touch(self, *args, **kwargs):
-        return self._call("touch", *args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        return self._call("delete", *args, **kwargs)
-
-    def get_many(self, *args, **kwargs):
-        return self._call("get_many", *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._call("has_key", *args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        return self._call("incr", *args, **kwargs)
-
-    def set_many(self, *args, **kwargs):
-        return self._call("set_many", *args, **kwargs)
-
-    def delete_many(self, *args, **kwargs):
-        return self._call("delete_many", *args, **kwargs)
-
-    def clear(self):
-        return self._call("clear")
+    # Every operation of Django's RedisCache; the others (get_or_set, decr...) are built on these.
+    add = _falling_back("add")
+    get = _falling_back("get")
+    set = _falling_back("set")
+    touch = _falling_back("touch")
+    delete = _falling_back("delete")
+    get_many = _falling_back("get_many")
+    has_key = _falling_back("has_key")
+    incr = _falling_back("incr")
+    set_many = _falling_back("set_many")
+    delete_many = _falling_back("delete_many")
+    clear = _falling_back("clear")
