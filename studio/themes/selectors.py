@@ -19,6 +19,12 @@ def theme_list_for_subject(*, subject_class: str, tag: str = "") -> list[Theme]:
     return [theme for theme in themes if tag in theme.tags] if tag else themes
 
 
+def theme_showcase(*, limit: int = 8) -> tuple[list[Theme], int]:
+    """The first active themes with a cover, in catalogue order, and how many themes are offered."""
+    themes = Theme.objects.filter(is_active=True)
+    return list(themes.exclude(cover="")[:limit]), themes.count()
+
+
 def theme_tags(themes: list[Theme]) -> list[str]:
     """The tags of these themes, in the order they first appear."""
     return list(dict.fromkeys(tag for theme in themes for tag in theme.tags))

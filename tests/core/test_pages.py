@@ -12,6 +12,22 @@ def test_landing_page_explains_and_invites_sign_up(client):
     assert reverse("account_signup").encode() in response.content
 
 
+def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings):
+    settings.CREDITS_SIGNUP_GRANT = 10
+    settings.CREDITS_PRICE_TUNE = 4
+    settings.CREDITS_PRICE_PROMPT = 2
+
+    html = client.get(reverse("landing")).content.decode()
+    text = " ".join(html.split())
+
+    assert "Styles to choose from" in html
+    assert html.count('<img src="/static/themes/covers/') == 8
+    assert " more, for people and pets" in text
+    assert "<strong>10 free credits</strong> when you sign up, enough for a first avatar with 3 styles" in text
+    assert "Training your model costs 4 credits, and each style 2 credits for 8 portraits" in text
+    assert "Packs of credits start at $6.00 for 20" in text
+
+
 def test_base_template_carries_csrf_header_htmx_and_no_inline_code(user_client):
     response = user_client.get(reverse("avatars:list"))
     html = response.content.decode()
