@@ -1,6 +1,6 @@
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
@@ -54,6 +54,9 @@ def avatar_cards_for_user(*, user: User, pending_only: bool = False) -> QuerySet
     return avatars
 
 
+QUEUED_SLOW = timedelta(minutes=3)  # a submit that takes longer is meeting Astria errors
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far an avatar has got, in words and as a percentage, for cards and the gallery."""
@@ -70,6 +73,9 @@ def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int
     if state == AvatarState.DRAFT:
         return Progress("Collecting photos", 0, None, False)
     if state == AvatarState.QUEUED:
+        if avatar.queued_at and now - avatar.queued_at > QUEUED_SLOW:
+            words = "Queued: Astria is slow to answer, we keep trying (your credits come back if it cannot start)"
+            return Progress(words, 3, None, True)
         return Progress("Queued: training starts in a moment", 3, None, True)
     if state in (AvatarState.SUBMITTED, AvatarState.TRAINING):
         words = "Waiting for training to start" if state == AvatarState.SUBMITTED else "Training your model"

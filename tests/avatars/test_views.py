@@ -31,6 +31,24 @@ def test_cards_say_where_each_avatar_is_and_poll_only_while_something_is_pending
     assert 'hx-trigger="every 3s' not in user_client.get(reverse("avatars:list")).content.decode()
 
 
+def test_a_card_queued_for_long_says_astria_is_slow_and_that_credits_come_back(user_client, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fresh = AvatarFactory(user=user, name="Fresh", state=AvatarState.QUEUED, queued_at=timezone.now())
+    AvatarFactory(
+        user=user, name="Waiting", state=AvatarState.QUEUED, queued_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    html = user_client.get(reverse("avatars:list")).content.decode()
+    fresh_card = html[html.index(f"id=\"avatar-{fresh.pk}\""):][:1500]
+
+    assert html.count("Astria is slow to answer") == 1
+    assert "your credits come back if it cannot start" in html
+    assert "training starts in a moment" in fresh_card
+
+
 def test_the_list_poller_swaps_finished_cards_and_stops_with_286(user_client, user):
     avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
     PromptFactory(avatar=avatar, state=PromptState.SUBMITTED)
