@@ -159,15 +159,30 @@ def _forbidden_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     )
 
 
+# Three or more single letters or digits with separators between them: "n.u.d.e", "n u d e", "n-u-d-e".
+_SPELLED_OUT = re.compile(r"(?<!\w)\w(?:[\s.\-_*·•/|+]+\w(?!\w)){2,}")
+
+
+def _spelled_out_match(text: str, words: Iterable[str]) -> str | None:
+    """A forbidden word spelled out letter by letter to slip past the whole-word check."""
+    compact = [re.sub(r"\W", "", word.lower()) for word in words]
+    for spelled in _SPELLED_OUT.finditer(text):
+        joined = re.sub(r"[\W_]", "", spelled.group(0).lower())
+        if any(word and word in joined for word in compact):
+            return spelled.group(0)
+    return None
+
+
 def forbidden_reason(text: str, *, words: Iterable[str] | None = None) -> str | None:
     """Why the text is refused, in plain words, or None when it is acceptable."""
-    words = settings.THEMES_FORBIDDEN_WORDS if words is None else words
-    pattern = _forbidden_pattern(tuple(words))
+    words = tuple(settings.THEMES_FORBIDDEN_WORDS if words is None else words)
+    pattern = _forbidden_pattern(words)
     match = pattern.search(text) if pattern else None
-    if match is None:
+    found = match.group(0) if match else _spelled_out_match(text, words)
+    if found is None:
         return None
     return (
-        f"“{match.group(0)}” is not allowed: this studio only makes pictures you could show anyone. "
+        f"“{found}” is not allowed: this studio only makes pictures you could show anyone. "
         "Please describe a different picture."
     )
 

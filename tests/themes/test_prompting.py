@@ -180,6 +180,19 @@ def test_forbidden_words_hidden_with_invisible_characters_are_still_refused():
         prompting.build_custom_prompt("me na\u200bked", subject_class="man")
 
 
+@pytest.mark.parametrize("typed", ["me as a n.u.d.e model", "me a n u d e painting", "me N-A-K-E-D on a beach"])
+def test_forbidden_words_spelled_out_letter_by_letter_are_refused(typed):
+    with pytest.raises(PromptRejected) as refused:
+        prompting.build_custom_prompt(typed, subject_class="woman")
+
+    assert "is not allowed" in refused.value.message
+
+
+@pytest.mark.parametrize("typed", ["me in the U.S.A. at night", "me with a b c blocks", "me as an R&B singer, 1 2 3"])
+def test_initials_and_letter_sequences_that_spell_nothing_forbidden_are_allowed(typed):
+    assert prompting.build_custom_prompt(typed, subject_class="woman").cleaned == typed
+
+
 def test_forbidden_word_list_is_configurable(settings):
     settings.THEMES_FORBIDDEN_WORDS = ["clown", "hot dog"]
 
