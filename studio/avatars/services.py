@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.astria.client import get_client
-from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaTransient
+from studio.astria.errors import AstriaError, AstriaMaybeCreated, AstriaNotFound, AstriaTransient
 from studio.avatars import callbacks
 from studio.avatars.downloads import DownloadRefused, download_image
 from studio.avatars.models import (
@@ -211,14 +211,26 @@ def avatar_submit(*, avatar_id: str) -> None:
             return
         avatar.refresh_from_db(fields=["submit_crashes"])
         if avatar.submit_crashes >= settings.AVATAR_SUBMIT_MAX_CRASHES:
-            avatar_fail(avatar_id=avatar.pk, reason="Training could not be started because of an error on our side.")
+            _submit_give_up(avatar, reason="Training could not be started because of an error on our side.")
             return
         try:
             _submit_claimed(avatar, attempts=attempts)
         except AstriaTransient:
             if avatar.queued_at > timezone.now() - timedelta(seconds=settings.AVATAR_SUBMIT_GIVE_UP_AFTER):
                 raise  # retried by the task, then by the reconciler
-            avatar_fail(avatar_id=avatar.pk, reason="Astria could not be reached to start training.")
+            _submit_give_up(avatar, reason="Astria could not be reached to start training.")
+
+
+def _submit_give_up(avatar: Avatar, *, reason: str) -> None:
+    """Fail and refund the avatar, and delete a tune that a run cut short may have made at Astria."""
+    avatar_fail(avatar_id=avatar.pk, reason=reason)
+    try:
+        tune = get_client().find_tune_by_title(str(avatar.pk))
+    except AstriaError as exc:
+        logger.warning("avatar %s given up; a tune titled with its id may remain at Astria: %s", avatar.pk, exc)
+        return
+    if tune is not None:
+        astria_tune_delete_later(tune_id=tune.id)
 
 
 @contextlib.contextmanager

@@ -129,7 +129,7 @@ def test_an_astria_outage_longer_than_the_retries_fails_nothing_and_the_reconcil
 
 
 def test_an_astria_outage_past_the_give_up_time_fails_and_refunds_once(
-    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+    user, confirmed, studio_on_sandbox, settings, django_capture_on_commit_callbacks, caplog
 ):
     avatar = confirmed()
     paid = credit_balance(user=user)
@@ -147,6 +147,7 @@ def test_an_astria_outage_past_the_give_up_time_fails_and_refunds_once(
     assert refunds(user) == [5]
     assert credit_balance(user=user) == paid + 5
     assert studio_on_sandbox.stats()["tunes_created"] == 0
+    assert "a tune titled with its id may remain at Astria" in caplog.text  # it could not even be looked up
 
 
 def test_a_submit_whose_worker_keeps_dying_fails_the_avatar_after_a_few_runs(
@@ -168,6 +169,9 @@ def test_a_submit_whose_worker_keeps_dying_fails_the_avatar_after_a_few_runs(
     assert avatar.submit_crashes == settings.AVATAR_SUBMIT_MAX_CRASHES
     assert "error on our side" in avatar.failure_reason
     assert refunds(user) == [5]
+    # The tune the earlier runs made (one, found by its title each time) is deleted at Astria.
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert studio_on_sandbox.stats()["tunes"] == 0
 
 
 def test_a_tune_created_while_support_refunds_the_avatar_is_deleted_at_astria(
