@@ -133,9 +133,9 @@ class CallbackEventAdmin(admin.ModelAdmin):
 
 @admin.register(AstriaTuneDeletion)
 class AstriaTuneDeletionAdmin(admin.ModelAdmin):
-    list_display = ["tune_id", "attempts", "done_at", "last_error", "created_at"]
+    list_display = ["tune_id", "title", "attempts", "done_at", "last_error", "created_at"]
     list_filter = [("done_at", admin.EmptyFieldListFilter)]
-    readonly_fields = ["tune_id", "attempts", "done_at", "last_error", "created_at", "updated_at"]
+    readonly_fields = ["tune_id", "title", "attempts", "done_at", "last_error", "created_at", "updated_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -219,15 +219,26 @@ class CallbackEvent(models.Model):
 
 
 class AstriaTuneDeletion(BaseModel):
-    """A tune to delete at Astria; retried until Astria confirms, even after our rows are gone."""
+    """A tune to delete at Astria; retried until Astria confirms, even after our rows are gone.
 
-    tune_id = models.BigIntegerField(unique=True)
+    By its id, or by its title (the avatar's id) when a submit cut short never learned the id: then
+    the tune may or may not exist, and one found is deleted."""
+
+    tune_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    title = models.CharField(max_length=64, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     done_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tune_id__isnull=False) | ~Q(title=""), name="tune_deletion_names_a_tune"
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"tune {self.tune_id}"
+        return f"tune {self.tune_id}" if self.tune_id is not None else f"tune titled {self.title}"
 
 
 class GalleryExport(BaseModel):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.astria.client import get_client
-from studio.astria.errors import AstriaError, AstriaMaybeCreated, AstriaNotFound, AstriaTransient
+from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaTransient
 from studio.avatars import callbacks
 from studio.avatars.downloads import DownloadRefused, download_image
 from studio.avatars.models import (
@@ -224,13 +224,7 @@ def avatar_submit(*, avatar_id: str) -> None:
 def _submit_give_up(avatar: Avatar, *, reason: str) -> None:
     """Fail and refund the avatar, and delete a tune that a run cut short may have made at Astria."""
     avatar_fail(avatar_id=avatar.pk, reason=reason)
-    try:
-        tune = get_client().find_tune_by_title(str(avatar.pk))
-    except AstriaError as exc:
-        logger.warning("avatar %s given up; a tune titled with its id may remain at Astria: %s", avatar.pk, exc)
-        return
-    if tune is not None:
-        astria_tune_delete_later(tune_id=tune.id)
+    astria_tune_delete_later(title=str(avatar.pk))
 
 
 @contextlib.contextmanager
@@ -703,9 +697,9 @@ def avatar_reconcile() -> dict[str, int]:
         avatar_check_finished(avatar_id=avatar_id)
     counts["finished"] = len(finished)
 
-    deletions = AstriaTuneDeletion.objects.filter(done_at__isnull=True).values_list("tune_id", flat=True)
-    for tune_id in deletions:
-        enqueue_on_commit(tasks.astria_tune_delete, tune_id)
+    deletions = AstriaTuneDeletion.objects.filter(done_at__isnull=True).values_list("tune_id", "title")
+    for tune_id, title in deletions:
+        enqueue_on_commit(tasks.astria_tune_delete, tune_id, title)
     counts["deletions"] = len(deletions)
 
     purge = Avatar.objects.filter(
@@ -722,21 +716,27 @@ def avatar_reconcile() -> dict[str, int]:
 # --- Deletion and retention ------------------------------------------------------------------------
 
 
-def astria_tune_delete_later(*, tune_id: int) -> None:
+def astria_tune_delete_later(*, tune_id: int | None = None, title: str = "") -> None:
+    """Delete a tune at Astria by its id, or by its title when the id was never learned."""
     from studio.avatars.tasks import astria_tune_delete as astria_tune_delete_task
 
-    AstriaTuneDeletion.objects.get_or_create(tune_id=tune_id)
-    enqueue_on_commit(astria_tune_delete_task, tune_id)
+    AstriaTuneDeletion.objects.get_or_create(tune_id=tune_id, title="" if tune_id else title)
+    enqueue_on_commit(astria_tune_delete_task, tune_id, "" if tune_id else title)
 
 
-def astria_tune_delete(*, tune_id: int) -> None:
-    """Delete a tune at Astria; a tune already gone counts as deleted."""
-    deletion = AstriaTuneDeletion.objects.filter(tune_id=tune_id, done_at__isnull=True).first()
+def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:
+    """Delete a tune at Astria; a tune already gone, or none with the title, counts as deleted."""
+    deletion = AstriaTuneDeletion.objects.filter(tune_id=tune_id, title=title, done_at__isnull=True).first()
     if deletion is None:
         return
     AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(attempts=deletion.attempts + 1)
-    with contextlib.suppress(AstriaNotFound):  # already gone counts as deleted
-        get_client().delete_tune(tune_id)
+    client = get_client()
+    if tune_id is None:
+        tune = client.find_tune_by_title(title)
+        tune_id = tune.id if tune else None
+    if tune_id is not None:
+        with contextlib.suppress(AstriaNotFound):  # already gone counts as deleted
+            client.delete_tune(tune_id)
     AstriaTuneDeletion.objects.filter(pk=deletion.pk, done_at__isnull=True).update(
         done_at=timezone.now(), last_error=""
     )

@@ -83,10 +83,10 @@ def avatar_reconcile() -> dict:
 
 
 @shared_task(**RETRY)
-def astria_tune_delete(tune_id: int) -> None:
+def astria_tune_delete(tune_id: int | None, title: str = "") -> None:
     from studio.avatars import services
 
-    services.astria_tune_delete(tune_id=tune_id)
+    services.astria_tune_delete(tune_id=tune_id, title=title)
 
 
 @shared_task(acks_late=True)
