@@ -23,11 +23,6 @@ def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
     return Avatar.objects.filter(user=user).order_by("-created_at")
 
 
-def avatar_get_for_user(*, user: User, avatar_id: uuid.UUID) -> Avatar:
-    """The user's avatar; raises Avatar.DoesNotExist for anyone else's."""
-    return avatar_list_for_user(user=user).get(pk=avatar_id)
-
-
 def _count(queryset: QuerySet) -> Coalesce:
     """COUNT(*) of a queryset filtered on avatar=OuterRef("pk"), as a subquery; 0 when empty."""
     counted = queryset.order_by().values("avatar").annotate(n=Count("pk")).values("n")

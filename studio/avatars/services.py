@@ -720,8 +720,9 @@ def astria_tune_delete_later(*, tune_id: int | None = None, title: str = "") -> 
     """Delete a tune at Astria by its id, or by its title when the id was never learned."""
     from studio.avatars.tasks import astria_tune_delete as astria_tune_delete_task
 
-    AstriaTuneDeletion.objects.get_or_create(tune_id=tune_id, title="" if tune_id else title)
-    enqueue_on_commit(astria_tune_delete_task, tune_id, "" if tune_id else title)
+    title = "" if tune_id else title
+    AstriaTuneDeletion.objects.get_or_create(tune_id=tune_id, title=title)
+    enqueue_on_commit(astria_tune_delete_task, tune_id, title)
 
 
 def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:

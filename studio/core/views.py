@@ -10,12 +10,11 @@ from studio.core.selectors import health_broker, health_database
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    from studio.credits.packs import credit_packs
+    from studio.credits.packs import credit_packs, signup_grant_styles
     from studio.themes.selectors import theme_showcase
 
     themes, theme_count = theme_showcase()
     packs = credit_packs()
-    free_styles = (settings.CREDITS_SIGNUP_GRANT - settings.CREDITS_PRICE_TUNE) // max(1, settings.CREDITS_PRICE_PROMPT)
     context = {
         "themes": themes,
         "more_themes": theme_count - len(themes),
@@ -23,7 +22,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "tune_price": settings.CREDITS_PRICE_TUNE,
         "prompt_price": settings.CREDITS_PRICE_PROMPT,
         "images_per_style": settings.IMAGES_PER_PROMPT,
-        "free_styles": max(0, min(free_styles, settings.FAIR_USE_MAX_PROMPTS)),
+        "free_styles": signup_grant_styles(),
         "cheapest_pack": min(packs, key=lambda pack: pack.price) if packs else None,
     }
     return render(request, "core/landing.html", context)

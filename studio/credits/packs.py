@@ -19,6 +19,12 @@ def avatar_full_price() -> int:
     return settings.CREDITS_PRICE_TUNE + settings.FAIR_USE_MAX_PROMPTS * settings.CREDITS_PRICE_PROMPT
 
 
+def signup_grant_styles() -> int:
+    """How many styles the sign-up credits buy on a first avatar, training paid."""
+    left = settings.CREDITS_SIGNUP_GRANT - settings.CREDITS_PRICE_TUNE
+    return max(0, min(left // max(1, settings.CREDITS_PRICE_PROMPT), settings.FAIR_USE_MAX_PROMPTS))
+
+
 @dataclass(frozen=True)
 class CreditPack:
     slug: str

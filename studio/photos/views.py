@@ -23,7 +23,6 @@ from studio.photos.uploads import FILE_TOO_LARGE, dropped_uploads
 PAGE = "photos/upload.html"
 
 
-
 def _photo_or_404(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
     # Anonymous visitors get the same 404 as other users: no login redirect that confirms the URL.
     if not request.user.is_authenticated:

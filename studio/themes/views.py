@@ -21,7 +21,6 @@ PAGE = "themes/styles.html"
 LIBRARY = "themes/library.html"
 
 
-
 def _styles_url(avatar: Avatar, *, tag: str = "", anchor: str = "") -> str:
     url = reverse("themes:styles", args=[avatar.pk])
     if tag:
