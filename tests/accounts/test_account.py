@@ -32,6 +32,7 @@ def test_the_account_page_shows_credits_and_the_way_out(user_client, user, fund)
 def test_deleting_the_account_deletes_every_photo_image_and_tune_and_closes_it(
     client, user, make_draft, settings, astria_sandbox, django_capture_on_commit_callbacks
 ):
+    email = user.email
     make_draft(user)  # a draft with photos on disk
     done = done_avatar(user=user, prompts=1, images_per_prompt=2, tune_id=4242)
     client.force_login(user)
@@ -49,7 +50,8 @@ def test_deleting_the_account_deletes_every_photo_image_and_tune_and_closes_it(
     user.refresh_from_db()
     assert not user.is_active and user.email.endswith("@deleted.invalid")
     assert CreditEntry.objects.filter(user=user).exists()  # the ledger stays, anonymous
-    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    refused_login = client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
+    assert refused_login.status_code == 200 and "not correct" in refused_login.content.decode()
     assert client.get(reverse("avatars:list")).status_code == 302
 
 
@@ -73,10 +75,19 @@ def test_training_photos_are_purged_after_the_retention_period(
     assert Avatar.objects.get(pk=avatar.pk).photos_purged_at is not None
 
 
-def test_a_user_signing_in_again_after_deletion_starts_afresh(client, user):
+def test_signing_up_again_after_deletion_starts_afresh(client, user, settings):
     from accounts.services import user_delete_account
+    from studio.credits.selectors import credit_balance
 
     email = user.email
     user_delete_account(user=user)
 
-    assert not User.objects.filter(email=email).exists()
+    response = client.post(
+        reverse("account_signup"), {"email": email, "password1": "a-long-Pass-123", "password2": "a-long-Pass-123"}
+    )
+
+    assert response.status_code == 302
+    again = User.objects.get(email=email)
+    assert again.pk != user.pk and again.is_active
+    assert credit_balance(user=again) == settings.CREDITS_SIGNUP_GRANT
+    assert not Avatar.objects.filter(user=again).exists()

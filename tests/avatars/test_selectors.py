@@ -16,14 +16,14 @@ TODAY = timezone.localdate()
 WEEK = {"start": TODAY - timedelta(days=6), "end": TODAY}
 
 
-def at(days_ago: int, hour: int = 12) -> datetime:
-    return datetime.combine(TODAY - timedelta(days=days_ago), time(hour), tzinfo=UTC)
+def at(days_ago: int) -> datetime:
+    return datetime.combine(TODAY - timedelta(days=days_ago), time(12), tzinfo=UTC)
 
 
-def avatar(state=AvatarState.DONE, *, created: int, queued=None, submitted=None, finished=None, hour=12, **fields):
+def avatar(state=AvatarState.DONE, *, created: int, queued=None, submitted=None, finished=None, **fields):
     """An avatar whose times are given in days ago."""
     made = AvatarFactory(state=state, **fields)
-    times = {"created_at": at(created, hour)}
+    times = {"created_at": at(created)}
     for name, days_ago in (("queued_at", queued), ("submitted_at", submitted), ("finished_at", finished)):
         if days_ago is not None:
             times[name] = at(days_ago)

@@ -51,24 +51,6 @@ def page(browser, live_server):
     context.close()
 
 
-@pytest.fixture
-def log_in(page):
-    """Log in through the real form; returns once "My avatars" is on screen."""
-    from playwright.sync_api import expect
-
-    from tests.factories import PASSWORD
-
-    def log_in(user, *, on=None):
-        on = on or page
-        on.goto("/accounts/login/")
-        on.get_by_label("Email").fill(user.email)
-        on.get_by_label("Password").fill(PASSWORD)
-        on.get_by_role("button", name="Sign In").click()
-        expect(on.get_by_role("heading", name="My avatars")).to_be_visible()
-
-    return log_in
-
-
 # Screenshots: set SCREENSHOTS=<folder> to keep a phone (390 px) and a desktop (1280 px) picture of
 # every page a browser test passes through with `screens("name")`.
 WIDTHS = (390, 1280)

@@ -2,7 +2,8 @@ import pytest
 from playwright.sync_api import expect
 
 from studio.credits.selectors import credit_balance
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browser import log_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -11,11 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def logged_in(page, settings):
     settings.STRIPE_SECRET_KEY = ""
     user = UserFactory(email="buyer@example.test")
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+    log_in(page, user)
     return user
 
 

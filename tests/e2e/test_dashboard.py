@@ -4,7 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard.factories import make_shop
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browser import log_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,11 +18,7 @@ def shop(db):
 @pytest.fixture
 def operator(page):
     staff = UserFactory(email="ops@example.test", is_staff=True)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+    log_in(page, staff)
     return staff
 
 
@@ -60,10 +57,7 @@ def test_without_javascript_the_period_is_a_plain_form(browser, live_server, sho
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto("/accounts/login/")
-        page.get_by_label("Email").fill(staff.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
+        log_in(page, staff)
         page.goto("/staff/dashboard/")
 
         page.get_by_label("7 days").check()

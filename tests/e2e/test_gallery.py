@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
+from tests.e2e.browser import log_in
 from tests.factories import AvatarFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,14 +21,14 @@ def finish(prompt: Prompt, *, images: int = 8) -> None:
     Prompt.objects.filter(pk=prompt.pk).update(state=PromptState.DONE, updated_at=timezone.now())
 
 
-def test_images_appear_while_you_watch(page, log_in):
+def test_images_appear_while_you_watch(page):
     user = UserFactory()
     avatar = AvatarFactory(user=user, name="Ada", state=AvatarState.GENERATING, tune_id=1_000_001)
     golden = PromptFactory(avatar=avatar, position=0, label="Golden hour", state=PromptState.DONE)
     noir = PromptFactory(avatar=avatar, position=1, label="Film noir", state=PromptState.SUBMITTED)
     jazz = PromptFactory(avatar=avatar, position=2, label="Jazz singer", state=PromptState.SUBMITTED)
     finish(golden)
-    log_in(user)
+    log_in(page, user)
 
     page.goto(f"/avatars/{avatar.pk}/")
     progress = page.locator("#avatar-progress")
@@ -54,12 +55,12 @@ def test_images_appear_while_you_watch(page, log_in):
     assert page.evaluate("window.stillTheSamePage") is True
 
 
-def test_the_lightbox_works_with_the_keyboard(page, log_in, focus_shows):
+def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
     user = UserFactory()
     avatar = done_avatar(user=user, name="Ada", prompts=2, images_per_prompt=3)
     Prompt.objects.filter(avatar=avatar, position=0).update(label="Golden hour")
     Prompt.objects.filter(avatar=avatar, position=1).update(label="Film noir")
-    log_in(user)
+    log_in(page, user)
     page.goto(f"/avatars/{avatar.pk}/")
 
     links = page.locator("#gallery .lightbox-link")
@@ -89,7 +90,8 @@ def test_the_lightbox_works_with_the_keyboard(page, log_in, focus_shows):
     for _ in range(4):
         page.keyboard.press("ArrowLeft")
     expect(title).to_have_text("Film noir, image 3")  # round from the first to the last
-    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # the full image, served
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("img => img.naturalWidth") > 0  # the full image, served
 
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

@@ -22,6 +22,7 @@ from studio.credits.services import credit_grant
 from studio.photos import services as photo_services
 from studio.photos.selectors import photos_accepted_count
 from studio.themes import services as theme_services
+from tests.e2e.browser import log_in
 from tests.factories import UserFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos
@@ -189,7 +190,7 @@ def ready_draft(studio, user, name: str) -> Avatar:
     return avatar
 
 
-def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, log_in, studio):
+def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, studio):
     studio.set_delays(training=3600)  # the customer's avatar never finishes training
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
@@ -200,7 +201,7 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
     assert stuck.state in (AvatarState.SUBMITTED, AvatarState.TRAINING)
     assert credit_balance(user=customer) == 10 - 5  # 2 for training, 1 for each of 3 prompts
 
-    log_in(UserFactory(email="support@example.test", is_staff=True, is_superuser=True))
+    log_in(page, UserFactory(email="support@example.test", is_staff=True, is_superuser=True))
     page.goto("/staff/dashboard/")
     pending = page.locator("#pending")
     expect(pending.get_by_role("heading", name="Oldest pending jobs")).to_be_visible()

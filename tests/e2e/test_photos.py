@@ -4,19 +4,12 @@ import pytest
 from playwright.sync_api import expect
 
 from studio.avatars.models import Avatar
-from tests.factories import PASSWORD, AvatarFactory, UserFactory
+from tests.e2e.browser import log_in
+from tests.factories import AvatarFactory, UserFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
 
 
 @pytest.fixture

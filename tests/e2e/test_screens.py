@@ -23,7 +23,8 @@ from studio.sandbox.render import render_prompt_image
 from studio.themes import services as theme_services
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.credits.factories import PurchaseFactory
-from tests.factories import PASSWORD, AvatarFactory, UserFactory
+from tests.e2e.browser import log_in
+from tests.factories import AvatarFactory, UserFactory
 from tests.photos.conftest import distinct_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -164,10 +165,7 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
             page.goto(path)
             look_at(page, name, size)
 
-        page.get_by_label("Email").fill(studio_world["user"].email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
-        expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+        log_in(page, studio_world["user"])
 
         for name, path in pages(studio_world):
             page.goto(path)

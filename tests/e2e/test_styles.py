@@ -6,17 +6,10 @@ from playwright.sync_api import expect
 from studio.avatars.models import SubjectClass
 from studio.themes import services
 from studio.themes.models import ChosenTheme, CustomPrompt
-from tests.factories import PASSWORD, AvatarFactory, UserFactory
+from tests.e2e.browser import log_in
+from tests.factories import AvatarFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
 
 
 def test_choosing_styles_updates_the_budget_meter_in_place(page):
