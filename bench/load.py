@@ -3,12 +3,14 @@
 `wrk` does it when installed (C, so the load costs the server's machine little); otherwise this
 module runs itself as a child process with a thread per connection (`python -m bench.load`). Both
 keep connections alive, send the same cookies, and rotate through the given paths. A POST body
-may contain `{seq}`, replaced by a number unique to each request.
+may contain `{seq}`, replaced by a number unique to each request of the whole process (every run
+starts its numbers where no earlier run can have reached), so no two requests send the same body.
 """
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import shutil
 import statistics
@@ -22,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SEQ = "{seq}"
+RUN_STRIDE = 10**9  # sequence numbers per run, far more than a run sends
+_runs = itertools.count()
 
 
 @dataclass
@@ -48,7 +52,7 @@ def run(
 ) -> Load:
     """Send requests to base_url + paths for `seconds` over `connections` kept-alive connections."""
     spec = {"base_url": base_url, "paths": paths, "seconds": seconds, "connections": connections,
-            "headers": headers or {}, "body": body}
+            "headers": headers or {}, "body": body, "first": next(_runs) * RUN_STRIDE + 1}
     if shutil.which("wrk"):
         return _wrk(spec)
     out = subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -72,7 +76,7 @@ def _wrk(spec: dict) -> Load:
     script = f"""
 local paths = {{{paths}}}
 local body_format = {_lua_string(body_format)}
-local counter = 0
+local counter = {spec["first"] - 1}
 {header_lines}
 request = function()
   counter = counter + 1
@@ -111,7 +115,7 @@ def _threads(spec: dict) -> dict:
     lock = threading.Lock()
     latencies: list[float] = []
     errors = [0]
-    counter = [0]
+    counter = [spec["first"] - 1]
 
     def next_request() -> tuple[str, str | None]:
         with lock:

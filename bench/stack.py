@@ -82,6 +82,13 @@ class Process:
     name: str
     popen: subprocess.Popen
     log: Path
+    log_from: int = 0  # where this run's output starts: a restarted process appends to its log
+
+    def output(self) -> str:
+        """What this run of the process has written to its log so far."""
+        with self.log.open("rb") as handle:
+            handle.seek(self.log_from)
+            return handle.read().decode(errors="replace")
 
     @property
     def pid(self) -> int:
@@ -276,12 +283,13 @@ class Stack:
         if name in self.processes and self.processes[name].alive():
             raise RuntimeError(f"{name} is already running")
         log = self.folder / "logs" / f"{name}.log"
+        log_from = log.stat().st_size if log.exists() else 0
         with log.open("ab") as out:
             popen = subprocess.Popen(  # noqa: S603 - our own programs
                 argv, cwd=ROOT, env=self.env | (env or {}), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        process = Process(name, popen, log)
+        process = Process(name, popen, log, log_from)
         self.processes[name] = process
         deadline = time.monotonic() + timeout
         while True:
@@ -326,12 +334,12 @@ class Stack:
         argv = [str(BIN / "celery"), "-A", "studio", "worker", "--pool=prefork", f"--concurrency={concurrency}",
                 f"--queues={self.queues}", f"--hostname={name}-{self.queue}@%h", "--loglevel=INFO",
                 "--without-mingle", "--without-gossip"]
-        return self.start(name, argv, ready=lambda p: " ready." in p.log.read_text(errors="replace"))
+        return self.start(name, argv, ready=lambda p: " ready." in p.output())
 
     def start_beat(self) -> Process:
         argv = [str(BIN / "celery"), "-A", "studio", "beat", "--loglevel=INFO",
                 f"--schedule={self.folder / 'celerybeat-schedule'}"]
-        return self.start("beat", argv, ready=lambda p: "beat: Starting" in p.log.read_text(errors="replace"))
+        return self.start("beat", argv, ready=lambda p: "beat: Starting" in p.output())
 
     def start_redis(self, port: int) -> Process:
         """A private redis-server without persistence: killing it loses every message it held."""

@@ -29,7 +29,6 @@ import re
 import secrets
 import shutil
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -60,11 +59,9 @@ class Drill:
     key: str
     title: str
     avatars: list = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def log(self, message: str) -> None:
-        self.events.append(message)
         say(f"    {message}")
 
 
@@ -162,8 +159,6 @@ class Chaos:
                 drill.problems.append(f"{name}: charged {totals.spent} credits for an order of {order}")
             if totals.refunded != owed_back:
                 drill.problems.append(f"{name}: refunded {totals.refunded} credits, {owed_back} owed back")
-            if avatar.state == AvatarState.FAILED and owed_back and totals.refunded != owed_back:
-                drill.problems.append(f"{name} failed without its refund")
             for prompt in delivered:
                 images = list(prompt.images.all())
                 if len(images) != prompt.num_images:
@@ -406,9 +401,12 @@ def main(argv: list[str]) -> int:
                     if not process.alive():
                         drill.problems.append(f"{process.name} is not running:\n{process.tail(15)}")
             drills.append(drill)
-            for process in ("redis", "worker"):
-                if not stack.processes[process].alive():
-                    {"redis": lambda: stack.start_redis(redis_port), "worker": stack.start_worker}[process]()
+            # The next drill starts from a whole stack and an Astria without faults, whatever this one left.
+            if not stack.processes["redis"].alive():
+                stack.start_redis(redis_port)
+            if not stack.processes["worker"].alive():
+                stack.start_worker()
+            chaos.faults(latency=0, fail_next=0)
         from studio.credits.selectors import wallets_out_of_balance
 
         unbalanced = list(wallets_out_of_balance())
@@ -428,6 +426,3 @@ def main(argv: list[str]) -> int:
         f"{'FAILED' if failed else 'every check passed'}")
     return 1 if failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
