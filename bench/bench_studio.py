@@ -80,9 +80,10 @@ def pipeline(stack: Stack):
     from bench import flow
     from studio.avatars.models import AvatarState, GeneratedImage
     from studio.avatars.services import avatar_confirm, avatar_create
+    from studio.photos.samples import sample_set
     from studio.photos.selectors import avatar_has_enough_photos
 
-    photos = flow.sample_photos(6)
+    photos = sample_set(6)
     themes, ideas = flow.choices_for("woman", themes=7, ideas=7)
     sandbox, web, worker = (stack.processes[name] for name in ("sandbox", "web", "worker"))
     say("demo pipeline: 6 photos, 7 themes, 7 prompts, zero sandbox delays ...")

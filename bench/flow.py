@@ -7,24 +7,11 @@ Call them after `Stack.setup_django()`.
 
 from __future__ import annotations
 
-import io
 import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bench.stack import wait_until
-
-
-def sample_photos(count: int = 6) -> list[tuple[str, bytes]]:
-    """The demo's sample photos: one face each, in a different place."""
-    from studio.photos.samples import photo
-
-    photos = []
-    for index in range(count):
-        buffer = io.BytesIO()
-        photo(faces=((0.32 + 0.07 * index, 0.4, 0.3),), seed=40 + index).save(buffer, "JPEG", quality=92)
-        photos.append((f"sample-{index + 1}.jpg", buffer.getvalue()))
-    return photos
 
 
 def make_user(email: str):

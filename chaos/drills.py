@@ -67,9 +67,11 @@ class Drill:
 
 class Chaos:
     def __init__(self, stack: Stack, redis_port: int) -> None:
+        from studio.photos.samples import sample_set
+
         self.stack = stack
         self.redis_port = redis_port
-        self.photos = flow.sample_photos(4)
+        self.photos = sample_set(4)
         self.themes, self.ideas = flow.choices_for("woman", **PROMPTS)
 
     # --- setting the scene ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Used by `manage.py demo` (an avatar without anyone's real photos) and by the benchmarks.
 """
 
+import io
 from functools import cache
 
 import numpy as np
@@ -64,3 +65,11 @@ def photo(width: int = 640, height: int = 800, *, faces: tuple = ONE_FACE, seed:
     return _scene(width, height, tuple(faces), seed).copy()
 
 
+def sample_set(count: int = 6) -> list[tuple[str, bytes]]:
+    """The demo's sample photos as JPEG files: one face each, in a different place."""
+    photos = []
+    for index in range(count):
+        buffer = io.BytesIO()
+        photo(faces=((0.32 + 0.07 * index, 0.4, 0.3),), seed=40 + index).save(buffer, "JPEG", quality=92)
+        photos.append((f"sample-{index + 1}.jpg", buffer.getvalue()))
+    return photos

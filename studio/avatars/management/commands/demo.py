@@ -1,6 +1,5 @@
 """A demo avatar through the real services and tasks: a user, photos, themes, a finished gallery."""
 
-import io
 import secrets
 import time
 from pathlib import Path
@@ -85,14 +84,9 @@ class Command(BaseCommand):
 
     def _photos(self, folder: Path | None) -> list[tuple[str, bytes]]:
         if folder is None:
-            from studio.photos.samples import photo
+            from studio.photos.samples import sample_set
 
-            photos = []
-            for index in range(6):
-                buffer = io.BytesIO()
-                photo(faces=((0.32 + 0.07 * index, 0.4, 0.3),), seed=40 + index).save(buffer, "JPEG", quality=92)
-                photos.append((f"sample-{index + 1}.jpg", buffer.getvalue()))
-            return photos
+            return sample_set(6)
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
