@@ -185,7 +185,11 @@ class Stack:
         self.folder = Path(tempfile.mkdtemp(prefix=f"studio-{label}-"))
         (self.folder / "logs").mkdir()
         self.processes: dict[str, Process] = {}
-        self.database = Database(label, self.folder)
+        try:
+            self.database = Database(label, self.folder)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         self.web_port, self.sandbox_port = free_port(), free_port()
         self.redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL", "")
         self.queue = f"studio-{label}-{os.getpid()}"
@@ -220,18 +224,21 @@ class Stack:
         self.close()
 
     def close(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop(timeout=10)
-        if "django" in sys.modules and self.env.get("DATABASE_URL") == os.environ.get("DATABASE_URL"):
-            from django.db import connections
+        """Stop every process, drop the database and remove the folder; each step runs even when
+        an earlier one failed, and the first failure is raised at the end."""
+        with contextlib.ExitStack() as cleanup:
+            if os.environ.get("BENCH_KEEP"):
+                print(f"  kept {self.folder} (BENCH_KEEP is set)", file=sys.stderr)
+            else:
+                cleanup.callback(shutil.rmtree, self.folder, ignore_errors=True)
+            cleanup.callback(self.database.drop)
+            cleanup.callback(self._purge_queues)
+            if "django" in sys.modules and self.env.get("DATABASE_URL") == os.environ.get("DATABASE_URL"):
+                from django.db import connections
 
-            connections.close_all()
-        self._purge_queues()
-        self.database.drop()
-        if os.environ.get("BENCH_KEEP"):
-            print(f"  kept {self.folder} (BENCH_KEEP is set)", file=sys.stderr)
-        else:
-            shutil.rmtree(self.folder, ignore_errors=True)
+                cleanup.callback(connections.close_all)
+            for process in self.processes.values():  # callbacks run last in, first out: newest first
+                cleanup.callback(process.stop, timeout=10)
 
     def _purge_queues(self) -> None:
         if not self.redis_url or "redis" in self.processes:

@@ -1,11 +1,15 @@
 """The test overlay: the real settings plus what makes tests fast and isolated."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("LOG_FORMAT", "plain")
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+if "VAR_DIR" not in os.environ:  # a folder of this test process's own, gone when it ends
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="studio-test-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
 
 from studio.settings import *  # noqa: F403
 from studio.settings import DATABASES, STORAGES, VAR_DIR
