@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from studio.avatars.downloads import DownloadRefused, download_image
+from studio.avatars.result_images import DownloadRefused, download_image
 
 
 @pytest.fixture(autouse=True)
