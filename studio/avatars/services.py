@@ -21,7 +21,6 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaTransient
 from studio.avatars import callbacks
-from studio.avatars.downloads import DownloadRefused, download_image
 from studio.avatars.models import (
     AstriaTuneDeletion,
     Avatar,
@@ -33,6 +32,7 @@ from studio.avatars.models import (
     Prompt,
     PromptState,
 )
+from studio.avatars.result_images import DownloadRefused, download_image
 from studio.core.exceptions import ApplicationError
 from studio.core.redaction import redact_text
 from studio.core.tasks import enqueue_on_commit
