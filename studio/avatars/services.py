@@ -91,8 +91,8 @@ def _prompts_create(*, avatar: Avatar, plan, batch: int) -> None:
             num_images=planned.num_images,
             cfg_scale=planned.cfg_scale,
             steps=planned.steps,
-            width=planned.w,
-            height=planned.h,
+            width=planned.width,
+            height=planned.height,
             price=settings.CREDITS_PRICE_PROMPT,
         )
         for position, planned in enumerate(plan.prompts)
