@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from studio.core.models import BaseModel
 
@@ -96,8 +97,6 @@ class Avatar(CallbackTarget, BaseModel):
         return f"{self.name} ({self.subject_class})"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("avatars:detail", args=[self.pk])
 
     @property
