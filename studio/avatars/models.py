@@ -36,6 +36,10 @@ class AvatarState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The avatar's tune exists at Astria and the pipeline still has to move it forward.
+IN_FLIGHT = (AvatarState.SUBMITTED, AvatarState.TRAINING, AvatarState.GENERATING)
+
+
 class CallbackTarget(models.Model):
     """Something Astria calls back about: it owns a random token carried in its callback URL.
 
@@ -106,6 +110,11 @@ class Avatar(CallbackTarget, BaseModel):
     @property
     def is_pet(self) -> bool:
         return self.subject_class in PET_CLASSES
+
+    @property
+    def is_lora(self) -> bool:
+        """A LoRA tune takes its prompts once trained, on the base tune (a checkpoint at once, on itself)."""
+        return self.branch in settings.ASTRIA_LORA_BRANCHES
 
     @property
     def is_finished(self) -> bool:
