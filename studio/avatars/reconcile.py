@@ -18,6 +18,7 @@ from studio.avatars import tasks
 from studio.avatars.exports import export_purge_expired
 from studio.avatars.models import IN_FLIGHT, AstriaTuneDeletion, Avatar, AvatarState, Prompt, PromptState
 from studio.avatars.services import avatar_fail, prompt_fail
+from studio.core.redaction import redact_text
 from studio.core.tasks import enqueue_on_commit
 from studio.photos.services import photo_delete_all_for_avatar
 
@@ -146,14 +147,23 @@ def _purge_photos(now: datetime) -> int:
 
 
 def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:
-    """Delete a tune at Astria; a tune already gone, or none with the title, counts as deleted."""
+    """Delete a tune at Astria; a tune already gone, or none with the title, counts as deleted.
+
+    A failed attempt is written down on the deletion (for the admin) and raised for a retry.
+    """
     deletion = AstriaTuneDeletion.objects.filter(tune_id=tune_id, title=title, done_at__isnull=True).first()
     if deletion is None:
         return
     AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(attempts=deletion.attempts + 1)
-    _delete_at_astria(tune_id=tune_id, title=title)
+    try:
+        _delete_at_astria(tune_id=tune_id, title=title)
+    except Exception as exc:
+        AstriaTuneDeletion.objects.filter(pk=deletion.pk, done_at__isnull=True).update(
+            last_error=redact_text(f"{type(exc).__name__}: {exc}")[:500], updated_at=timezone.now()
+        )
+        raise
     AstriaTuneDeletion.objects.filter(pk=deletion.pk, done_at__isnull=True).update(
-        done_at=timezone.now(), last_error=""
+        done_at=timezone.now(), last_error="", updated_at=timezone.now()
     )
 
 
