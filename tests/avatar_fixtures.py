@@ -66,13 +66,13 @@ def studio_on_sandbox(settings, astria_sandbox):
 @pytest.fixture
 def reconcile_until(studio_on_sandbox, django_capture_on_commit_callbacks):
     """Run the reconciler as beat would (its tasks inline) until condition() holds."""
-    from studio.avatars import services
+    from studio.avatars import reconcile
 
     def run(condition, *, rounds: int = 80) -> None:
         for _ in range(rounds):
             studio_on_sandbox.advance()
             with django_capture_on_commit_callbacks(execute=True):
-                services.avatar_reconcile()
+                reconcile.avatar_reconcile()
             if condition():
                 return
             time.sleep(0.02)

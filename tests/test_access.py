@@ -30,8 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
 
-from studio.avatars import callbacks
-from studio.avatars import services as avatar_services
+from studio.avatars import callbacks, exports
 from studio.avatars.models import (
     AstriaTuneDeletion,
     Avatar,
@@ -145,7 +144,7 @@ class Owner:
     def export(self) -> GalleryExport:
         self.image  # noqa: B018 (a zip needs an image in it)
         export = GalleryExport.objects.create(avatar=self.avatar, scope=GalleryExport.Scope.ALL)
-        avatar_services.export_build(export_id=str(export.pk))
+        exports.export_build(export_id=str(export.pk))
         export.refresh_from_db()
         assert export.state == GalleryExport.State.READY
         return export
@@ -166,7 +165,7 @@ class Owner:
 
     @cached_property
     def callback_event(self) -> CallbackEvent:
-        assert avatar_services.callback_record(token=self.callback_token, body=b'{"tune": {"id": 1}}')
+        assert callbacks.callback_record(token=self.callback_token, body=b'{"tune": {"id": 1}}')
         return CallbackEvent.objects.get(avatar=self.avatar)
 
     @cached_property

@@ -1,16 +1,25 @@
-"""Callback tokens: a random per-object capability carried in the URL Astria calls back."""
+"""Astria's callbacks: the token each tune and prompt carries in its callback URL, and recording a call.
+
+A token is a random per-object capability: the server's secret over a per-object nonce, so it can be
+rebuilt for a retried request, with only its hash stored for the lookup. A callback's body is only a
+trigger: it is recorded once, and a task re-reads the object from Astria before acting on it.
+"""
 
 import hashlib
 import hmac
 import secrets
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
-from studio.avatars.models import CallbackTarget
+from studio.avatars import tasks
+from studio.avatars.models import Avatar, CallbackEvent, CallbackTarget, Prompt
+from studio.core.redaction import redact_text
+from studio.core.tasks import enqueue_on_commit
 
-_SALT = "studio.avatars.callbacks"
+_SALT = "studio.avatars.callbacks"  # part of every token handed out: changing it orphans them all
 
 
 def new_nonce() -> str:
@@ -34,3 +43,52 @@ def token_matches(target: CallbackTarget, token: str) -> bool:
 
 def callback_url(token: str) -> str:
     return settings.PUBLIC_URL + reverse("astria_callback", args=[token])
+
+
+def token_for_target(target: CallbackTarget, *, kind: str) -> str:
+    """The target's callback token, created on first use and rebuilt identically afterwards."""
+    model = type(target)
+    if not target.callback_nonce:
+        nonce = new_nonce()
+        model.objects.filter(pk=target.pk, callback_nonce="").update(
+            callback_nonce=nonce, callback_token_hash=token_hash(token_for(kind=kind, nonce=nonce))
+        )
+        target.refresh_from_db(fields=["callback_nonce", "callback_token_hash"])
+    return token_for(kind=kind, nonce=target.callback_nonce)
+
+
+def callback_record(*, token: str, body: bytes) -> bool:
+    """Record a callback for the object owning token and have a task re-read that object.
+
+    Returns False when the token belongs to nothing (nothing is written). A replay of the same
+    body is recorded once and triggers nothing more.
+    """
+    hashed = token_hash(token)
+    avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
+    prompt = None
+    if avatar is None:
+        prompt = (
+            Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+        )
+        if prompt is None or not token_matches(prompt, token):
+            return False
+    elif not token_matches(avatar, token):
+        return False
+    digest = token_hash(hashed + ":" + body.decode("utf-8", "replace"))
+    text = redact_text(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
+    try:
+        with transaction.atomic():
+            CallbackEvent.objects.create(
+                kind=CallbackEvent.Kind.TUNE if avatar else CallbackEvent.Kind.PROMPT,
+                avatar_id=avatar.pk if avatar else prompt.avatar_id,
+                prompt=prompt,
+                digest=digest,
+                body=text,
+            )
+            if avatar:
+                enqueue_on_commit(tasks.avatar_sync_tune, str(avatar.pk))
+            else:
+                enqueue_on_commit(tasks.prompt_sync, prompt.pk)
+    except IntegrityError:
+        pass  # the same callback again: already recorded and handled
+    return True

@@ -1,6 +1,7 @@
 from django import forms
 
 from studio.avatars.models import Avatar, SubjectClass
+from studio.themes.selectors import theme_list_for_subject
 
 
 class AvatarCreateForm(forms.Form):
@@ -37,8 +38,6 @@ class GenerateMoreForm(forms.Form):
     )
 
     def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
-        from studio.themes.selectors import theme_list_for_subject
-
         super().__init__(*args, **kwargs)
         used = set(avatar.prompts.exclude(theme_slug="").values_list("theme_slug", flat=True))
         self.fields["themes"].choices = [

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from studio.core.models import BaseModel
 
@@ -33,6 +34,10 @@ class AvatarState(models.TextChoices):
     GENERATING = "generating", "Generating"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+# The avatar's tune exists at Astria and the pipeline still has to move it forward.
+IN_FLIGHT = (AvatarState.SUBMITTED, AvatarState.TRAINING, AvatarState.GENERATING)
 
 
 class CallbackTarget(models.Model):
@@ -96,8 +101,6 @@ class Avatar(CallbackTarget, BaseModel):
         return f"{self.name} ({self.subject_class})"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("avatars:detail", args=[self.pk])
 
     @property
@@ -107,6 +110,11 @@ class Avatar(CallbackTarget, BaseModel):
     @property
     def is_pet(self) -> bool:
         return self.subject_class in PET_CLASSES
+
+    @property
+    def is_lora(self) -> bool:
+        """A LoRA tune takes its prompts once trained, on the base tune (a checkpoint at once, on itself)."""
+        return self.branch in settings.ASTRIA_LORA_BRANCHES
 
     @property
     def is_finished(self) -> bool:

@@ -105,10 +105,6 @@ def gallery_prompts(*, avatar: Avatar) -> QuerySet[Prompt]:
     )
 
 
-def gallery_prompts_changed_since(*, avatar: Avatar, since: datetime) -> QuerySet[Prompt]:
-    return gallery_prompts(avatar=avatar).filter(updated_at__gt=since)
-
-
 def image_get_for_user(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
     return GeneratedImage.objects.select_related("prompt", "avatar").get(
         pk=image_id, avatar_id=avatar_id, avatar__user=user

@@ -1,9 +1,13 @@
-"""Celery wrappers of the pipeline services: ids in, one service call, retries declared here."""
+"""Celery wrappers of the pipeline services: ids in, one service call, retries declared here.
+
+The services import this module; each task imports its service when it runs, so the two never
+import each other while loading.
+"""
 
 import requests
 from celery import shared_task
 
-from studio.astria.errors import AstriaMaybeCreated, AstriaRejected, AstriaTransient
+from studio.astria.errors import AstriaMaybeCreated, AstriaTransient
 
 TRANSIENT = (AstriaTransient, requests.ConnectionError, requests.Timeout)
 RETRY = {
@@ -18,23 +22,17 @@ RETRY = {
 
 
 def _submit_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
-    from studio.avatars import services
+    from studio.avatars import submission
 
-    if isinstance(exc, TRANSIENT):
-        return  # the reconciler submits it again, until AVATAR_SUBMIT_GIVE_UP_AFTER
-    if isinstance(exc, AstriaRejected):
-        reason = f"Astria refused the photos: {exc.message}"
-    else:
-        reason = "Training could not be started because of an error on our side."
-    services.avatar_fail(avatar_id=args[0], reason=reason)
+    submission.avatar_submit_gave_up(avatar_id=args[0], exc=exc)
 
 
 @shared_task(bind=True, on_failure=_submit_gave_up, soft_time_limit=120, time_limit=150, **RETRY)
 def avatar_submit(self, avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import submission
 
     try:
-        services.avatar_submit(avatar_id=avatar_id)
+        submission.avatar_submit(avatar_id=avatar_id)
     except AstriaMaybeCreated as exc:
         # Astria says a 504 usually means "created anyway": look again in a minute, never sooner.
         raise self.retry(exc=exc, countdown=60) from exc
@@ -42,58 +40,57 @@ def avatar_submit(self, avatar_id: str) -> None:
 
 @shared_task(**RETRY, soft_time_limit=120, time_limit=150)
 def avatar_submit_prompts(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import submission
 
-    services.avatar_submit_prompts(avatar_id=avatar_id)
+    submission.avatar_submit_prompts(avatar_id=avatar_id)
 
 
 @shared_task(**RETRY)
 def avatar_sync_tune(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import progress
 
-    services.avatar_sync_tune(avatar_id=avatar_id)
+    progress.avatar_sync_tune(avatar_id=avatar_id)
 
 
 def _prompt_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
-    from studio.avatars import services
+    from studio.avatars import progress
 
-    if not isinstance(exc, TRANSIENT):
-        services.prompt_fail(prompt_id=args[0], reason="The images could not be stored.")
+    progress.prompt_sync_gave_up(prompt_id=args[0], exc=exc)
 
 
 @shared_task(bind=True, on_failure=_prompt_gave_up, soft_time_limit=240, time_limit=300, **RETRY)
 def prompt_sync(self, prompt_id: int) -> None:
-    from studio.avatars import services
+    from studio.avatars import progress
 
-    services.prompt_sync(prompt_id=prompt_id)
+    progress.prompt_sync(prompt_id=prompt_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def avatar_check_finished(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import progress
 
-    services.avatar_check_finished(avatar_id=avatar_id)
+    progress.avatar_check_finished(avatar_id=avatar_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def avatar_reconcile() -> dict:
-    from studio.avatars import services
+    from studio.avatars import reconcile
 
-    return services.avatar_reconcile()
+    return reconcile.avatar_reconcile()
 
 
 @shared_task(**RETRY)
 def astria_tune_delete(tune_id: int | None, title: str = "") -> None:
-    from studio.avatars import services
+    from studio.avatars import reconcile
 
-    services.astria_tune_delete(tune_id=tune_id, title=title)
+    reconcile.astria_tune_delete(tune_id=tune_id, title=title)
 
 
 @shared_task(acks_late=True)
 def avatar_purge_photos(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import reconcile
 
-    services.avatar_purge_photos(avatar_id=avatar_id)
+    reconcile.avatar_purge_photos(avatar_id=avatar_id)
 
 
 @shared_task(**RETRY)
@@ -105,26 +102,26 @@ def prompt_sync_like(prompt_id: int) -> None:
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=10, retry_jitter=True, max_retries=6)
 def avatar_send_ready_email(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import emails
 
-    services.avatar_send_ready_email(avatar_id=avatar_id)
+    emails.avatar_send_ready_email(avatar_id=avatar_id)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=10, retry_jitter=True, max_retries=6)
 def avatar_send_failed_email(avatar_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import emails
 
-    services.avatar_send_failed_email(avatar_id=avatar_id)
+    emails.avatar_send_failed_email(avatar_id=avatar_id)
 
 
 def _export_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
-    from studio.avatars import services
+    from studio.avatars import exports
 
-    services.export_fail(export_id=args[0])
+    exports.export_fail(export_id=args[0])
 
 
 @shared_task(bind=True, on_failure=_export_gave_up, acks_late=True, soft_time_limit=240, time_limit=300)
 def export_build(self, export_id: str) -> None:
-    from studio.avatars import services
+    from studio.avatars import exports
 
-    services.export_build(export_id=export_id)
+    exports.export_build(export_id=export_id)

@@ -11,14 +11,16 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.avatars import selectors, services
+from studio.avatars import exports, selectors, services
 from studio.avatars.forms import AvatarCreateForm, GenerateMoreForm
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
-from studio.core.exceptions import ApplicationError
+from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
-from studio.photos.selectors import photo_list_accepted
+from studio.credits.selectors import credit_balance
+from studio.photos.selectors import photo_list_accepted, photos_accepted_count
+from studio.themes.planner import plan_for_avatar
 
 
 def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -152,11 +154,6 @@ def image_favourite(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.U
 @require_http_methods(["GET", "POST"])
 @rate_limit("confirm")
 def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    from studio.core.exceptions import InsufficientCredits
-    from studio.credits.selectors import credit_balance
-    from studio.photos.selectors import photos_accepted_count
-    from studio.themes.planner import plan_for_avatar
-
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     if not avatar.is_draft:
         return redirect("avatars:detail", avatar_id=avatar.pk)
@@ -188,8 +185,6 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @rate_limit("generate")
 def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    from studio.core.exceptions import InsufficientCredits
-
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     form = GenerateMoreForm(request.POST or None, avatar=avatar)
     if request.method == "POST" and form.is_valid():
@@ -246,7 +241,7 @@ def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     if scope not in GalleryExport.Scope.values:
         scope = GalleryExport.Scope.ALL
     try:
-        export = services.export_create(user=request.user, avatar_id=avatar.pk, scope=scope)
+        export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=scope)
     except ApplicationError as exc:
         if wants_fragment(request):
             return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export_error": exc.message})

@@ -3,7 +3,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from studio.avatars import services
+from studio.avatars.callbacks import callback_record
 from studio.core.ratelimit import failure_limit
 
 
@@ -17,6 +17,6 @@ def astria_callback(request: HttpRequest, token: str) -> JsonResponse:
     """
     if int(request.headers.get("Content-Length") or 0) > settings.CALLBACK_MAX_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
-    if not services.callback_record(token=token, body=request.body[: settings.CALLBACK_MAX_BYTES]):
+    if not callback_record(token=token, body=request.body[: settings.CALLBACK_MAX_BYTES]):
         raise Http404("Unknown callback.")
     return JsonResponse({"status": "received"})

@@ -29,8 +29,8 @@ class PlannedPrompt:
     num_images: int
     cfg_scale: float | None = None
     steps: int | None = None
-    w: int | None = None
-    h: int | None = None
+    width: int | None = None
+    height: int | None = None
     theme: Theme | None = None
     custom_prompt: CustomPrompt | None = None
 
@@ -109,8 +109,8 @@ def theme_prompt(theme: Theme, *, subject_class: str, branch: str, token: str) -
         num_images=images_per_prompt(),
         cfg_scale=_sampler(theme.cfg_scale, branch),
         steps=_sampler(theme.steps, branch),
-        w=width,
-        h=height,
+        width=width,
+        height=height,
         theme=theme,
     )
 

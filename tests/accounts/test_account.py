@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from studio.avatars import services as avatar_services
+from studio.avatars import reconcile
 from studio.avatars.models import AstriaTuneDeletion, Avatar
 from studio.credits.models import CreditEntry
 from tests.avatars.factories import done_avatar
@@ -62,13 +62,13 @@ def test_training_photos_are_purged_after_the_retention_period(
     avatar = make_draft(user)
     Avatar.objects.filter(pk=avatar.pk).update(trained_at=timezone.now() - timedelta(days=6))
     with django_capture_on_commit_callbacks(execute=True):
-        avatar_services.avatar_reconcile()
+        reconcile.avatar_reconcile()
     assert avatar.photos.count() == 4
 
     Avatar.objects.filter(pk=avatar.pk).update(trained_at=timezone.now() - timedelta(days=8))
     with django_capture_on_commit_callbacks(execute=True):
-        avatar_services.avatar_reconcile()
-        avatar_services.avatar_purge_photos(avatar_id=avatar.pk)  # again: nothing more to do
+        reconcile.avatar_reconcile()
+        reconcile.avatar_purge_photos(avatar_id=avatar.pk)  # again: nothing more to do
 
     assert not avatar.photos.exists()
     assert stored_files(settings) == []

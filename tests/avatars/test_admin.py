@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from studio.astria.errors import AstriaNotFound
-from studio.avatars import callbacks
+from studio.astria.errors import AstriaNotFound, AstriaTransient
+from studio.avatars import callbacks, reconcile, services
 from studio.avatars.models import AstriaTuneDeletion, AvatarState, CallbackEvent
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import PromptFactory
@@ -113,3 +113,20 @@ def test_delete_at_astria_removes_the_tune_there_and_keeps_our_records(
         studio_on_sandbox.client().get_tune(submitted.tune_id)
     submitted.refresh_from_db()
     assert submitted.tune_id is not None and submitted.prompts.exists()
+
+
+def test_a_tune_deletion_astria_fails_shows_the_error_until_an_attempt_succeeds(
+    staff_client, astria_sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        services.astria_tune_delete_later(tune_id=424242)
+    astria_sandbox.fail_next(1, 500, scope="any")
+    with pytest.raises(AstriaTransient):
+        reconcile.astria_tune_delete(tune_id=424242)  # one attempt of the task, which retries it
+
+    page = staff_client.get(reverse("admin:avatars_astriatunedeletion_changelist")).content.decode()
+    assert "Astria answered 500 to DELETE /tunes/424242" in page
+
+    reconcile.astria_tune_delete(tune_id=424242)  # the next attempt: a tune already gone counts as deleted
+    deletion = AstriaTuneDeletion.objects.get(tune_id=424242)
+    assert deletion.done_at is not None and deletion.last_error == "" and deletion.attempts == 2

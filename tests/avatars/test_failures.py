@@ -8,7 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from studio.astria.errors import AstriaTransient
-from studio.avatars import services, tasks
+from studio.avatars import progress, reconcile, services, submission, tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, Prompt, PromptState
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
@@ -45,7 +45,7 @@ def test_a_prompt_that_fails_is_refunded_once_and_the_rest_is_delivered(
     balance = credit_balance(user=user)
     studio_on_sandbox.set_faults(fail_prompts_next=1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
 
     reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
     failed = Prompt.objects.get(avatar=avatar, state=PromptState.FAILED)
@@ -67,12 +67,12 @@ def test_a_tune_that_disappears_fails_the_avatar_and_refunds_everything_once(
     avatar = confirmed()
     paid = credit_balance(user=user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
     studio_on_sandbox.client().delete_tune(Avatar.objects.get(pk=avatar.pk).tune_id)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_sync_tune(avatar_id=str(avatar.pk))
-        services.avatar_sync_tune(avatar_id=str(avatar.pk))
+        progress.avatar_sync_tune(avatar_id=str(avatar.pk))
+        progress.avatar_sync_tune(avatar_id=str(avatar.pk))
         services.avatar_fail(avatar_id=avatar.pk, reason="a second failure")
 
     avatar.refresh_from_db()
@@ -104,6 +104,30 @@ def test_astria_refusing_the_photos_fails_the_avatar_at_once_with_the_reason(
     assert refunds(user) == [5]
 
 
+def test_an_error_of_ours_while_submitting_fails_the_avatar_and_deletes_the_tune_it_left_at_astria(
+    user, confirmed, studio_on_sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from studio.astria.client import AstriaClient
+
+    avatar = confirmed()
+    real_create = AstriaClient.create_tune
+
+    def create_then_break(client, **fields):
+        real_create(client, **fields)
+        raise KeyError("id")  # an answer we cannot read: the tune exists, we never learn its id
+
+    monkeypatch.setattr(AstriaClient, "create_tune", create_then_break)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.avatar_submit.apply(args=[str(avatar.pk)], throw=False)  # as a worker runs it, on_failure too
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert avatar.failure_reason == "Training could not be started because of an error on our side."
+    assert refunds(user) == [5]
+    assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+    assert studio_on_sandbox.stats()["tunes"] == 0  # found by its title and deleted
+
+
 def test_an_astria_outage_longer_than_the_retries_fails_nothing_and_the_reconciler_submits_later(
     user, confirmed, studio_on_sandbox, settings, reconcile_until
 ):
@@ -114,7 +138,7 @@ def test_an_astria_outage_longer_than_the_retries_fails_nothing_and_the_reconcil
     studio_on_sandbox.fail_next(1000, 500, scope="any")
     for _ in range(3):
         with pytest.raises(AstriaTransient):
-            services.avatar_submit(avatar_id=str(avatar.pk))  # the task's retries
+            submission.avatar_submit(avatar_id=str(avatar.pk))  # the task's retries
     last = tasks.avatar_submit.apply(args=[str(avatar.pk)], retries=tasks.avatar_submit.max_retries, throw=False)
     assert last.failed()  # the task has given up, as a worker's would, on_failure included
 
@@ -138,8 +162,8 @@ def test_an_astria_outage_past_the_give_up_time_fails_and_refunds_once(
     Avatar.objects.filter(pk=avatar.pk).update(queued_at=timezone.now() - waited)
 
     with django_capture_on_commit_callbacks(execute=False) as after_commit:
-        services.avatar_submit(avatar_id=str(avatar.pk))  # tries Astria once more, then gives up
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))  # tries Astria once more, then gives up
+        submission.avatar_submit(avatar_id=str(avatar.pk))
 
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.FAILED
@@ -167,7 +191,7 @@ def test_a_submit_whose_worker_keeps_dying_fails_the_avatar_after_a_few_runs(
         died = timezone.now() - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE + 1)
         Avatar.objects.filter(pk=avatar.pk).update(submitting_since=died, submit_attempts=crash + 1)
         with django_capture_on_commit_callbacks(execute=True):
-            services.avatar_submit(avatar_id=str(avatar.pk))
+            submission.avatar_submit(avatar_id=str(avatar.pk))
         if crash + 1 < settings.AVATAR_SUBMIT_MAX_CRASHES:
             assert state_of(avatar) == AvatarState.SUBMITTED  # a crash or two: the next run makes it
             Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.QUEUED, tune_id=None)
@@ -198,7 +222,7 @@ def test_a_tune_created_while_support_refunds_the_avatar_is_deleted_at_astria(
 
     monkeypatch.setattr(AstriaClient, "create_tune", create_while_support_refunds)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
 
     assert state_of(avatar) == AvatarState.FAILED
     assert refunds(user) == [5]
@@ -212,12 +236,12 @@ def test_training_that_never_finishes_is_given_up_and_refunded(
     studio_on_sandbox.set_delays(training=3600)
     avatar = confirmed()
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
     Avatar.objects.filter(pk=avatar.pk).update(submitted_at=timezone.now() - timedelta(hours=4))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_reconcile()
-        services.avatar_reconcile()
+        reconcile.avatar_reconcile()
+        reconcile.avatar_reconcile()
 
     assert state_of(avatar) == AvatarState.FAILED
     assert refunds(user) == [5]
@@ -238,11 +262,11 @@ def test_a_worker_killed_after_creating_the_tune_makes_no_second_tune(
 
     monkeypatch.setattr(type(Avatar.objects.all()), "update", crash_once)
     with pytest.raises(SystemExit):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
     monkeypatch.undo()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))  # the redelivered task
+        submission.avatar_submit(avatar_id=str(avatar.pk))  # the redelivered task
     reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
 
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
@@ -276,14 +300,14 @@ def test_a_submit_killed_mid_way_keeps_others_out_only_until_its_lease_ends(
     # What a submit SIGKILLed while talking to Astria leaves behind: its claim.
     Avatar.objects.filter(pk=avatar.pk).update(submit_attempts=1, submitting_since=killed_at, updated_at=killed_at)
 
-    services.avatar_submit(avatar_id=str(avatar.pk))  # the reconciler's resubmit, too soon
+    submission.avatar_submit(avatar_id=str(avatar.pk))  # the reconciler's resubmit, too soon
     assert state_of(avatar) == AvatarState.QUEUED
     assert studio_on_sandbox.stats()["tunes_created"] == 0
 
     lease_over = killed_at - timedelta(seconds=settings.AVATAR_SUBMIT_LEASE + 1)
     Avatar.objects.filter(pk=avatar.pk).update(submitting_since=lease_over)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
     assert state_of(avatar) == AvatarState.SUBMITTED
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
 
@@ -299,8 +323,8 @@ def test_the_reconciler_resubmits_only_what_no_submit_tried_lately(
     Avatar.objects.filter(pk=avatar.pk).update(queued_at=long_ago, submit_attempts=3, updated_at=timezone.now())
 
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.avatar_reconcile()["resubmitted"] == 0  # a retrying submit just tried
+        assert reconcile.avatar_reconcile()["resubmitted"] == 0  # a retrying submit just tried
 
     Avatar.objects.filter(pk=avatar.pk).update(updated_at=long_ago)  # nothing for minutes: its message is lost
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.avatar_reconcile()["resubmitted"] == 1
+        assert reconcile.avatar_reconcile()["resubmitted"] == 1

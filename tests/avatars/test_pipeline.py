@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from studio.astria.errors import AstriaTransient
-from studio.avatars import services
+from studio.avatars import services, submission
 from studio.avatars.models import Avatar, AvatarState, CallbackEvent, GeneratedImage, PromptState
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
@@ -117,11 +117,11 @@ def test_a_create_that_fails_is_retried_and_makes_one_tune(
 
     with django_capture_on_commit_callbacks(execute=True):
         if status == 504:
-            services.avatar_submit(avatar_id=str(avatar.pk))  # "probably created": found by title
+            submission.avatar_submit(avatar_id=str(avatar.pk))  # "probably created": found by title
         else:
             with pytest.raises(AstriaTransient):  # what the task retries, with backoff
-                services.avatar_submit(avatar_id=str(avatar.pk))
-            services.avatar_submit(avatar_id=str(avatar.pk))  # the retry
+                submission.avatar_submit(avatar_id=str(avatar.pk))
+            submission.avatar_submit(avatar_id=str(avatar.pk))  # the retry
     reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
 
     # A 504 had created the tune anyway: the retry found it by its title instead of making another.
@@ -139,7 +139,7 @@ def test_submits_of_the_same_avatar_running_at_once_make_one_tune(user, make_dra
         services.avatar_confirm(user=user, avatar_id=avatar.pk)
     studio_on_sandbox.set_faults(latency=0.3)
 
-    results = run_together(lambda i: services.avatar_submit(avatar_id=str(avatar.pk)), count=4)
+    results = run_together(lambda i: submission.avatar_submit(avatar_id=str(avatar.pk)), count=4)
 
     assert [result for result in results if isinstance(result, Exception)] == []
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
@@ -154,11 +154,11 @@ def test_prompt_submits_running_at_once_create_each_prompt_once(user, make_draft
     avatar = make_draft(user)
     with patch.object(services, "enqueue_on_commit"):  # neither the submit nor its prompts are sent
         services.avatar_confirm(user=user, avatar_id=avatar.pk)
-        services.avatar_submit(avatar_id=str(avatar.pk))
+        submission.avatar_submit(avatar_id=str(avatar.pk))
     assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
     studio_on_sandbox.set_faults(latency=0.3)
 
-    results = run_together(lambda i: services.avatar_submit_prompts(avatar_id=str(avatar.pk)), count=4)
+    results = run_together(lambda i: submission.avatar_submit_prompts(avatar_id=str(avatar.pk)), count=4)
 
     assert [result for result in results if isinstance(result, Exception)] == []
     assert studio_on_sandbox.stats()["prompts_created"] == 3

@@ -41,12 +41,12 @@ def test_plan_lists_themes_then_own_prompts_with_final_text_images_and_cost(avat
     themed, own = plan.prompts
     assert themed.text == "photo of sks woman in the rain"
     assert themed.label == "Rainy street" and themed.theme == theme and themed.custom_prompt is None
-    assert (themed.w, themed.h, themed.cfg_scale, themed.steps, themed.num_images) == (512, 640, 7.5, 30, 8)
+    assert (themed.width, themed.height, themed.cfg_scale, themed.steps, themed.num_images) == (512, 640, 7.5, 30, 8)
     assert themed.negative_prompt.startswith("blurry, ") and "nsfw" in themed.negative_prompt
     assert own.text.startswith("sks woman as a jazz singer in a smoky club, ")
     assert own.label == "me as a jazz singer in…"
     assert own.custom_prompt == custom and own.key == f"custom:{custom.pk}"
-    assert (own.w, own.h, own.cfg_scale) == (None, None, None)
+    assert (own.width, own.height, own.cfg_scale) == (None, None, None)
 
 
 def test_plan_is_frozen(avatar):
@@ -82,7 +82,7 @@ def test_flux_gets_the_lora_token_and_no_stable_diffusion_sampler_values(avatar)
     prompt = plan_for_avatar(avatar=avatar, branch="flux1").prompts[0]
 
     assert prompt.text.startswith("portrait photo of ohwx woman")
-    assert (prompt.w, prompt.h) == (896, 1152)
+    assert (prompt.width, prompt.height) == (896, 1152)
     assert (prompt.cfg_scale, prompt.steps) == (None, None)
 
 

@@ -4,13 +4,27 @@ import secrets
 import time
 from pathlib import Path
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
+from accounts.models import User
+from accounts.services import user_signup_complete
+from studio.astria.client import get_client
 from studio.avatars.models import Avatar, AvatarState, SubjectClass
+from studio.avatars.services import avatar_confirm, avatar_create
+from studio.core.exceptions import ApplicationError
+from studio.credits.selectors import wallets_out_of_balance
+from studio.credits.services import credit_grant
+from studio.photos.models import PhotoVerdict
+from studio.photos.samples import sample_set
+from studio.photos.selectors import avatar_has_enough_photos
+from studio.photos.services import photo_upload
+from studio.themes.planner import plan_for_avatar
+from studio.themes.services import theme_choose
 
 DEFAULT_THEMES = "golden-hour,film-noir,watercolour,astronaut"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
@@ -50,11 +64,6 @@ class Command(BaseCommand):
     # --- steps -----------------------------------------------------------------------------------
 
     def _user(self, email: str, password: str | None):
-        from allauth.account.models import EmailAddress
-
-        from accounts.models import User
-        from accounts.services import user_signup_complete
-
         with transaction.atomic():
             user = User.objects.filter(email__iexact=email).first()
             created = user is None
@@ -72,9 +81,6 @@ class Command(BaseCommand):
         return user, password
 
     def _avatar(self, user, options) -> Avatar:
-        from studio.avatars.services import avatar_create
-        from studio.photos.services import photo_upload
-
         photos = self._photos(options["photos"])
         avatar = avatar_create(user=user, name=options["name"], subject_class=options["subject_class"])
         for name, data in photos:
@@ -84,8 +90,6 @@ class Command(BaseCommand):
 
     def _photos(self, folder: Path | None) -> list[tuple[str, bytes]]:
         if folder is None:
-            from studio.photos.samples import sample_set
-
             return sample_set(6)
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
@@ -96,9 +100,6 @@ class Command(BaseCommand):
         return [(path.name, path.read_bytes()) for path in files]
 
     def _wait_for_photos(self, avatar: Avatar, timeout: int) -> None:
-        from studio.photos.models import PhotoVerdict
-        from studio.photos.selectors import avatar_has_enough_photos
-
         deadline = time.monotonic() + timeout
         while avatar.photos.filter(verdict=PhotoVerdict.PROCESSING).exists():
             if time.monotonic() > deadline:
@@ -109,9 +110,6 @@ class Command(BaseCommand):
             raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(refused))
 
     def _choose_themes(self, avatar: Avatar, themes: str) -> None:
-        from studio.core.exceptions import ApplicationError
-        from studio.themes.services import theme_choose
-
         for slug in [slug.strip() for slug in themes.split(",") if slug.strip()]:
             try:
                 theme_choose(avatar=avatar, theme_slug=slug)
@@ -119,10 +117,6 @@ class Command(BaseCommand):
                 raise CommandError(f"Theme “{slug}”: {exc.message}") from exc
 
     def _confirm(self, user, avatar: Avatar) -> None:
-        from studio.avatars.services import avatar_confirm
-        from studio.credits.services import credit_grant
-        from studio.themes.planner import plan_for_avatar
-
         plan = plan_for_avatar(avatar=avatar)
         if plan.errors:
             raise CommandError(plan.errors[0])
@@ -151,9 +145,6 @@ class Command(BaseCommand):
             time.sleep(1)
 
     def _report(self, avatar: Avatar, url: str) -> None:
-        from studio.astria.client import get_client
-        from studio.credits.selectors import wallets_out_of_balance
-
         images = avatar.images.all()
         stored = sum(1 for image in images if image.image and image.thumbnail)
         tunes = sum(1 for tune in get_client().iter_tunes(title=str(avatar.pk)) if tune.title == str(avatar.pk))

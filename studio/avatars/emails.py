@@ -1,0 +1,42 @@
+"""The emails an avatar's owner gets: its images are ready, or it failed and was refunded."""
+
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from studio.avatars.models import Avatar, PromptState
+
+
+def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: str) -> None:
+    avatar = Avatar.objects.select_related("user").filter(pk=avatar_id).first()
+    if avatar is None or not avatar.user.is_active:
+        return
+    context = {
+        "avatar": avatar,
+        "gallery_url": settings.PUBLIC_URL + reverse("avatars:detail", args=[avatar.pk]),
+        "images": avatar.images.count(),
+        "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED),
+    }
+    send_mail(
+        subject=subject.format(name=avatar.name),
+        message=render_to_string(template, context),
+        from_email=None,
+        recipient_list=[avatar.user.email],
+    )
+
+
+def avatar_send_ready_email(*, avatar_id: uuid.UUID | str) -> None:
+    _send_avatar_email(
+        avatar_id=avatar_id, subject="Your avatars of {name} are ready", template="avatars/email/ready.txt"
+    )
+
+
+def avatar_send_failed_email(*, avatar_id: uuid.UUID | str) -> None:
+    _send_avatar_email(
+        avatar_id=avatar_id,
+        subject="We could not make your avatars of {name}: credits refunded",
+        template="avatars/email/failed.txt",
+    )

@@ -1,0 +1,81 @@
+"""Zip downloads of an avatar's images (all of them or the favourites), built by a task and kept a day."""
+
+import tempfile
+import uuid
+import zipfile
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from studio.avatars import tasks
+from studio.avatars.models import Avatar, GalleryExport
+from studio.avatars.selectors import images_for_export
+from studio.core.exceptions import ApplicationError
+from studio.core.tasks import enqueue_on_commit
+
+
+def export_create(*, user: User, avatar_id: uuid.UUID, scope: str) -> GalleryExport:
+    """Start building a zip of the avatar's images (all, or the favourites)."""
+    with transaction.atomic():
+        avatar = Avatar.objects.select_for_update().get(pk=avatar_id, user=user)
+        images = avatar.images.all()
+        if scope == GalleryExport.Scope.FAVOURITES:
+            images = images.filter(is_favourite=True)
+        if not images.exists():
+            raise ApplicationError(
+                "Mark a few images as favourites first." if scope == GalleryExport.Scope.FAVOURITES
+                else "There are no images to download yet."
+            )
+        export = GalleryExport.objects.create(avatar=avatar, scope=scope)
+        enqueue_on_commit(tasks.export_build, str(export.pk))
+    return export
+
+
+def export_build(*, export_id: str) -> None:
+    """Write the zip into private storage; the images are JPEGs, so they are stored, not deflated."""
+    export = GalleryExport.objects.select_related("avatar").filter(
+        pk=export_id, state=GalleryExport.State.BUILDING
+    ).first()
+    if export is None:
+        return
+    folder = slugify(export.avatar.name) or "avatar"
+    count = 0
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for image in images_for_export(export=export):
+                name = f"{folder}/{image.prompt.batch + 1:02d}-{image.prompt.position + 1:02d}-"
+                name += f"{slugify(image.prompt.label)[:40] or 'prompt'}-{image.index + 1}.jpg"
+                with image.image.open("rb") as handle:
+                    archive.writestr(name, handle.read())
+                count += 1
+        size = spool.tell()
+        spool.seek(0)
+        stored = default_storage.save(f"exports/{export.avatar.user_id}/{export.pk.hex}.zip", File(spool))
+    updated = GalleryExport.objects.filter(pk=export.pk, state=GalleryExport.State.BUILDING).update(
+        state=GalleryExport.State.READY, file=stored, image_count=count, bytes=size, updated_at=timezone.now()
+    )
+    if not updated:
+        default_storage.delete(stored)
+
+
+def export_fail(*, export_id: str) -> None:
+    GalleryExport.objects.filter(pk=export_id, state=GalleryExport.State.BUILDING).update(
+        state=GalleryExport.State.FAILED, updated_at=timezone.now()
+    )
+
+
+def export_purge_expired() -> int:
+    """Zips are kept for a day: they are copies, rebuilt on request."""
+    expired = GalleryExport.objects.filter(created_at__lt=timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS))
+    names = [name for name in expired.values_list("file", flat=True) if name]
+    count = expired.count()
+    expired.delete()
+    for name in names:
+        default_storage.delete(name)
+    return count
