@@ -7,6 +7,7 @@ values the test then uses.
 """
 
 import importlib.util
+import io
 import os
 import stat
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from studio.astria.client import get_client
@@ -161,6 +163,8 @@ def test_without_an_astria_key_production_refuses_every_call_instead_of_using_th
 
     with pytest.raises(AstriaNotConfigured, match="ASTRIA_API_KEY"):
         get_client()
+    with pytest.raises(CommandError, match="ASTRIA_API_KEY is not set"):
+        call_command("astria_check", stdout=io.StringIO())
 
     use(settings, production_settings(monkeypatch, tmp_path, ALLOW_ASTRIA_SANDBOX="1"), "ASTRIA_", "ALLOW_")
     assert get_client().api_url == settings.ASTRIA_API_URL
