@@ -196,8 +196,8 @@ class Stack:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("ASTRIA_", "DJANGO_", "RECONCILE_", "CELERY_"))
-            and key not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "VAR_DIR", "MEDIA_ROOT", "DEBUG")
+            if not key.startswith(("ASTRIA_", "DJANGO_", "RECONCILE_", "CELERY_", "ALLOW_"))
+            and key not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "VAR_DIR", "MEDIA_ROOT", "DEBUG", "BIND")
         } | {
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DEBUG": "0",
@@ -209,7 +209,10 @@ class Stack:
             "ASTRIA_SANDBOX_PORT": str(self.sandbox_port),
             "BENCH_QUEUE": self.queue,
             "LOG_FORMAT": "plain",
+            # Production settings (DEBUG off) on the development stand-ins, named as production requires.
+            "ALLOW_ASTRIA_SANDBOX": "1",
             "EMAIL_URL": "consolemail://",
+            "ALLOW_CONSOLE_EMAIL": "1",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(ROOT),
         } | (env or {})

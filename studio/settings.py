@@ -2,9 +2,12 @@
 
 Every integration switches on when its variable is set and falls back to an embedded default
 otherwise (SQLite, filesystem broker, local private media, the Astria sandbox, console email).
-The variables are listed in README.md.
+The defaults that only suit development (the test checkout, console email, the Astria sandbox)
+are used with DEBUG off only when an ALLOW_* variable names them; `manage.py check --deploy`
+reports each one that is missing. The variables are listed in README.md.
 """
 
+import ipaddress
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* headers count only from TRUSTED_PROXIES, for everything below.
+    "studio.core.net.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compresses HTML (a full gallery is ~20x smaller); CSRF tokens are masked per response, so
     # compression does not expose them (BREACH).
@@ -243,7 +248,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Console email prints every message, password-reset and confirmation links included, to the
+# output: fine in development, a leak in production's logs. With DEBUG off it takes
+# ALLOW_CONSOLE_EMAIL; otherwise, without EMAIL_URL, sending fails with the reason.
+ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+if _EMAIL["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend" and not ALLOW_CONSOLE_EMAIL:
+    _EMAIL["EMAIL_BACKEND"] = "studio.core.mail.UnconfiguredEmailBackend"
+vars().update(_EMAIL)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Avatar Studio <studio@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -256,7 +268,13 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+        # Photos, results and exports are private: readable by the studio's own user only.
+        "OPTIONS": {
+            "location": MEDIA_ROOT,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -288,19 +306,36 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx and the upload script take the token from the page, never the cookie
 _HTTPS = PUBLIC_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=_HTTPS)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
-if env.bool("BEHIND_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Being on the browsers' preload list binds every subdomain to HTTPS for months: the operator's
+# choice, not a default (so Django's reminder about it is silenced).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Behind a proxy, X-Forwarded-Proto and X-Forwarded-For are believed only from the proxies'
+# own addresses (TRUSTED_PROXIES: addresses or networks, loopback by default, as gunicorn's
+# FORWARDED_ALLOW_IPS); anyone else's are dropped (studio.core.net.ForwardedHeadersMiddleware).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_PROXY else [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network (e.g. 127.0.0.1,10.0.0.0/8)."
+        ) from None
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # How many proxies of ours sit in front of the app (each appends to X-Forwarded-For). The client
 # address used by rate limits and login throttling is taken that many hops from the right.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if env.bool("BEHIND_PROXY", default=False) else 0)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # Login throttling that also covers the admin: too many failures lock a user name and address.
@@ -340,10 +375,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Astria ---------------------------------------------------------------------------------
-# With no ASTRIA_API_KEY the studio talks to the local sandbox (`manage.py astria_sandbox`).
+# With no ASTRIA_API_KEY the studio talks to the local sandbox (`manage.py astria_sandbox`). With
+# DEBUG off that takes ALLOW_ASTRIA_SANDBOX; otherwise the client refuses every call.
 ASTRIA_API_KEY = env("ASTRIA_API_KEY", default="")
 ASTRIA_SANDBOX_PORT = env.int("ASTRIA_SANDBOX_PORT", default=8765)
 ASTRIA_USES_SANDBOX = not ASTRIA_API_KEY
+ALLOW_ASTRIA_SANDBOX = env.bool("ALLOW_ASTRIA_SANDBOX", default=DEBUG)
 ASTRIA_API_URL = env(
     "ASTRIA_API_URL",
     default=f"http://127.0.0.1:{ASTRIA_SANDBOX_PORT}" if ASTRIA_USES_SANDBOX else "https://api.astria.ai",
@@ -459,8 +496,10 @@ CREDIT_PACKS = [
     {"slug": "plus", "name": "Plus", "credits": 50, "price": 1200, "currency": "usd", "featured": True},
     {"slug": "studio", "name": "Studio", "credits": 120, "price": 2400, "currency": "usd"},
 ]
-# With no STRIPE_SECRET_KEY, purchases go through a local test checkout that takes no money.
+# With no STRIPE_SECRET_KEY, purchases go through a local test checkout that takes no money, so
+# anyone could add credits: with DEBUG off it takes ALLOW_TEST_CHECKOUT, otherwise nothing is sold.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+ALLOW_TEST_CHECKOUT = env.bool("ALLOW_TEST_CHECKOUT", default=DEBUG)
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
 if STRIPE_SECRET_KEY:  # the Buy form's redirect to Stripe Checkout is a form action too

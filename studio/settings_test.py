@@ -17,6 +17,8 @@ from studio.settings import DATABASES, STORAGES, VAR_DIR
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests run with DEBUG off (as pytest-django does) on the development stand-ins, so they name them.
+ALLOW_TEST_CHECKOUT = ALLOW_ASTRIA_SANDBOX = True
 
 # Tasks run inline unless a test starts a real worker; each pytest-xdist process gets its own
 # queue so parallel runs sharing one Redis never take each other's messages.

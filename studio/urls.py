@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("studio.credits.urls")),
     path("", include("studio.dashboard.urls")),
     path("astria/callbacks/<str:token>/", avatar_webhooks.astria_callback, name="astria_callback"),
+    # The same without the slash: a redirect would lose Astria's POST (APPEND_SLASH cannot keep it).
+    path("astria/callbacks/<str:token>", avatar_webhooks.astria_callback, name="astria_callback_unslashed"),
     path("admin/", admin.site.urls),
 ]
 

@@ -13,11 +13,17 @@ pytest_plugins = ["tests.astria_sandbox", "tests.avatar_fixtures"]
 def _isolated(settings, tmp_path):
     """Each test gets its own private media folder and an empty cache (rate limits included)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    local = settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "media", "base_url": None},
+            # The settings' own options (file permissions included), in this test's folder.
+            "OPTIONS": {
+                **(settings.STORAGES["default"]["OPTIONS"] if local else {}),
+                "location": tmp_path / "media",
+                "base_url": None,
+            },
         },
     }
     cache.clear()

@@ -3,6 +3,8 @@
 Each check returns findings (level and plain words); the command prints them and fails on any
 problem. A studio that Astria cannot call back still completes its jobs (the reconciler polls),
 so with the sandbox an unreachable PUBLIC_URL is a warning, and with the real Astria a problem.
+The one setting that is wrong without any call, a production with no key, is also a
+`manage.py check --deploy` error (`astria_configuration`).
 """
 
 import ipaddress
@@ -12,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core import checks as django_checks
 
 from studio.astria.client import AstriaClient
 from studio.astria.errors import AstriaAuthError, AstriaError, AstriaNotFound, AstriaTransient
@@ -30,6 +33,20 @@ LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 class Finding:
     level: str
     text: str
+
+
+@django_checks.register(deploy=True)
+def astria_configuration(app_configs, **kwargs) -> list:
+    if not settings.ASTRIA_USES_SANDBOX or settings.ALLOW_ASTRIA_SANDBOX:
+        return []
+    return [
+        django_checks.Error(
+            "ASTRIA_API_KEY is not set and the sandbox is not allowed: no avatar can be trained.",
+            hint="Set ASTRIA_API_KEY (sd_...). Only for a test site: ALLOW_ASTRIA_SANDBOX=1 sends every "
+            "job to the local sandbox at ASTRIA_API_URL.",
+            id="astria.E001",
+        )
+    ]
 
 
 def describe_target() -> str:

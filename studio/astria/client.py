@@ -26,6 +26,7 @@ from studio.astria.errors import (
     AstriaAuthError,
     AstriaError,
     AstriaMaybeCreated,
+    AstriaNotConfigured,
     AstriaNotFound,
     AstriaRejected,
     AstriaTransient,
@@ -365,7 +366,16 @@ _clients = threading.local()
 def get_client() -> AstriaClient:
     """The client for the configured Astria: the sandbox (with its fixed key) when ASTRIA_API_KEY is
     unset, the real service otherwise. One client (one connection pool) per thread, rebuilt when the
-    settings change."""
+    settings change.
+
+    Raises AstriaNotConfigured rather than fall back to the sandbox where that is not allowed
+    (DEBUG off without ALLOW_ASTRIA_SANDBOX): paid work must never go to a development stand-in.
+    """
+    if settings.ASTRIA_USES_SANDBOX and not settings.ALLOW_ASTRIA_SANDBOX:
+        raise AstriaNotConfigured(
+            "ASTRIA_API_KEY is not set, and the local sandbox is for development: set ASTRIA_API_KEY "
+            "(or ALLOW_ASTRIA_SANDBOX=1 for a test site)."
+        )
     api_key = settings.ASTRIA_SANDBOX_API_KEY if settings.ASTRIA_USES_SANDBOX else settings.ASTRIA_API_KEY
     config = (settings.ASTRIA_API_URL, api_key, settings.ASTRIA_CONNECT_TIMEOUT, settings.ASTRIA_READ_TIMEOUT)
     if getattr(_clients, "config", None) != config:

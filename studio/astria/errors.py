@@ -13,6 +13,8 @@ Which ones to retry:
   is safe only when the create path looks the title up first.
 - `AstriaRejected` (422 and other 4xx): the request itself is wrong; never retry it unchanged.
 - `AstriaAuthError` (401, 403): the API key is missing, wrong or revoked; retrying will not help.
+  Its `AstriaNotConfigured` comes before any call, when there is no key and the sandbox is not
+  allowed (production).
 - `AstriaNotFound` (404): no such object for this key (deleted, expired or another account's).
 
 Messages never contain the API key or callback tokens.
@@ -31,6 +33,10 @@ class AstriaError(Exception):
 
 class AstriaAuthError(AstriaError):
     """401/403: the key was refused. Not transient."""
+
+
+class AstriaNotConfigured(AstriaAuthError):
+    """No ASTRIA_API_KEY where the sandbox is not allowed: no call is made at all."""
 
 
 class AstriaNotFound(AstriaError):

@@ -1,20 +1,25 @@
-"""Keep callback tokens, signed URLs and API keys out of logs, reprs, messages and stored bodies.
+"""Keep callback tokens, emailed links, signed URLs and API keys out of logs, reprs, messages and
+stored bodies.
 
 Callback URLs carry a per-object secret, either as a path segment after `/callbacks/` (or
 `/hooks/`, `/webhooks/`, `/callback/`) or in the query string; pre-signed storage URLs carry theirs
-in the query string. `redact_url` keeps the scheme, the host and the path up to that segment,
-which is enough to tell which endpoint was meant.
+in the query string. The emailed password-reset and confirmation links carry theirs after
+`/password/reset/key/` and `/confirm-email/`: whoever reads them can take the account over.
+`redact_url` keeps the scheme, the host and the path up to that segment, which is enough to tell
+which endpoint was meant.
 """
 
 import re
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
-SECRET_SEGMENTS = frozenset({"callbacks", "callback", "hooks", "webhooks", "webhook"})
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
-# A request line or path without a host: "POST /astria/callbacks/<token>/ 200".
-_SECRET_PATH = re.compile(r"(/(?:callbacks|callback|hooks|webhooks|webhook)/)[^/\s\"'?]+", re.IGNORECASE)
+# The path segments a secret follows, in a URL or a request line: "POST /astria/callbacks/<token>/ 200".
+_SECRET_PATH = re.compile(
+    r"(/(?:callbacks|callback|hooks|webhooks|webhook|confirm-email|password/reset/key)/)[^/\s\"'?#]+",
+    re.IGNORECASE,
+)
 _KEYS = (
     (re.compile(r"\bsd_[A-Za-z0-9_-]{6,}"), "sd_" + REDACTED),  # Astria API keys
     (re.compile(r"\b(sk|rk|whsec)_(live_|test_)?[A-Za-z0-9]{8,}"), r"\1_" + REDACTED),  # Stripe secrets
@@ -22,19 +27,16 @@ _KEYS = (
 
 
 def redact_url(url: str | None) -> str | None:
-    """The URL without its query string and without anything after a callback-like segment."""
+    """The URL without its query string and without anything after a segment a secret follows."""
     if not url:
         return url
     try:
         parts = urlsplit(url)
     except ValueError:
         return REDACTED
-    segments = parts.path.split("/")
-    for index, segment in enumerate(segments):
-        if segment.lower() in SECRET_SEGMENTS and index + 1 < len(segments):
-            segments = [*segments[: index + 1], REDACTED]
-            break
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), REDACTED if parts.query else "", ""))
+    secret = _SECRET_PATH.search(parts.path)
+    path = parts.path[: secret.end(1)] + REDACTED if secret else parts.path
+    return urlunsplit((parts.scheme, parts.netloc, path, REDACTED if parts.query else "", ""))
 
 
 def redact_text(text: str, *, secrets: tuple[str, ...] = ()) -> str:

@@ -3,12 +3,12 @@ from django.core.exceptions import TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from studio.core.selectors import health_broker, health_database
 
 
-@require_GET
+@require_safe  # HEAD too: link checkers and uptime monitors ask for it
 def landing(request: HttpRequest) -> HttpResponse:
     from studio.credits.packs import credit_packs, signup_grant_styles
     from studio.themes.selectors import theme_showcase

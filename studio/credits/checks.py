@@ -28,3 +28,17 @@ def credits_configuration(app_configs, **kwargs) -> list:
     if not packs:
         problems.append(Warning("CREDIT_PACKS is empty: nobody can buy credits.", id="credits.W001"))
     return problems
+
+
+@register(deploy=True)
+def credits_payments(app_configs, **kwargs) -> list:
+    if settings.STRIPE_SECRET_KEY or settings.ALLOW_TEST_CHECKOUT:
+        return []
+    return [
+        Error(
+            "STRIPE_SECRET_KEY is not set and the test checkout is not allowed: nobody can buy credits.",
+            hint="Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET. Only for a private test site: "
+            "ALLOW_TEST_CHECKOUT=1 lets every signed-in user add credits without paying.",
+            id="credits.E005",
+        )
+    ]

@@ -53,7 +53,9 @@ __all__ = [
     "purchase_reconcile",
     "purchase_reconcile_pending",
     "purchase_start",
+    "purchases_open",
     "stripe_event_handle",
+    "uses_test_checkout",
     "wallet_get_or_create",
 ]
 
@@ -233,12 +235,29 @@ def _stripe_client() -> stripe.StripeClient:
     )
 
 
+def uses_test_checkout() -> bool:
+    """Whether purchases go through the local test checkout, which takes no money: only without a
+    Stripe key, and only in development or where ALLOW_TEST_CHECKOUT says so."""
+    return not settings.STRIPE_SECRET_KEY and settings.ALLOW_TEST_CHECKOUT
+
+
+def purchases_open() -> bool:
+    """Whether credits can be bought at all: with Stripe, or with the allowed test checkout."""
+    return bool(settings.STRIPE_SECRET_KEY) or uses_test_checkout()
+
+
 def purchase_start(*, user: User, pack_slug: str) -> str:
     """Opens a checkout for a pack and returns the URL to send the browser to.
 
     With STRIPE_SECRET_KEY: a Stripe Checkout Session (the purchase id in client_reference_id and
-    metadata). Without it: the local test checkout page, which takes no money.
+    metadata). Without it: the local test checkout page, which takes no money, when it is allowed;
+    otherwise nothing is sold (`manage.py check --deploy` says why).
     """
+    if not purchases_open():
+        logger.error("A purchase was refused: STRIPE_SECRET_KEY is not set and the test checkout is not allowed")
+        raise ApplicationError(
+            "Buying credits is not available right now. Nothing was charged; please try again later."
+        )
     pack = credit_pack_get(pack_slug)
     if pack is None:
         raise ApplicationError("That credit pack is not on sale. Please pick one of the packs below.")
@@ -336,10 +355,11 @@ def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id
 def purchase_pay_test(*, user: User, purchase_id: uuid.UUID | str) -> bool:
     """The "Pay (test)" button of the local test checkout: completes through the same grant path.
 
-    Refused when Stripe is configured, and for purchases that were opened with Stripe.
+    Refused when Stripe is configured or the test checkout is not allowed, and for purchases that
+    were opened with Stripe.
     """
-    if settings.STRIPE_SECRET_KEY:
-        raise ApplicationError("The test checkout is switched off: payments go through Stripe.")
+    if not uses_test_checkout():
+        raise ApplicationError("The test checkout is switched off.")
     purchase = CreditPurchase.objects.filter(pk=purchase_id, user=user).first()
     if purchase is None or purchase.provider != CreditPurchase.Provider.TEST:
         raise ApplicationError("This purchase cannot be paid with the test checkout.")

@@ -43,7 +43,8 @@ def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
         "avatar_price": avatar_full_price(),
         "prompt_price": settings.CREDITS_PRICE_PROMPT,
         "max_prompts": settings.FAIR_USE_MAX_PROMPTS,
-        "test_mode": not settings.STRIPE_SECRET_KEY,
+        "test_mode": services.uses_test_checkout(),
+        "purchases_open": services.purchases_open(),
     }
 
 
@@ -82,9 +83,9 @@ def credit_history(request: HtmxRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @rate_limit("purchase")
 def purchase_checkout(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
-    """The local test checkout; it exists only while no Stripe key is configured."""
+    """The local test checkout; it exists only without a Stripe key, where it is allowed."""
     purchase = _get_purchase_or_404(request, purchase_id)
-    if settings.STRIPE_SECRET_KEY or purchase.provider != CreditPurchase.Provider.TEST:
+    if not services.uses_test_checkout() or purchase.provider != CreditPurchase.Provider.TEST:
         raise Http404("No test checkout here.")
     if purchase.is_paid:
         return redirect("credits:purchase", purchase_id=purchase.pk)

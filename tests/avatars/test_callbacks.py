@@ -116,3 +116,14 @@ def test_the_same_callback_ten_times_at_once_stores_one_set_of_images(user, make
     assert CallbackEvent.objects.filter(prompt=prompt).count() == 1
     assert GeneratedImage.objects.filter(prompt=prompt).count() == 8
     assert Prompt.objects.get(pk=prompt.pk).state == PromptState.DONE
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_callback_posted_without_the_trailing_slash_is_recorded_like_any_other(client, submitted, settings, debug):
+    settings.DEBUG = debug  # Django would redirect the POST (a 301 that loses its body), or fail under DEBUG
+    url = reverse("astria_callback", args=[tune_token(submitted)]).rstrip("/")
+
+    response = client.post(url, json.dumps({"tune": {"id": submitted.tune_id}}), content_type="application/json")
+
+    assert response.status_code == 200
+    assert CallbackEvent.objects.filter(avatar=submitted, kind="tune").count() == 1

@@ -51,3 +51,10 @@ def test_empty_dashboard_says_what_to_do_next(user_client):
 
     assert b"No avatars yet" in response.content
     assert b"Create your first avatar" in response.content
+
+
+def test_landing_page_answers_head_requests(client):
+    response = client.head(reverse("landing"))
+
+    assert response.status_code == 200
+    assert response.content == b""

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from studio.astria import checks
 from studio.astria.client import get_client
+from studio.astria.errors import AstriaNotConfigured
 
 
 class Command(BaseCommand):
@@ -14,11 +15,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write(f"Astria: {checks.describe_target()}.")
+        try:
+            client = get_client()
+        except AstriaNotConfigured as exc:
+            raise CommandError(exc.message) from None
         client_logger = logging.getLogger("studio.astria")
         level = client_logger.level
         client_logger.setLevel(logging.WARNING)  # the findings say it all; no request log lines
         try:
-            client = get_client()
             key_works, key_finding = checks.check_key(client)
             findings = [key_finding]
             findings += checks.check_branch(client if key_works else None)
