@@ -12,6 +12,3 @@ ROOT_URLCONF = "bench.urls"
 
 CELERY_TASK_DEFAULT_QUEUE = env("BENCH_QUEUE", default="bench")
 CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}-images"}}
-
-# The stack runs with DEBUG off against the local sandbox, which serves the result images.
-RESULT_IMAGES_FROM_SANDBOX = True

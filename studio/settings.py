@@ -516,10 +516,9 @@ ASTRIA_IMAGE_HOSTS = env.list(
     "ASTRIA_IMAGE_HOSTS",
     default=["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai", "api.astria.ai", "www.astria.ai"],
 )
-# Result images come over https, on the default port, from hosts at public addresses only. In
-# development the local sandbox (ASTRIA_API_URL itself: http, its own port, on this machine) may
-# serve them too; this is never read from the environment, so production cannot turn it on.
-RESULT_IMAGES_FROM_SANDBOX = DEBUG
+# Result images come over https, on the default port, from hosts at public addresses only. The
+# local sandbox (ASTRIA_API_URL itself: http, its own port, on this machine) may serve them too,
+# only where the sandbox itself is allowed (DEBUG or ALLOW_ASTRIA_SANDBOX).
 RESULT_IMAGE_MAX_BYTES = 25 * 1024 * 1024
 RESULT_MAX_PIXELS = 50_000_000
 RESULT_LONG_SIDE = 4096

@@ -34,7 +34,3 @@ CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": f"{CELERY_TASK_DEFAULT_
 # with "database table is locked".
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-
-# pytest-django runs tests with DEBUG off; the sandbox the pipeline tests run against still serves
-# the result images (over http, on loopback, on its own port).
-RESULT_IMAGES_FROM_SANDBOX = True

@@ -61,7 +61,8 @@ def _check_url(url: str) -> _Target:
         raise DownloadRefused("the URL has no host")
     api = parse_url(settings.ASTRIA_API_URL)
     # The local sandbox serves its images over http on its own port, from this machine.
-    from_sandbox = settings.RESULT_IMAGES_FROM_SANDBOX and (scheme, host, port) == _origin(api)
+    sandbox_allowed = settings.ASTRIA_USES_SANDBOX and settings.ALLOW_ASTRIA_SANDBOX
+    from_sandbox = sandbox_allowed and (scheme, host, port) == _origin(api)
     if not from_sandbox:
         if host not in {h.lower() for h in settings.ASTRIA_IMAGE_HOSTS} | {api.host}:
             raise DownloadRefused(f"host {host!r} is not an allowed image host")

@@ -24,7 +24,7 @@ def _astria(settings):
     settings.ASTRIA_IMAGE_HOSTS = ["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai"]
     settings.RESULT_IMAGE_MAX_BYTES = 1000
     settings.RESULT_DOWNLOAD_TIMEOUT = (2, 5)
-    settings.RESULT_IMAGES_FROM_SANDBOX = False  # as in production
+    settings.ALLOW_ASTRIA_SANDBOX = False  # as in production
 
 
 class FakeDNS:
@@ -305,7 +305,7 @@ class TestInDevelopment:
 
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        settings.RESULT_IMAGES_FROM_SANDBOX = True
+        settings.ALLOW_ASTRIA_SANDBOX = True
         settings.ASTRIA_API_URL = f"http://127.0.0.1:{httpd.server_address[1]}"
         yield settings.ASTRIA_API_URL
         httpd.shutdown()
