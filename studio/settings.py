@@ -62,13 +62,14 @@ INSTALLED_APPS = [
     "accounts",
     "studio.core",
     "studio.astria",
-    "studio.sandbox",
     "studio.photos",
     "studio.themes",
     "studio.credits",
     "studio.avatars",
     "studio.dashboard",
 ]
+if DEBUG:  # development tools with manage.py commands, never installed in production
+    INSTALLED_APPS += ["astria_sandbox"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -340,7 +341,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Astria ---------------------------------------------------------------------------------
-# With no ASTRIA_API_KEY the studio talks to the local sandbox (`manage.py astria_sandbox`).
+# With no ASTRIA_API_KEY the studio talks to the local sandbox (`python -m astria_sandbox`, which
+# reads its own ASTRIA_SANDBOX_* variables; the studio needs only its port).
 ASTRIA_API_KEY = env("ASTRIA_API_KEY", default="")
 ASTRIA_SANDBOX_PORT = env.int("ASTRIA_SANDBOX_PORT", default=8765)
 ASTRIA_USES_SANDBOX = not ASTRIA_API_KEY
@@ -361,13 +363,6 @@ ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
 # Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
 ASTRIA_CONNECT_TIMEOUT = env.float("ASTRIA_CONNECT_TIMEOUT", default=5.0)
 ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
-# The sandbox keeps its own state (never the studio's tables); its switches, all overridable by flags.
-ASTRIA_SANDBOX_STATE = env("ASTRIA_SANDBOX_STATE", default=str(VAR_DIR / "sandbox" / "sandbox.sqlite3"))
-ASTRIA_SANDBOX_TRAINING_DELAY = env.float("ASTRIA_SANDBOX_TRAINING_DELAY", default=20.0)
-ASTRIA_SANDBOX_PROMPT_DELAY = env.float("ASTRIA_SANDBOX_PROMPT_DELAY", default=8.0)
-ASTRIA_SANDBOX_DROP_CALLBACKS = env.bool("ASTRIA_SANDBOX_DROP_CALLBACKS", default=False)
-ASTRIA_SANDBOX_FAIL_NEXT = env.int("ASTRIA_SANDBOX_FAIL_NEXT", default=0)
-ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4
