@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "studio.dashboard",
 ]
 if DEBUG:  # development tools with manage.py commands, never installed in production
-    INSTALLED_APPS += ["astria_sandbox"]
+    INSTALLED_APPS += ["astria_sandbox", "tools.covers"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
