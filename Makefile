@@ -19,7 +19,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The development SECRET_KEY is generated once into var/, so web, worker and beat share it.
 run: $(VENV)/.runtime
+	@mkdir -p $${VAR_DIR:-var} && test -s $${VAR_DIR:-var}/secret_key || (umask 077 && \
+		$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $${VAR_DIR:-var}/secret_key)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py sync_themes
 	@echo

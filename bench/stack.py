@@ -315,7 +315,7 @@ class Stack:
             time.sleep(0.1)
 
     def start_sandbox(self, *, training_delay: float = 0, prompt_delay: float = 0, **switches) -> Process:
-        argv = [sys.executable, "manage.py", "astria_sandbox", "--port", str(self.sandbox_port), "--memory",
+        argv = [sys.executable, "-m", "astria_sandbox", "--port", str(self.sandbox_port), "--memory",
                 "--training-delay", str(training_delay), "--prompt-delay", str(prompt_delay)]
         process = self.start("sandbox", argv, ready=lambda p: _get(self.sandbox_url + "/_sandbox/stats"))
         if switches:

@@ -21,8 +21,9 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
+# Local state (SQLite, filesystem broker, media, beat's schedule). Importing the settings writes
+# nothing: the folders are made at start-up (studio.core.apps) and the key file by `make run`.
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -35,11 +36,12 @@ def _secret_key() -> str:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable (50+ random "
             "characters), or set DEBUG=1 for local development."
         )
+    # `make run` writes the key once, so web, worker and beat share it; a process started
+    # without it gets a key of its own.
     key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    if key_file.is_file():
+        return key_file.read_text().strip()
+    return secrets.token_urlsafe(50)
 
 
 SECRET_KEY = _secret_key()
@@ -65,13 +67,14 @@ INSTALLED_APPS = [
     "accounts",
     "studio.core",
     "studio.astria",
-    "studio.sandbox",
     "studio.photos",
     "studio.themes",
     "studio.credits",
     "studio.avatars",
     "studio.dashboard",
 ]
+if DEBUG:  # development tools with manage.py commands, never installed in production
+    INSTALLED_APPS += ["astria_sandbox", "tools.covers"]
 
 MIDDLEWARE = [
     # First: X-Forwarded-* headers count only from TRUSTED_PROXIES, for everything below.
@@ -183,8 +186,6 @@ if REDIS_URL:
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
-    for _folder in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -263,7 +264,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {
@@ -375,8 +375,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Astria ---------------------------------------------------------------------------------
-# With no ASTRIA_API_KEY the studio talks to the local sandbox (`manage.py astria_sandbox`). With
-# DEBUG off that takes ALLOW_ASTRIA_SANDBOX; otherwise the client refuses every call.
+# With no ASTRIA_API_KEY the studio talks to the local sandbox (`python -m astria_sandbox`, which
+# reads its own ASTRIA_SANDBOX_* variables; the studio needs only its port). With DEBUG off that
+# takes ALLOW_ASTRIA_SANDBOX; otherwise the client refuses every call.
 ASTRIA_API_KEY = env("ASTRIA_API_KEY", default="")
 ASTRIA_SANDBOX_PORT = env.int("ASTRIA_SANDBOX_PORT", default=8765)
 ASTRIA_USES_SANDBOX = not ASTRIA_API_KEY
@@ -398,13 +399,6 @@ ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
 # Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
 ASTRIA_CONNECT_TIMEOUT = env.float("ASTRIA_CONNECT_TIMEOUT", default=5.0)
 ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
-# The sandbox keeps its own state (never the studio's tables); its switches, all overridable by flags.
-ASTRIA_SANDBOX_STATE = env("ASTRIA_SANDBOX_STATE", default=str(VAR_DIR / "sandbox" / "sandbox.sqlite3"))
-ASTRIA_SANDBOX_TRAINING_DELAY = env.float("ASTRIA_SANDBOX_TRAINING_DELAY", default=20.0)
-ASTRIA_SANDBOX_PROMPT_DELAY = env.float("ASTRIA_SANDBOX_PROMPT_DELAY", default=8.0)
-ASTRIA_SANDBOX_DROP_CALLBACKS = env.bool("ASTRIA_SANDBOX_DROP_CALLBACKS", default=False)
-ASTRIA_SANDBOX_FAIL_NEXT = env.int("ASTRIA_SANDBOX_FAIL_NEXT", default=0)
-ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_MIN_ACCEPTED = 4

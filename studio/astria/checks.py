@@ -72,7 +72,7 @@ def check_key(client: AstriaClient) -> tuple[bool, Finding]:
             return False, Finding(
                 PROBLEM,
                 f"The sandbox does not answer at {settings.ASTRIA_API_URL}. Start it with `make run` "
-                f"or `python manage.py astria_sandbox` ({exc.message}).",
+                f"or `python -m astria_sandbox` ({exc.message}).",
             )
         return False, Finding(PROBLEM, f"Astria could not be reached: {exc.message}")
     except AstriaError as exc:

@@ -20,6 +20,7 @@ from studio.themes.prompting import ASPECT_RATIOS, SUBJECT
 DATA_DIR = Path(__file__).resolve().parent / "data"
 THEMES_FILE = DATA_DIR / "themes.toml"
 IDEAS_FILE = DATA_DIR / "prompt_ideas.toml"
+# Each theme's card shows <slug>.webp from here (static files), painted by tools/covers.
 COVER_DIR = "themes/covers"
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -102,7 +103,6 @@ def theme_entries(path: Path | None = None) -> list[dict[str, Any]]:
             raise CatalogueError(f"{where}: `cfg_scale` must be a number from 0 to 15")
         if steps is not None and not (isinstance(steps, int) and 1 <= steps <= 50):
             raise CatalogueError(f"{where}: `steps` must be a whole number from 1 to 50")
-        cover = entry.get("cover", {})
         values.append(
             {
                 "slug": slug,
@@ -117,7 +117,7 @@ def theme_entries(path: Path | None = None) -> list[dict[str, Any]]:
                 "aspect_ratio": aspect,
                 "cover": f"{COVER_DIR}/{slug}.webp",
                 "cover_pet": f"{COVER_DIR}/{slug}-pet.webp" if needs_pet_cover(classes) else "",
-                "cover_alt": _text(cover, "alt", where, required=False),
+                "cover_alt": _text(entry, "cover_alt", where, required=False),
                 "position": (index + 1) * 10,
                 "is_active": True,
             }
@@ -129,12 +129,6 @@ def needs_pet_cover(subject_classes: list[str]) -> bool:
     """Themes for people and pets alike get a second cover with a pet in it."""
     pets = {"dog", "cat"}
     return bool(pets & set(subject_classes)) and bool(set(subject_classes) - pets)
-
-
-def theme_cover_specs(path: Path | None = None) -> dict[str, dict[str, Any]]:
-    """The ``[theme.cover]`` tables by slug: palette and scene of each cover illustration."""
-    path = path or THEMES_FILE
-    return {entry["slug"]: entry.get("cover", {}) for entry in _load(path, "theme")}
 
 
 def idea_entries(path: Path | None = None) -> list[dict[str, Any]]:

@@ -57,7 +57,7 @@ def test_a_sandbox_that_is_not_running_is_a_problem(settings):
 
     assert error is not None and "1 problem found" in str(error)
     assert "problem  The sandbox does not answer" in output
-    assert "python manage.py astria_sandbox" in output
+    assert "python -m astria_sandbox" in output
 
 
 def test_real_astria_with_a_local_http_public_url_fails(astria_sandbox, settings, canned_server):

@@ -15,11 +15,11 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from astria_sandbox.render import render_prompt_image
 from studio.avatars.models import AvatarState, GeneratedImage, PromptState, SubjectClass
 from studio.credits.models import CreditPurchase
 from studio.credits.services import credit_grant, purchase_pay_test
 from studio.photos import services as photo_services
-from studio.sandbox.render import render_prompt_image
 from studio.themes import services as theme_services
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.credits.factories import PurchaseFactory

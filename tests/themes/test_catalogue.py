@@ -63,7 +63,7 @@ def test_library_has_at_least_150_ideas_that_all_place_the_subject():
 
 def test_every_theme_has_a_cover_image_and_alt_text():
     for theme in catalogue.theme_entries():
-        assert finders.find(theme["cover"]), f"missing {theme['cover']}: run manage.py render_theme_covers"
+        assert finders.find(theme["cover"]), f"missing {theme['cover']}: run python -m tools.covers"
         assert theme["cover_alt"], theme["slug"]
         if theme["cover_pet"]:
             assert finders.find(theme["cover_pet"]), f"missing {theme['cover_pet']}"

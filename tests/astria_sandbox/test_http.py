@@ -1,18 +1,17 @@
-"""The sandbox's HTTP contract, spoken to directly (requests, no studio client)."""
+"""The sandbox's HTTP contract, spoken to directly (requests, no studio client): routes, Astria's
+JSON shapes, validation, keys, files and the control routes."""
 
 import io
 import re
-import time
 from datetime import datetime, timedelta
 
 import pytest
 import requests
 from PIL import Image
 
-from studio.sandbox.server import Sandbox
 from tests.astria.factories import photo_bytes
+from tests.astria_sandbox.api import Api, fetch_until
 
-KEY = "sd_sandbox_tests"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TUNE_KEYS = {
     "id",
@@ -73,48 +72,6 @@ PROMPT_KEYS = {
 }
 
 
-class Api:
-    def __init__(self, url: str, key: str = KEY) -> None:
-        self.url, self.session = url, requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
-
-    def __call__(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, self.url + path, timeout=10, **kwargs)
-
-    def create_tune(self, title="job", *, photos=2, **fields) -> requests.Response:
-        data = {"tune[title]": title, "tune[name]": "woman", **{f"tune[{k}]": v for k, v in fields.items()}}
-        files = [
-            ("tune[images][]", (f"{n}.jpg", photo_bytes(n, size=(200, 240)), "image/jpeg"))
-            for n in range(photos)
-        ]
-        return self("POST", "/tunes", data=data, files=files)
-
-    def tune(self, title="job", **fields) -> dict:
-        response = self.create_tune(title, **fields)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def prompt(self, tune_id: int, text="sks woman", **fields) -> dict:
-        response = self("POST", f"/tunes/{tune_id}/prompts", json={"prompt": {"text": text, **fields}})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-
-@pytest.fixture
-def api(astria_sandbox):
-    return Api(astria_sandbox.url)
-
-
-def _wait(sandbox, fetch, done, timeout=10.0):
-    """Fetch until `done(obj)` holds, and return that object."""
-
-    def check():
-        obj = fetch()
-        return obj if done(obj) else None
-
-    return sandbox.wait_for(check, timeout=timeout)
-
-
 def test_requests_without_a_valid_key_get_401(astria_sandbox):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Token sd_abc"}):
         response = requests.get(f"{astria_sandbox.url}/tunes", headers=headers, timeout=5)
@@ -152,10 +109,10 @@ def test_a_trained_checkpoint_tune_gets_trained_at_expiry_and_ckpt_url(api, astr
     tune = api.tune()
     lora = api.tune("lora", branch="flux1", model_type="lora", base_tune_id="1504944")
 
-    trained = _wait(
+    trained = fetch_until(
         astria_sandbox, lambda: api("GET", f"/tunes/{tune['id']}").json(), lambda t: t["trained_at"]
     )
-    lora = _wait(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
+    lora = fetch_until(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
 
     assert TIMESTAMP.match(trained["trained_at"]) and TIMESTAMP.match(trained["started_training_at"])
     parse = datetime.fromisoformat
@@ -329,91 +286,12 @@ def test_lists_are_newest_first_in_pages_of_twenty(api):
     assert api("GET", "/tunes", params={"offset": "x"}).status_code == 400
 
 
-def test_prompts_wait_for_the_tune_then_finish_and_call_back_once_each(
-    api, astria_sandbox, callback_receiver
-):
-    astria_sandbox.set_delays(training=3600)
-    tune = api.tune(callback=f"{callback_receiver.url}/callbacks/tune-token")
-    prompts = [
-        api.prompt(tune["id"], text, num_images=n, callback=f"{callback_receiver.url}/callbacks/p{n}")
-        for n, text in ((2, "sks woman, noir"), (3, "sks woman, vintage"))
-    ]
-    astria_sandbox.advance()
-    assert api("GET", f"/tunes/{tune['id']}/prompts/{prompts[0]['id']}").json()["started_training_at"] is None
-    assert callback_receiver.received == []
-
-    astria_sandbox.train_now(tune["id"])
-    received = callback_receiver.wait_for(3)
-    for _ in range(3):
-        astria_sandbox.advance()
-
-    assert len(callback_receiver.received) == 3  # one each, never again
-    by_path = {c.path: c for c in received}
-    tune_cb = by_path["/callbacks/tune-token"]
-    assert tune_cb.content_type == "application/json"
-    assert list(tune_cb.body) == ["tune"] and tune_cb.body["tune"]["id"] == tune["id"]
-    assert tune_cb.body["tune"]["trained_at"] is not None
-    for n, prompt in zip((2, 3), prompts, strict=True):
-        body = by_path[f"/callbacks/p{n}"].body
-        assert list(body) == ["prompt"] and body["prompt"]["id"] == prompt["id"]
-        assert len(body["prompt"]["images"]) == n and body["prompt"]["trained_at"] is not None
-        assert body["prompt"]["started_training_at"] >= tune_cb.body["tune"]["trained_at"]
-    # The sandbox counts a callback once the receiver has answered, a moment after it arrived.
-    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["sent"] == 3)
-    assert astria_sandbox.stats()["callbacks"] == {"sent": 3, "failed": 0, "dropped": 0}
-
-
-def test_callbacks_arrive_with_nobody_polling(api, callback_receiver):
-    api.tune("quiet", callback=f"{callback_receiver.url}/callbacks/t")
-
-    (callback,) = callback_receiver.wait_for(1)
-
-    assert callback.body["tune"]["title"] == "quiet"
-
-
-def test_a_failed_callback_is_not_retried(api, astria_sandbox, callback_receiver):
-    callback_receiver.status = 500
-    api.tune(callback=f"{callback_receiver.url}/callbacks/t")
-    callback_receiver.wait_for(1)
-    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["failed"] == 1)
-
-    for _ in range(3):
-        astria_sandbox.advance()
-
-    assert len(callback_receiver.received) == 1
-    assert [(c["outcome"], c["status"]) for c in astria_sandbox.callbacks()] == [("failed", 500)]
-
-
-def test_dropped_callbacks_never_leave_but_the_work_finishes(api, astria_sandbox, callback_receiver):
-    astria_sandbox.drop_callbacks()
-    tune = api.tune(callback=f"{callback_receiver.url}/callbacks/t")
-
-    trained = _wait(
-        astria_sandbox, lambda: api("GET", f"/tunes/{tune['id']}").json(), lambda t: t["trained_at"]
-    )
-    astria_sandbox.wait_for(lambda: astria_sandbox.stats()["callbacks"]["dropped"] == 1)
-
-    assert trained["trained_at"] is not None
-    assert callback_receiver.received == []
-
-
-def test_state_moves_on_reads_even_without_the_clock():
-    with Sandbox(port=0, tick=3600, training_delay=0, prompt_delay=0) as sandbox:
-        api = Api(sandbox.url)
-        tune = api.tune()
-        prompt = api.prompt(tune["id"], num_images=1)
-
-        fetched = api("GET", f"/tunes/{tune['id']}/prompts/{prompt['id']}").json()
-
-    assert len(fetched["images"]) == 1
-
-
 def test_generated_images_are_served_deterministic_and_styled(api, astria_sandbox):
     tune = api.tune()
     noir = api.prompt(tune["id"], "sks woman, film noir", num_images=2)
     neon = api.prompt(tune["id"], "sks woman, neon cyberpunk", num_images=2)
-    noir = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{noir['id']}").json(), lambda p: p["images"])
-    neon = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{neon['id']}").json(), lambda p: p["images"])
+    noir = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{noir['id']}").json(), lambda p: p["images"])
+    neon = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{neon['id']}").json(), lambda p: p["images"])
 
     first = requests.get(noir["images"][0], timeout=10)
     again = requests.get(noir["images"][0], timeout=10)
@@ -444,11 +322,11 @@ def test_likes(api):
 def test_gallery_base_tunes_take_lora_prompts(api, astria_sandbox, settings):
     flux = settings.ASTRIA_BASE_TUNE_IDS["flux1"]
     lora = api.tune("lora", branch="flux1", model_type="lora", base_tune_id=str(flux))
-    _wait(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
+    fetch_until(astria_sandbox, lambda: api("GET", f"/tunes/{lora['id']}").json(), lambda t: t["trained_at"])
 
     base = api("GET", f"/tunes/{flux}").json()
     prompt = api.prompt(flux, f"<lora:{lora['id']}:1> ohwx woman in the forest", num_images=1)
-    done = _wait(
+    done = fetch_until(
         astria_sandbox,
         lambda: api("GET", f"/tunes/{flux}/prompts/{prompt['id']}").json(),
         lambda p: p["images"],
@@ -485,51 +363,6 @@ def test_deleting_and_renaming(api):
     assert api("GET", f"/tunes/{tune['id']}/prompts").json() == []
 
 
-@pytest.mark.parametrize("status", [500, 429])
-def test_failing_creates_create_nothing(api, astria_sandbox, status):
-    astria_sandbox.fail_next(1, status)
-
-    response = api.create_tune("failing")
-
-    assert response.status_code == status
-    assert astria_sandbox.stats()["tunes_created"] == 0
-    assert api.create_tune("failing").status_code == 201
-
-
-def test_a_504_still_creates_the_tune(api, astria_sandbox):
-    astria_sandbox.fail_next(1, 504)
-
-    response = api.create_tune("slow")
-
-    assert response.status_code == 504 and "Gateway Time-out" in response.text
-    assert [t["title"] for t in api("GET", "/tunes").json()] == ["slow"]
-    assert astria_sandbox.stats()["tunes_by_title"] == {"slow": 1}
-
-
-def test_injected_prompt_failures_end_with_user_error(api, astria_sandbox, callback_receiver):
-    tune = api.tune()
-    astria_sandbox.set_faults(fail_prompts_next=1)
-    failing = api.prompt(tune["id"], callback=f"{callback_receiver.url}/callbacks/p")
-    fine = api.prompt(tune["id"], num_images=1)
-
-    (callback,) = callback_receiver.wait_for(1)
-    failed = api("GET", f"/prompts/{failing['id']}").json()
-    done = _wait(astria_sandbox, lambda: api("GET", f"/prompts/{fine['id']}").json(), lambda p: p["images"])
-
-    assert failed["user_error"] and failed["images"] == [] and failed["trained_at"] is None
-    assert callback.body["prompt"]["user_error"] == failed["user_error"]
-    assert done["user_error"] is None
-
-
-def test_idempotent_titles_return_the_existing_tune(api, astria_sandbox):
-    astria_sandbox.set_faults(idempotent_titles=True)
-
-    first, second = api.tune("same"), api.tune("same")
-
-    assert first["id"] == second["id"]
-    assert astria_sandbox.stats()["tunes_created"] == 1
-
-
 def test_the_control_api(astria_sandbox, api):
     control = requests.Session()
     url = astria_sandbox.url
@@ -549,32 +382,6 @@ def test_the_control_api(astria_sandbox, api):
     assert control.post(f"{url}/_sandbox/faults", json={"bogus": 1}).status_code == 422
     assert control.post(f"{url}/_sandbox/tunes/1/train").status_code == 404
     assert control.get(f"{url}/_sandbox/callbacks").json() == []
-
-
-def test_state_survives_a_restart_with_a_state_file(tmp_path):
-    state = tmp_path / "sandbox.sqlite3"
-    with Sandbox(port=0, state_path=state, training_delay=0) as sandbox:
-        first = Api(sandbox.url).tune("kept")
-
-    with Sandbox(port=0, state_path=state, training_delay=0) as sandbox:
-        api = Api(sandbox.url)
-        kept = api("GET", f"/tunes/{first['id']}").json()
-        second = api.tune("new")
-
-    assert kept["title"] == "kept" and kept["trained_at"] is not None
-    assert second["id"] > first["id"]
-
-
-def test_training_takes_the_configured_delay(api, astria_sandbox):
-    astria_sandbox.set_delays(training=3600)
-
-    tune = api.tune()
-    time.sleep(0.2)
-    fetched = api("GET", f"/tunes/{tune['id']}").json()
-
-    assert fetched["trained_at"] is None
-    eta = datetime.fromisoformat(fetched["eta"]) - datetime.fromisoformat(fetched["created_at"])
-    assert eta == timedelta(hours=1)
 
 
 def test_prompts_attributes_create_prompts_with_the_tune(api, astria_sandbox, callback_receiver):
@@ -616,15 +423,3 @@ def test_deleting_a_prompt_answers_with_a_message(api):
     response = api("DELETE", f"/prompts/{prompt['id']}")
 
     assert response.json() == {"message": "Prompt successfully deleted"}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_callbacks_reach_a_django_live_server(api, astria_sandbox, live_server):
-    api.tune(callback=f"{live_server.url}/healthz?token=abc")
-
-    astria_sandbox.wait_for(lambda: astria_sandbox.callbacks())
-
-    # The POST reached Django (no connection error, no 400 for the host name); there is no webhook
-    # view at /healthz, so the CSRF middleware refused it. Webhook views are csrf_exempt.
-    outcomes = [(c["outcome"], c["status"], c["error"]) for c in astria_sandbox.callbacks()]
-    assert outcomes == [("failed", 403, None)]

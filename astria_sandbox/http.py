@@ -1,46 +1,25 @@
-"""An Astria-compatible HTTP server for development, demos and tests.
+"""The sandbox's HTTP side: Astria's routes, request bodies, replies and the control routes.
 
-It answers the tune, prompt and like routes of Astria's API (an optional `.json` suffix, multipart
-with Rails brackets or wrapped JSON bodies, `Authorization: Bearer sd_...`), moves tunes and
-prompts through their lifecycle on a background clock (and on every request), POSTs one wrapped
-callback per finished tune or prompt, and serves the training photos and the images it renders.
-
-Switches (all changeable at runtime through `POST /_sandbox/faults`):
-    training_delay, prompt_delay   seconds until a tune is trained / a started prompt is done
-    drop_callbacks                 never deliver callbacks (a studio Astria cannot reach)
-    fail_next, fail_status         the next N creates answer 500 or 429 (nothing created) or 504
-                                   (created anyway, as Astria's gateway does)
-    fail_scope                     "create" (default) or "any" request
-    fail_prompts_next              the next N prompts created end with `user_error` and no images
-    latency                        seconds to wait before every answer (after the work is done)
-    idempotent_titles              a create with a title that exists returns the existing tune
-
-Control routes (no auth, sandbox only): `GET /_sandbox/stats`, `GET|POST /_sandbox/faults`,
-`GET /_sandbox/callbacks`, `POST /_sandbox/advance`, `POST /_sandbox/tunes/<id>/train` (finish
-that tune's training now).
-
-Nothing here imports the studio: the studio reaches the sandbox over HTTP only.
+A `ThreadingHTTPServer` whose handler reads the request, picks the route, asks the sandbox's store
+and switches (`astria_sandbox.engine.Sandbox`), and answers JSON the way Astria does: `{"error": ...}`
+with 401, 404, 422, and the fault replies (500, 429 with Retry-After, a 504 HTML page).
 """
 
 import json
 import logging
 import re
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
-from studio.sandbox import render
-from studio.sandbox.params import BodyError, as_bool, as_float, as_int, parse_body
-from studio.sandbox.store import Delivery, Store, owner_of
-from studio.sandbox.validation import (
+from astria_sandbox import render
+from astria_sandbox.params import BodyError, parse_body
+from astria_sandbox.store import owner_of
+from astria_sandbox.validation import (
     Invalid,
     clean_prompt,
     clean_prompts_attributes,
@@ -48,81 +27,27 @@ from studio.sandbox.validation import (
     clean_tune_update,
 )
 
-logger = logging.getLogger("studio.sandbox")
+if TYPE_CHECKING:
+    from astria_sandbox.engine import Sandbox
+
+logger = logging.getLogger("astria_sandbox")
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 120
 MAX_BODY_BYTES = 200 * 1024 * 1024
 MAX_IMAGE_URL_BYTES = 25 * 1024 * 1024
-CALLBACK_TIMEOUT = 10
-TICK_SECONDS = 0.1
 API_KEY = re.compile(r"^Bearer\s+(sd_[A-Za-z0-9_\-]+)\s*$")
-REDACT_SEGMENTS = frozenset({"callbacks", "callback", "hooks", "webhooks", "webhook"})
-DEFAULT_GALLERY_TUNES = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
-FAIL_STATUSES = (429, 500, 504)
 
 
-def redact_url(url: str) -> str:
-    """A callback URL safe to log: no query string, nothing after a /callbacks/-like segment."""
+def origin(url: str) -> str:
+    """Where a URL points, for logs and errors: scheme, host and port only. Callback URLs carry
+    their secret in the path or the query, and signed image URLs in the query."""
     try:
         parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "[unparseable URL]"
-    segments = parts.path.split("/")
-    for index, segment in enumerate(segments):
-        if segment.lower() in REDACT_SEGMENTS and index + 1 < len(segments):
-            segments = [*segments[: index + 1], "[redacted]"]
-            break
-    query = "[redacted]" if parts.query else ""
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), query, ""))
-
-
-@dataclass
-class Switches:
-    training_delay: float = 20.0
-    prompt_delay: float = 8.0
-    drop_callbacks: bool = False
-    fail_next: int = 0
-    fail_status: int = 500
-    fail_scope: str = "create"
-    fail_prompts_next: int = 0
-    latency: float = 0.0
-    idempotent_titles: bool = False
-
-    def update(self, values: dict) -> None:
-        """Apply changes from a control request, all or none; ValueError names the first bad one."""
-        converted = {key: self._convert(key, value) for key, value in values.items()}
-        for key, value in converted.items():
-            setattr(self, key, value)
-
-    def _convert(self, key: str, value):
-        kinds = {f.name: f.type for f in fields(self)}
-        if key not in kinds:
-            raise ValueError(f"unknown switch {key!r}; known: {', '.join(kinds)}")
-        kind = kinds[key]
-        try:
-            if kind is float:
-                converted = as_float(value)
-                valid = converted is not None and converted >= 0
-            elif kind is int:
-                converted = as_int(value)
-                valid = converted is not None and converted >= 0
-            elif kind is bool:
-                converted = as_bool(value)
-                valid = converted is not None
-            else:
-                converted = str(value)
-                valid = True
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            expected = {float: "a number of seconds >= 0", int: "an integer >= 0", bool: "true or false"}
-            raise ValueError(f"{key} must be {expected.get(kind, 'text')}")
-        if key == "fail_status" and converted not in FAIL_STATUSES:
-            raise ValueError(f"fail_status must be one of {', '.join(map(str, FAIL_STATUSES))}")
-        if key == "fail_scope" and converted not in ("create", "any"):
-            raise ValueError("fail_scope must be create or any")
-        return converted
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -130,190 +55,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+# Outgoing requests (callbacks, image_urls) never follow redirects.
+opener = urllib.request.build_opener(_NoRedirect)
 
 
-class Sandbox:
-    """The sandbox: a threaded HTTP server, its store, its clock and its callback sender."""
-
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        state_path: str | Path | None = None,
-        public_url: str | None = None,
-        gallery_tunes: dict[str, int] | None = None,
-        tick: float = TICK_SECONDS,
-        **switches,
-    ) -> None:
-        self.switches = Switches()
-        self.switches.update(switches)
-        self._switch_lock = threading.Lock()
-        self.httpd = _Server((host, port), _Handler)
-        self.httpd.sandbox = self
-        bound_host, bound_port = self.httpd.server_address[:2]
-        shown_host = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host  # noqa: S104
-        self.url = (public_url or f"http://{shown_host}:{bound_port}").rstrip("/")
-        self.port = bound_port
-        self.store = Store(
-            state_path,
-            base_url=self.url,
-            gallery_tunes=DEFAULT_GALLERY_TUNES if gallery_tunes is None else gallery_tunes,
-        )
-        self._tick = tick
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-callback")
-        self._images: OrderedDict[tuple, bytes] = OrderedDict()
-        self._images_lock = threading.Lock()
-
-    # --- running --------------------------------------------------------------------------------
-    def start(self) -> "Sandbox":
-        """Serve and tick in background threads; returns at once."""
-        self._start_clock()
-        thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
-        )
-        thread.start()
-        self._threads.append(thread)
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (the management command)."""
-        self._start_clock()
-        try:
-            self.httpd.serve_forever()
-        finally:
-            self.stop()
-
-    def _start_clock(self) -> None:
-        thread = threading.Thread(target=self._clock, name="sandbox-clock", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _clock(self) -> None:
-        while not self._stopping.wait(self._tick):
-            try:
-                self.advance()
-            except Exception:
-                if self._stopping.is_set():
-                    return
-                logger.exception("sandbox clock tick failed")
-
-    def stop(self) -> None:
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(timeout=5)
-        self._callbacks.shutdown(wait=False, cancel_futures=True)
-        self.store.close()
-
-    def __enter__(self) -> "Sandbox":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    # --- switches and the clock -----------------------------------------------------------------
-    def set_switches(self, **values) -> dict:
-        with self._switch_lock:
-            self.switches.update(values)
-            return asdict(self.switches)
-
-    def switch_values(self) -> dict:
-        with self._switch_lock:
-            return asdict(self.switches)
-
-    def take_fault(self, is_create: bool) -> int | None:
-        """The status to fail this request with, consuming one of `fail_next`, or None."""
-        with self._switch_lock:
-            s = self.switches
-            if s.fail_next > 0 and (is_create or s.fail_scope == "any"):
-                s.fail_next -= 1
-                self.store.count("faults_injected")
-                return s.fail_status
-            return None
-
-    def take_prompt_failure(self) -> bool:
-        with self._switch_lock:
-            if self.switches.fail_prompts_next > 0:
-                self.switches.fail_prompts_next -= 1
-                return True
-            return False
-
-    def train_now(self, tune_id: int) -> bool:
-        """Finish an untrained tune's training now, whatever its delay; False if there is none."""
-        found = self.store.finish_training_now(tune_id)
-        if found:
-            self.advance()
-        return found
-
-    def advance(self) -> None:
-        """Move everything whose time has come and send the callbacks now due."""
-        drop = self.switch_values()["drop_callbacks"]
-        for delivery in self.store.advance(drop_callbacks=drop):
-            try:
-                self._callbacks.submit(self._deliver, delivery)
-            except RuntimeError:  # shutting down
-                return
-
-    def _deliver(self, delivery: Delivery) -> None:
-        body = json.dumps(delivery.payload).encode()
-        request = urllib.request.Request(  # noqa: S310 - callback URLs are http(s), checked on create
-            delivery.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": "AstriaSandbox/1.0"},
-        )
-        status, error = None, None
-        try:
-            with _opener.open(request, timeout=CALLBACK_TIMEOUT) as response:
-                status = response.status
-                response.read(64 * 1024)
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            error = type(exc).__name__ + ": " + str(getattr(exc, "reason", exc))
-        logger.info(
-            "sandbox %s %s callback to %s: %s",
-            delivery.kind,
-            delivery.object_id,
-            redact_url(delivery.url),
-            status if status is not None else error,
-        )
-        try:
-            self.store.record_delivery(delivery, status=status, error=error)
-        except Exception:  # the store closed while the callback was in flight
-            if not self._stopping.is_set():
-                raise
-
-    # --- images ---------------------------------------------------------------------------------
-    def prompt_image(self, prompt_id: int, file_key: str, index: int) -> bytes | None:
-        cache_key = (prompt_id, file_key, index)
-        with self._images_lock:
-            if cache_key in self._images:
-                self._images.move_to_end(cache_key)
-                return self._images[cache_key]
-        source = self.store.prompt_render_input(prompt_id, file_key)
-        if source is None or not 0 <= index < source["num_images"]:
-            return None
-        data = render.render_prompt_image(index=index, **source)
-        with self._images_lock:
-            self._images[cache_key] = data
-            while len(self._images) > 48:
-                self._images.popitem(last=False)
-        return data
-
-
-class _Server(ThreadingHTTPServer):
+class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    sandbox: Sandbox
+
+    def __init__(self, address: tuple[str, int], sandbox: "Sandbox") -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
 
 
 class _Reply(Exception):
@@ -363,7 +115,7 @@ FILE_ROUTES = [
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AstriaSandbox/1.0"
-    server: _Server
+    server: SandboxServer
 
     # --- plumbing -------------------------------------------------------------------------------
     def setup(self):
@@ -396,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     @property
-    def sandbox(self) -> Sandbox:
+    def sandbox(self) -> "Sandbox":
         return self.server.sandbox
 
     def _send(self, reply: _Reply) -> None:
@@ -722,11 +474,11 @@ def _download(url: str) -> tuple[bytes, str]:
     """Fetch one of `image_urls`, as Astria does; Invalid when it cannot be fetched."""
     request = urllib.request.Request(url, headers={"User-Agent": "AstriaSandbox/1.0"})  # noqa: S310
     try:
-        with _opener.open(request, timeout=15) as response:
+        with opener.open(request, timeout=15) as response:
             data = response.read(MAX_IMAGE_URL_BYTES + 1)
             content_type = response.headers.get("Content-Type", "application/octet-stream")
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise Invalid(f"could not download {redact_url(url)}: {getattr(exc, 'reason', exc)}") from exc
+        raise Invalid(f"could not download an image from {origin(url)}: {getattr(exc, 'reason', exc)}") from exc
     if len(data) > MAX_IMAGE_URL_BYTES:
-        raise Invalid(f"the image at {redact_url(url)} is larger than {MAX_IMAGE_URL_BYTES // 2**20} MB")
+        raise Invalid(f"an image from {origin(url)} is larger than {MAX_IMAGE_URL_BYTES // 2**20} MB")
     return data, content_type

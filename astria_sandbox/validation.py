@@ -4,7 +4,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from studio.sandbox.params import UploadedFile, as_bool, as_float, as_int, as_text
+from astria_sandbox.params import UploadedFile, as_bool, as_float, as_int, as_text
 
 BRANCHES = ("fast", "flux1", "sd15", "sdxl1")
 MODEL_TYPES = ("faceid", "lora", "pti")

@@ -3,7 +3,7 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
-from studio.sandbox.render import UnreadableImage, check_training_image, pick_style, render_prompt_image
+from astria_sandbox.render import UnreadableImage, check_training_image, pick_style, render_prompt_image
 from tests.astria.factories import photo_bytes
 
 PHOTOS = [photo_bytes(1), photo_bytes(2)]

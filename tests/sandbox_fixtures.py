@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from astria_sandbox.engine import Sandbox
 from studio.astria.client import AstriaClient
-from studio.sandbox.server import Sandbox
 
 
 @dataclass

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from studio.sandbox.params import BodyError, UploadedFile, as_bool, nest, parse_body, parse_multipart
+from astria_sandbox.params import BodyError, UploadedFile, as_bool, nest, parse_body, parse_multipart
 
 
 def test_nest_builds_hashes_and_arrays_from_rails_brackets():

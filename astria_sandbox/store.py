@@ -1,4 +1,4 @@
-"""The sandbox's own state: tunes, training photos, prompts and likes in a SQLite database.
+"""The sandbox's own state: tunes, training photos, prompts, likes and callbacks in SQLite.
 
 One connection guarded by one lock, so any number of request threads and the scheduler thread
 can use it. Objects are keyed by a hash of the API key that created them; gallery tunes belong
@@ -11,56 +11,17 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from astria_sandbox import api_json
+from astria_sandbox.api_json import iso
+from astria_sandbox.schema import SCHEMA
+
 FIRST_TUNE_ID = 3_000_001
 FIRST_PROMPT_ID = 41_000_001
-EXPIRY_SECONDS = 30 * 24 * 3600
 GALLERY_CREATED_AT = datetime(2024, 1, 15, 12, 0, tzinfo=UTC).timestamp()
 GALLERY_TITLES = {"sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev"}
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS title_counts (title TEXT PRIMARY KEY, count INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tunes (
-    id INTEGER PRIMARY KEY, owner TEXT, gallery INTEGER NOT NULL DEFAULT 0,
-    title TEXT NOT NULL, name TEXT, token TEXT, branch TEXT NOT NULL, model_type TEXT,
-    base_tune_id INTEGER, callback TEXT, steps INTEGER, face_crop INTEGER, characteristics TEXT,
-    file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL, eta REAL NOT NULL,
-    start_due REAL NOT NULL, started_training_at REAL, train_due REAL NOT NULL, trained_at REAL,
-    callback_state TEXT NOT NULL DEFAULT 'none'
-);
-CREATE INDEX IF NOT EXISTS tunes_owner ON tunes (owner, id);
-CREATE INDEX IF NOT EXISTS tunes_pending ON tunes (trained_at, callback_state);
-CREATE TABLE IF NOT EXISTS tune_images (
-    tune_id INTEGER NOT NULL, idx INTEGER NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (tune_id, idx)
-);
-CREATE TABLE IF NOT EXISTS prompts (
-    id INTEGER PRIMARY KEY, owner TEXT NOT NULL, tune_id INTEGER NOT NULL, text TEXT NOT NULL,
-    negative_prompt TEXT, callback TEXT, num_images INTEGER NOT NULL, seed INTEGER, steps INTEGER,
-    cfg_scale TEXT, w INTEGER, h INTEGER, ar TEXT, style TEXT,
-    super_resolution INTEGER NOT NULL, inpaint_faces INTEGER NOT NULL, face_correct INTEGER NOT NULL,
-    hires_fix INTEGER NOT NULL, film_grain INTEGER NOT NULL, lora_tune_ids TEXT NOT NULL,
-    file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL, run_delay REAL NOT NULL,
-    started_training_at REAL, trained_at REAL, user_error TEXT, fail_injected INTEGER NOT NULL,
-    callback_state TEXT NOT NULL DEFAULT 'none'
-);
-CREATE INDEX IF NOT EXISTS prompts_owner ON prompts (owner, tune_id, id);
-CREATE INDEX IF NOT EXISTS prompts_pending ON prompts (trained_at, user_error, callback_state);
-CREATE TABLE IF NOT EXISTS likes (
-    prompt_id INTEGER NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (prompt_id, owner)
-);
-CREATE TABLE IF NOT EXISTS callbacks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, object_id INTEGER NOT NULL,
-    outcome TEXT NOT NULL, status INTEGER, error TEXT, at REAL NOT NULL
-);
-"""
-
 
 PROMPT_COLUMNS = (
     "text",
@@ -87,24 +48,6 @@ def owner_of(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:32]
 
 
-def iso(timestamp: float | None) -> str | None:
-    """Astria's timestamp format: ISO 8601 in UTC with milliseconds and a Z."""
-    if timestamp is None:
-        return None
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A callback that is due: POST `payload` to `url`, once."""
-
-    kind: str
-    object_id: int
-    url: str
-    payload: dict
-
-
 class Store:
     def __init__(self, path: str | Path | None, *, base_url: str, gallery_tunes: dict[str, int]) -> None:
         self.base_url = base_url.rstrip("/")
@@ -127,7 +70,8 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _tx(self):
+    def transaction(self) -> "_Transaction":
+        """The lock and BEGIN IMMEDIATE ... COMMIT; `with store.transaction() as db:` gives the connection."""
         return _Transaction(self._db, self._lock)
 
     def _next_id(self, name: str, first: int) -> int:
@@ -153,11 +97,11 @@ class Store:
         )
 
     def count(self, name: str, by: int = 1) -> None:
-        with self._tx():
+        with self.transaction():
             self._count(name, by)
 
     def _seed(self, gallery_tunes: dict[str, int]) -> None:
-        with self._tx():
+        with self.transaction():
             for branch, tune_id in gallery_tunes.items():
                 if not tune_id:
                     continue
@@ -182,57 +126,20 @@ class Store:
                     (highest,),
                 )
 
-    # --- serialisation --------------------------------------------------------------------------
+    # --- Astria's JSON shapes, with what they need from the other tables ---------------------
     def tune_json(self, row: sqlite3.Row) -> dict:
-        trained = row["trained_at"]
-        checkpoint = trained is not None and not row["gallery"] and row["model_type"] is None
-        ckpt_url = (
-            f"{self.base_url}/files/ckpt/{row['id']}/{row['file_key']}?X-Amz-Expires=3600"
-            if checkpoint
-            else None
-        )
         count = self._db.execute(
             "SELECT COUNT(*) FROM tune_images WHERE tune_id = ?", (row["id"],)
         ).fetchone()[0]
-        return {
-            "id": row["id"],
-            "title": row["title"],
-            "name": row["name"],
-            "is_api": not row["gallery"],
-            "token": row["token"],
-            "eta": iso(row["eta"]),
-            "callback": row["callback"],
-            "trained_at": iso(trained),
-            "started_training_at": iso(row["started_training_at"]),
-            "expires_at": iso(trained + EXPIRY_SECONDS)
-            if trained is not None and not row["gallery"]
-            else None,
-            "created_at": iso(row["created_at"]),
-            "updated_at": iso(row["updated_at"]),
-            "branch": row["branch"],
-            "model_type": row["model_type"],
-            "base_tune_id": row["base_tune_id"],
-            "args": None,
-            "steps": row["steps"],
-            "face_crop": None if row["face_crop"] is None else bool(row["face_crop"]),
-            "training_face_correct": None,
-            "ckpt_url": ckpt_url,
-            "ckpt_urls": [ckpt_url] if ckpt_url else [],
-            "cost_mc": row["cost_mc"],
-            "url": f"{self.base_url}/tunes/{row['id']}.json",
-            "orig_images": [
-                f"{self.base_url}/files/tunes/{row['id']}/{row['file_key']}/{index}" for index in range(count)
-            ],
-        }
+        return api_json.tune_json(row, base_url=self.base_url, image_count=count)
 
     def prompt_json(self, row: sqlite3.Row, owner: str | None = None) -> dict:
-        done = row["trained_at"] is not None
         tune = self._db.execute("SELECT id, title FROM tunes WHERE id = ?", (row["tune_id"],)).fetchone()
         referenced = []
         for tune_id in json.loads(row["lora_tune_ids"]):
             ref = self._db.execute("SELECT id, title FROM tunes WHERE id = ?", (tune_id,)).fetchone()
             if ref is not None:
-                referenced.append({"id": ref["id"], "title": ref["title"]})
+                referenced.append(ref)
         likes = self._db.execute("SELECT COUNT(*) FROM likes WHERE prompt_id = ?", (row["id"],)).fetchone()[0]
         liked = (
             owner is not None
@@ -241,48 +148,9 @@ class Store:
             ).fetchone()
             is not None
         )
-        base = f"{self.base_url}/files/prompts/{row['id']}/{row['file_key']}"
-        return {
-            "id": row["id"],
-            "callback": row["callback"],
-            "trained_at": iso(row["trained_at"]),
-            "started_training_at": iso(row["started_training_at"]),
-            "created_at": iso(row["created_at"]),
-            "updated_at": iso(row["updated_at"]),
-            "tune_id": row["tune_id"],
-            "text": row["text"],
-            "negative_prompt": row["negative_prompt"],
-            "cfg_scale": row["cfg_scale"],
-            "steps": row["steps"],
-            "seed": row["seed"],
-            "super_resolution": bool(row["super_resolution"]),
-            "inpaint_faces": bool(row["inpaint_faces"]),
-            "face_correct": bool(row["face_correct"]),
-            "hires_fix": bool(row["hires_fix"]),
-            "film_grain": bool(row["film_grain"]),
-            "ar": row["ar"],
-            "num_images": row["num_images"],
-            "w": row["w"],
-            "h": row["h"],
-            "controlnet": None,
-            "controlnet_conditioning_scale": None,
-            "controlnet_txt2img": False,
-            "denoising_strength": None,
-            "style": row["style"],
-            "input_image": None,
-            "mask_image": None,
-            "base_pack_id": None,
-            "pack_id": None,
-            "orig_prompt_id": None,
-            "prompt_likes_count": likes,
-            "liked": liked,
-            "user_error": row["user_error"],
-            "cost_mc": row["cost_mc"],
-            "tune": {"id": tune["id"], "title": tune["title"]} if tune else None,
-            "tunes": referenced,
-            "url": f"{self.base_url}/tunes/{row['tune_id']}/prompts/{row['id']}.json",
-            "images": [f"{base}/{index}.jpg" for index in range(row["num_images"])] if done else [],
-        }
+        return api_json.prompt_json(
+            row, base_url=self.base_url, tune=tune, referenced=referenced, likes=likes, liked=liked
+        )
 
     # --- tunes ----------------------------------------------------------------------------------
     def tune_visible(self, owner: str, tune_id: int) -> sqlite3.Row | None:
@@ -342,7 +210,7 @@ class Store:
         faceid = attrs["model_type"] == "faceid"
         start_due = now if faceid else now + min(2.0, training_delay / 4)
         train_due = now if faceid else now + training_delay
-        with self._tx():
+        with self.transaction():
             tune_id = self._next_id("tune_id", FIRST_TUNE_ID)
             self._insert(
                 "tunes",
@@ -384,7 +252,7 @@ class Store:
             return self.tune_json(row)
 
     def update_tune(self, owner: str, tune_id: int, changes: dict) -> dict | None:
-        with self._tx():
+        with self.transaction():
             row = self._db.execute(
                 "SELECT * FROM tunes WHERE id = ? AND owner = ?", (tune_id, owner)
             ).fetchone()
@@ -397,7 +265,7 @@ class Store:
 
     def delete_tune(self, owner: str, tune_id: int) -> bool:
         """Delete the tune, its training photos and its prompts (as Astria does for checkpoints)."""
-        with self._tx():
+        with self.transaction():
             deleted = self._db.execute(
                 "DELETE FROM tunes WHERE id = ? AND owner = ?", (tune_id, owner)
             ).rowcount
@@ -414,7 +282,7 @@ class Store:
     def finish_training_now(self, tune_id: int) -> bool:
         """Make an untrained tune due now (the next clock tick trains it); False if there is none."""
         now = time.time()
-        with self._tx():
+        with self.transaction():
             return bool(
                 self._db.execute(
                     "UPDATE tunes SET start_due = MIN(start_due, ?), train_due = ?, eta = ? "
@@ -454,7 +322,7 @@ class Store:
         self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool
     ) -> dict:
         now = time.time()
-        with self._tx():
+        with self.transaction():
             prompt_id = self._next_id("prompt_id", FIRST_PROMPT_ID)
             branch = self._db.execute("SELECT branch FROM tunes WHERE id = ?", (tune_id,)).fetchone()
             cost = (
@@ -507,7 +375,7 @@ class Store:
             return [self.prompt_json(row, owner) for row in rows]
 
     def delete_prompt(self, owner: str, prompt_id: int, tune_id: int | None = None) -> bool:
-        with self._tx():
+        with self.transaction():
             row = self._prompt_row(owner, prompt_id, tune_id)
             if row is None:
                 return False
@@ -516,7 +384,7 @@ class Store:
             return True
 
     def set_like(self, owner: str, prompt_id: int, liked: bool) -> bool:
-        with self._tx():
+        with self.transaction():
             if self._prompt_row(owner, prompt_id, None) is None:
                 return False
             if liked:
@@ -549,114 +417,6 @@ class Store:
                 "num_images": row["num_images"],
                 "seed": row["seed"],
             }
-
-    # --- the clock ------------------------------------------------------------------------------
-    def advance(self, now: float | None = None, *, drop_callbacks: bool = False) -> list[Delivery]:
-        """Move every tune and prompt whose time has come; return the callbacks now due."""
-        now = time.time() if now is None else now
-        with self._tx():
-            self._db.execute(
-                "UPDATE tunes SET started_training_at = start_due, updated_at = ? "
-                "WHERE started_training_at IS NULL AND start_due <= ?",
-                (now, now),
-            )
-            self._db.execute(
-                "UPDATE tunes SET trained_at = train_due, updated_at = ?, callback_state = "
-                "CASE WHEN callback IS NOT NULL AND callback != '' THEN 'due' ELSE 'none' END "
-                "WHERE trained_at IS NULL AND train_due <= ?",
-                (now, now),
-            )
-            pending = self._db.execute(
-                "SELECT id, tune_id, lora_tune_ids, created_at, run_delay, started_training_at, "
-                "fail_injected, callback FROM prompts WHERE trained_at IS NULL AND user_error IS NULL"
-            ).fetchall()
-            for prompt in pending:
-                self._advance_prompt(prompt, now)
-            return self._due_deliveries(drop_callbacks)
-
-    def _advance_prompt(self, prompt: sqlite3.Row, now: float) -> None:
-        needed = [prompt["tune_id"], *json.loads(prompt["lora_tune_ids"])]
-        ready_at = prompt["created_at"]
-        for tune_id in needed:
-            tune = self._db.execute("SELECT trained_at FROM tunes WHERE id = ?", (tune_id,)).fetchone()
-            if tune is None:
-                self._db.execute(
-                    "UPDATE prompts SET user_error = ?, updated_at = ?, callback_state = ? WHERE id = ?",
-                    (
-                        f"Tune {tune_id} was deleted before this prompt ran",
-                        now,
-                        self._due_if(prompt),
-                        prompt["id"],
-                    ),
-                )
-                return
-            if tune["trained_at"] is None:
-                return
-            ready_at = max(ready_at, tune["trained_at"])
-        if ready_at > now:
-            return
-        if prompt["started_training_at"] is None:
-            self._db.execute(
-                "UPDATE prompts SET started_training_at = ?, updated_at = ? WHERE id = ?",
-                (ready_at, now, prompt["id"]),
-            )
-        finish = ready_at + prompt["run_delay"]
-        if finish > now:
-            return
-        if prompt["fail_injected"]:
-            self._db.execute(
-                "UPDATE prompts SET user_error = ?, updated_at = ?, callback_state = ? WHERE id = ?",
-                (
-                    "The prompt could not be processed (failure injected by the sandbox)",
-                    now,
-                    self._due_if(prompt),
-                    prompt["id"],
-                ),
-            )
-        else:
-            self._db.execute(
-                "UPDATE prompts SET trained_at = ?, updated_at = ?, callback_state = ? WHERE id = ?",
-                (finish, now, self._due_if(prompt), prompt["id"]),
-            )
-
-    @staticmethod
-    def _due_if(prompt: sqlite3.Row) -> str:
-        return "due" if prompt["callback"] else "none"
-
-    def _due_deliveries(self, drop: bool) -> list[Delivery]:
-        deliveries: list[Delivery] = []
-        outcome = "dropped" if drop else "sending"
-        for row in self._db.execute("SELECT * FROM tunes WHERE callback_state = 'due'").fetchall():
-            self._db.execute("UPDATE tunes SET callback_state = ? WHERE id = ?", (outcome, row["id"]))
-            deliveries.append(Delivery("tune", row["id"], row["callback"], {"tune": self.tune_json(row)}))
-        for row in self._db.execute("SELECT * FROM prompts WHERE callback_state = 'due'").fetchall():
-            self._db.execute("UPDATE prompts SET callback_state = ? WHERE id = ?", (outcome, row["id"]))
-            deliveries.append(
-                Delivery(
-                    "prompt", row["id"], row["callback"], {"prompt": self.prompt_json(row, row["owner"])}
-                )
-            )
-        if drop:
-            for delivery in deliveries:
-                self._record(delivery, "dropped", None, None)
-            return []
-        return deliveries
-
-    def _record(self, delivery: Delivery, outcome: str, status: int | None, error: str | None) -> None:
-        self._db.execute(
-            "INSERT INTO callbacks (kind, object_id, outcome, status, error, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (delivery.kind, delivery.object_id, outcome, status, error, time.time()),
-        )
-
-    def record_delivery(self, delivery: Delivery, *, status: int | None, error: str | None) -> None:
-        outcome = "sent" if status is not None and 200 <= status < 300 else "failed"
-        table = "tunes" if delivery.kind == "tune" else "prompts"
-        with self._tx():
-            self._record(delivery, outcome, status, error)
-            self._db.execute(
-                f"UPDATE {table} SET callback_state = ? WHERE id = ?",  # noqa: S608
-                (outcome, delivery.object_id),
-            )
 
     # --- numbers for tests and drills -----------------------------------------------------------
     def stats(self) -> dict:
@@ -700,12 +460,12 @@ class _Transaction:
         self._db, self._lock = db, lock
         self._outer = False
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
         self._outer = not self._db.in_transaction
         if self._outer:
             self._db.execute("BEGIN IMMEDIATE")
-        return self
+        return self._db
 
     def __exit__(self, exc_type, exc, tb):
         try:

@@ -1,12 +1,13 @@
 """Cover illustrations for the theme cards, painted with Pillow from a palette and a scene.
 
-Each theme in themes.toml has a ``[theme.cover]`` table: ``palette`` (hex colours: background,
-second background or light, accent, figure) and ``scene``, a list of painter names applied back to
+A recipe (tools/covers/recipes.toml) gives a ``palette`` (hex colours: background, second
+background or light, accent, figure) and a ``scene``, a list of painter names applied back to
 front: backgrounds, scenery, the figure (``bust``, ``couple``, ``baby``, ``dog``, ``cat``, ``pet``)
-and what it wears, then finishes (grain, vignette, frame...). ``manage.py render_theme_covers``
-writes one small WebP per theme to static/themes/covers/; the output is committed.
+and what it wears, then finishes (grain, vignette, frame...).
 
-Painting is deterministic: the random generator is seeded with the slug.
+Painting is deterministic for a given order: the random generator is seeded with the cover's
+name, while Pillow's noise (``Image.effect_noise``) draws from one generator per process, so the
+covers are always painted in the same order (tools/covers/render.py).
 """
 
 import io
@@ -1218,7 +1219,7 @@ def _polaroid(c: Canvas) -> None:
 
 
 def paint(slug: str, spec: dict) -> Image.Image:
-    """The cover for one theme, WIDTH by HEIGHT, from its ``[theme.cover]`` table."""
+    """The cover called `slug`, WIDTH by HEIGHT, from its recipe."""
     palette = [
         hex_colour(value) for value in spec.get("palette", ["#5b5bd6", "#d6409f", "#f4f1ff", "#23235b"])
     ]

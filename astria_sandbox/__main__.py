@@ -1,0 +1,3 @@
+from astria_sandbox.cli import main
+
+main()

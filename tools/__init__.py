@@ -1,0 +1,1 @@
+"""Development tools that work on the repository and never ship with the studio."""

@@ -1,0 +1,3 @@
+from tools.covers.render import main
+
+main()
