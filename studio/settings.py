@@ -370,7 +370,9 @@ ASTRIA_SANDBOX_FAIL_NEXT = env.int("ASTRIA_SANDBOX_FAIL_NEXT", default=0)
 ASTRIA_SANDBOX_FAIL_STATUS = env.int("ASTRIA_SANDBOX_FAIL_STATUS", default=500)
 
 # --- Photos ---------------------------------------------------------------------------------
-PHOTOS_MIN_ACCEPTED = 4
+# Every photo threshold lives here and only here: studio.photos.intake.PhotoLimits and
+# studio.photos.quality.CoachLimits are built from these values.
+PHOTOS_MIN_ACCEPTED = 4  # accepted photos an avatar needs before it can be confirmed
 PHOTOS_MAX_PER_AVATAR = 20
 # Uploads: caps enforced while the body streams in (studio.photos.uploads); a proxy in front
 # should cap the body at PHOTOS_MAX_REQUEST_BYTES too (nginx: client_max_body_size).
@@ -382,8 +384,14 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Images: checked from the header before decoding, then normalised by the images worker.
-PHOTOS_MAX_PIXELS = 50_000_000  # a 48 MP phone photo fits; Pillow's own limit stays above it
+# Images: checked from the header before decoding (in the request, and again in the images worker
+# before it decodes anything), then normalised by the worker. A 48 MP phone photo fits under
+# PHOTOS_MAX_PIXELS (Pillow's own limit stays above it); PNG and WebP, which are decoded at full
+# size, have a lower cap; and a file may claim at most PHOTOS_MAX_PIXELS_PER_BYTE pixels per byte
+# (camera JPEG and HEIC: 3 to 30; a 1-bit "pixel flood" PNG: thousands).
+PHOTOS_MAX_PIXELS = env.int("PHOTOS_MAX_PIXELS", default=50_000_000)
+PHOTOS_MAX_PIXELS_PNG_WEBP = env.int("PHOTOS_MAX_PIXELS_PNG_WEBP", default=25_000_000)
+PHOTOS_MAX_PIXELS_PER_BYTE = env.int("PHOTOS_MAX_PIXELS_PER_BYTE", default=200)
 PHOTOS_MIN_SIDE = 512
 PHOTOS_MAX_ASPECT_RATIO = 3.0
 PHOTOS_LONG_SIDE = 2048  # "about": JPEG draft decoding may stop a little short (4032 -> 2016)

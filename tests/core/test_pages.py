@@ -28,6 +28,13 @@ def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings
     assert "Packs of credits start at $6.00 for 20" in text
 
 
+def test_landing_page_and_empty_dashboard_give_the_photo_counts_from_settings(client, user_client, settings):
+    settings.PHOTOS_MIN_ACCEPTED, settings.PHOTOS_MAX_PER_AVATAR = 6, 15
+
+    assert "Upload 6 to 15 photos" in client.get(reverse("landing")).content.decode()
+    assert "uploading 6 to 15 clear photos" in user_client.get(reverse("avatars:list")).content.decode()
+
+
 def test_base_template_carries_csrf_header_htmx_and_no_inline_code(user_client):
     response = user_client.get(reverse("avatars:list"))
     html = response.content.decode()
