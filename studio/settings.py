@@ -425,8 +425,9 @@ FAIR_USE_MAX_PROMPTS = env.int("FAIR_USE_MAX_PROMPTS", default=14)
 IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
 # The prompt builder (studio/themes/prompting.py). A user's own prompt is cut at this length, gets
 # the quality terms it lacks, and the default negative prompt; every negative prompt gets the
-# safety terms. Prompts with a forbidden word or phrase (whole words, any case, plurals too) are
-# refused with the word named; set THEMES_FORBIDDEN_WORDS (comma-separated) to replace the list.
+# safety terms. Prompts with a forbidden word or phrase are refused with the word named: the list
+# is studio/themes/data/forbidden_words.txt (which says how words are matched), and
+# THEMES_FORBIDDEN_WORDS (comma-separated) replaces it.
 THEMES_CUSTOM_PROMPT_MAX_CHARS = env.int("THEMES_CUSTOM_PROMPT_MAX_CHARS", default=300)
 THEMES_QUALITY_SUFFIX = env(
     "THEMES_QUALITY_SUFFIX", default="highly detailed, sharp focus, beautiful lighting, high quality"
@@ -437,20 +438,7 @@ THEMES_DEFAULT_NEGATIVE_PROMPT = env(
     "disfigured, bad anatomy, extra limbs, mutated hands, cropped, out of frame, duplicate",
 )
 THEMES_SAFETY_NEGATIVE_PROMPT = env("THEMES_SAFETY_NEGATIVE_PROMPT", default="nsfw, nudity")
-THEMES_FORBIDDEN_WORDS = env.list(
-    "THEMES_FORBIDDEN_WORDS",
-    default=[
-        # nudity and sexual content
-        "nude", "naked", "nudity", "nsfw", "topless", "bottomless", "undressed", "unclothed",
-        "no clothes", "without clothes", "see-through", "sex", "sexual", "sexy", "seductive", "erotic",
-        "erotica", "porn", "porno", "pornographic", "xxx", "explicit", "lingerie", "underwear",
-        "thong", "nipple", "genitals", "penis", "vagina", "breasts", "boobs", "fetish",
-        "bdsm", "bondage", "hentai", "onlyfans", "stripper", "striptease", "orgasm", "anal",
-        # gore, self-harm and hate
-        "gore", "gory", "decapitated", "beheaded", "dismembered", "mutilated", "suicide",
-        "self-harm", "nazi", "swastika", "kkk",
-    ],
-)
+THEMES_FORBIDDEN_WORDS = env.list("THEMES_FORBIDDEN_WORDS", default=None)
 # Theme cfg_scale and steps are Stable Diffusion values; Flux's guidance means something else.
 THEMES_BRANCHES_WITHOUT_SAMPLER_SETTINGS = frozenset({"flux1"})
 
