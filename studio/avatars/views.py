@@ -189,6 +189,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @rate_limit("generate")
 def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     from studio.core.exceptions import InsufficientCredits
+    from studio.themes.planner import fair_use_left
 
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     form = GenerateMoreForm(request.POST or None, avatar=avatar)
@@ -210,7 +211,7 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
     context = {
         "avatar": avatar,
         "form": form,
-        "prompts_left": selectors.prompts_left(avatar=avatar, limit=settings.FAIR_USE_MAX_PROMPTS),
+        "left": fair_use_left(avatar=avatar),
         "price_prompt": settings.CREDITS_PRICE_PROMPT,
         "images_per_prompt": settings.IMAGES_PER_PROMPT,
     }

@@ -8,6 +8,7 @@ from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedI
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.factories import AvatarFactory
+from tests.themes.factories import ThemeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +262,23 @@ def test_confirming_without_enough_credits_says_so_where_it_happens(user_client,
 
     assert "Buy credits" in page and "Confirm and start" not in page
     assert credit_balance(user=user) == balance
+
+
+def test_generate_more_cannot_add_an_eighth_style_and_shows_what_is_left(user_client, user, fund):
+    avatar = done_avatar(user=user, prompts=0)
+    themes = ThemeFactory.create_batch(8)
+    for position, theme in enumerate(themes[:7]):
+        PromptFactory(avatar=avatar, position=position, theme_slug=theme.slug, label=theme.title)
+    fund(user, 20)
+    url = reverse("avatars:more", args=[avatar.pk])
+
+    page = " ".join(user_client.get(url).content.decode().split())
+    response = user_client.post(url, {"themes": [themes[7].slug]})
+
+    assert "You have 7 prompts left for this avatar: up to 0 styles and 7 ideas of your own." in page
+    assert response.status_code == 422
+    assert "This avatar has 0 of its 7 styles left; choose at most 0." in response.content.decode()
+    assert avatar.prompts.count() == 7 and credit_balance(user=user) == 20
 
 
 def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
