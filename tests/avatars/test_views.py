@@ -66,6 +66,16 @@ def test_the_list_poller_swaps_finished_cards_and_stops_with_286(user_client, us
     assert f'id="avatar-{avatar.pk}"' in finished.content.decode()
 
 
+def test_the_list_poller_leaves_out_ids_that_are_not_avatar_ids(user_client, user):
+    finished = AvatarFactory(user=user, state=AvatarState.DONE)
+    url = reverse("avatars:list_updates") + f"?id=not-a-uuid&id={finished.pk}&id=&id=12345"
+
+    response = user_client.get(url, headers=HTMX)
+
+    assert response.status_code == 286
+    assert f'id="avatar-{finished.pk}"' in response.content.decode()
+
+
 def test_my_avatars_query_count_does_not_grow_with_avatars(user_client, user, django_assert_max_num_queries):
     done_avatar(user=user, prompts=1, images_per_prompt=1)
     with django_assert_max_num_queries(50) as few:
@@ -125,6 +135,27 @@ def test_the_progress_poller_brings_new_images_and_stops_with_286_when_done(user
     avatar.prompts.update(state=PromptState.DONE)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE)
     assert user_client.get(poll_url, headers=HTMX).status_code == 286
+
+
+@pytest.mark.parametrize(
+    ("since", "sections"),
+    [
+        ("2000-01-01T00:00:00", 2),  # no offset: the site's time zone
+        ("2000-13-45T00:00:00", 2),  # no such day: everything
+        ("not a time", 2),
+        ("", 2),
+        ("2999-01-01T00:00:00+14:00", 0),
+        ("0001-01-01T00:00:00-12:00", 2),
+    ],
+)
+def test_the_progress_poller_takes_any_since_and_falls_back_to_everything(user_client, user, since, sections):
+    avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
+    prompts = PromptFactory.create_batch(2, avatar=avatar, state=PromptState.SUBMITTED)
+
+    response = user_client.get(reverse("avatars:progress", args=[avatar.pk]), {"since": since}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert sum(f'id="prompt-{prompt.pk}"' in response.content.decode() for prompt in prompts) == sections
 
 
 def test_images_are_served_to_their_owner_only(client, user, other_user):
