@@ -16,11 +16,35 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from bench import Figure, median_seconds, median_seconds_paired, peak_memory_mb
-from studio.photos import imaging, intake
+from studio.photos import imaging, intake, quality
 
 LONG_SIDE = 2048
 QUALITY = 90
 MAX_PIXELS = 60_000_000
+# The studio's default thresholds (PHOTOS_* in studio/settings.py), spelled out: this module runs
+# without Django settings, which bench_studio configures for its own stack in the same process.
+INTAKE_LIMITS = intake.PhotoLimits(
+    max_file_bytes=25 * 1024 * 1024,
+    max_pixels=MAX_PIXELS,
+    max_pixels_png_webp=25_000_000,
+    max_pixels_per_byte=200,
+    min_side=512,
+    max_aspect_ratio=3.0,
+    long_side=LONG_SIDE,
+    jpeg_quality=QUALITY,
+    thumbnail_size=400,
+    thumbnail_quality=80,
+    coach=quality.CoachLimits(
+        sharpness_refuse=12.0,
+        sharpness_warn=40.0,
+        dark_refuse=30.0,
+        dark_warn=60.0,
+        bright_warn=210.0,
+        bright_refuse=235.0,
+        face_min_fraction=0.08,
+        duplicate_max_distance=4,
+    ),
+)
 
 
 def make_phone_jpeg(width: int, height: int, *, seed: int = 0) -> bytes:
@@ -60,7 +84,7 @@ def naive_normalise(data: bytes) -> bytes:
 
 
 def studio_intake(data: bytes) -> intake.IntakeResult:
-    return intake.process(data, expected_faces=1, limits=intake.PhotoLimits(max_pixels=MAX_PIXELS))
+    return intake.process(data, expected_faces=1, limits=INTAKE_LIMITS)
 
 
 # Entry points for the memory child process: each reads the fixture itself.

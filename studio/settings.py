@@ -401,7 +401,9 @@ ASTRIA_CONNECT_TIMEOUT = env.float("ASTRIA_CONNECT_TIMEOUT", default=5.0)
 ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
 
 # --- Photos ---------------------------------------------------------------------------------
-PHOTOS_MIN_ACCEPTED = 4
+# Every photo threshold lives here and only here: studio.photos.intake.PhotoLimits and
+# studio.photos.quality.CoachLimits are built from these values.
+PHOTOS_MIN_ACCEPTED = 4  # accepted photos an avatar needs before it can be confirmed
 PHOTOS_MAX_PER_AVATAR = 20
 # Uploads: caps enforced while the body streams in (studio.photos.uploads); a proxy in front
 # should cap the body at PHOTOS_MAX_REQUEST_BYTES too (nginx: client_max_body_size).
@@ -413,8 +415,14 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Images: checked from the header before decoding, then normalised by the images worker.
-PHOTOS_MAX_PIXELS = 50_000_000  # a 48 MP phone photo fits; Pillow's own limit stays above it
+# Images: checked from the header before decoding (in the request, and again in the images worker
+# before it decodes anything), then normalised by the worker. A 48 MP phone photo fits under
+# PHOTOS_MAX_PIXELS (Pillow's own limit stays above it); PNG and WebP, which are decoded at full
+# size, have a lower cap; and a file may claim at most PHOTOS_MAX_PIXELS_PER_BYTE pixels per byte
+# (camera JPEG and HEIC: 3 to 30; a 1-bit "pixel flood" PNG: thousands).
+PHOTOS_MAX_PIXELS = env.int("PHOTOS_MAX_PIXELS", default=50_000_000)
+PHOTOS_MAX_PIXELS_PNG_WEBP = env.int("PHOTOS_MAX_PIXELS_PNG_WEBP", default=25_000_000)
+PHOTOS_MAX_PIXELS_PER_BYTE = env.int("PHOTOS_MAX_PIXELS_PER_BYTE", default=200)
 PHOTOS_MIN_SIDE = 512
 PHOTOS_MAX_ASPECT_RATIO = 3.0
 PHOTOS_LONG_SIDE = 2048  # "about": JPEG draft decoding may stop a little short (4032 -> 2016)
@@ -448,8 +456,9 @@ FAIR_USE_MAX_PROMPTS = env.int("FAIR_USE_MAX_PROMPTS", default=14)
 IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
 # The prompt builder (studio/themes/prompting.py). A user's own prompt is cut at this length, gets
 # the quality terms it lacks, and the default negative prompt; every negative prompt gets the
-# safety terms. Prompts with a forbidden word or phrase (whole words, any case, plurals too) are
-# refused with the word named; set THEMES_FORBIDDEN_WORDS (comma-separated) to replace the list.
+# safety terms. Prompts with a forbidden word or phrase are refused with the word named: the list
+# is studio/themes/data/forbidden_words.txt (which says how words are matched), and
+# THEMES_FORBIDDEN_WORDS (comma-separated) replaces it.
 THEMES_CUSTOM_PROMPT_MAX_CHARS = env.int("THEMES_CUSTOM_PROMPT_MAX_CHARS", default=300)
 THEMES_QUALITY_SUFFIX = env(
     "THEMES_QUALITY_SUFFIX", default="highly detailed, sharp focus, beautiful lighting, high quality"
@@ -460,20 +469,7 @@ THEMES_DEFAULT_NEGATIVE_PROMPT = env(
     "disfigured, bad anatomy, extra limbs, mutated hands, cropped, out of frame, duplicate",
 )
 THEMES_SAFETY_NEGATIVE_PROMPT = env("THEMES_SAFETY_NEGATIVE_PROMPT", default="nsfw, nudity")
-THEMES_FORBIDDEN_WORDS = env.list(
-    "THEMES_FORBIDDEN_WORDS",
-    default=[
-        # nudity and sexual content
-        "nude", "naked", "nudity", "nsfw", "topless", "bottomless", "undressed", "unclothed",
-        "no clothes", "without clothes", "see-through", "sex", "sexual", "sexy", "seductive", "erotic",
-        "erotica", "porn", "porno", "pornographic", "xxx", "explicit", "lingerie", "underwear",
-        "thong", "nipple", "genitals", "penis", "vagina", "breasts", "boobs", "fetish",
-        "bdsm", "bondage", "hentai", "onlyfans", "stripper", "striptease", "orgasm", "anal",
-        # gore, self-harm and hate
-        "gore", "gory", "decapitated", "beheaded", "dismembered", "mutilated", "suicide",
-        "self-harm", "nazi", "swastika", "kkk",
-    ],
-)
+THEMES_FORBIDDEN_WORDS = env.list("THEMES_FORBIDDEN_WORDS", default=None)
 # Theme cfg_scale and steps are Stable Diffusion values; Flux's guidance means something else.
 THEMES_BRANCHES_WITHOUT_SAMPLER_SETTINGS = frozenset({"flux1"})
 

@@ -6,7 +6,7 @@ from django.db import connection
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,6 @@
+import uuid
+from datetime import UTC, datetime
+
 from django import forms
 
 from studio.avatars.models import Avatar, SubjectClass
@@ -53,3 +56,36 @@ class GenerateMoreForm(forms.Form):
         if not cleaned.get("themes") and not cleaned.get("custom_texts"):
             raise forms.ValidationError("Choose at least one theme or write one idea.")
         return cleaned
+
+
+class UUIDListField(forms.Field):
+    """Every value of a repeated query parameter that is a UUID; anything else is left out."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[uuid.UUID]:
+        ids = []
+        for item in value or []:
+            try:
+                ids.append(uuid.UUID(str(item)))
+            except ValueError:
+                continue  # a mangled or stale id: there is simply no such card to update
+        return ids
+
+
+class AvatarListUpdatesForm(forms.Form):
+    """The "My avatars" poller's query: the ids of the cards still in progress on the page."""
+
+    id = UUIDListField(required=False)
+
+
+class AvatarProgressForm(forms.Form):
+    """The gallery poller's query: ``since``, when the page was last brought up to date. A time
+    without an offset is taken as the site's time zone; a missing or impossible one means
+    "everything"."""
+
+    since = forms.DateTimeField(required=False)
+
+    def since_or_beginning(self) -> datetime:
+        since = self.cleaned_data.get("since") if self.is_valid() else None
+        return since or datetime.min.replace(tzinfo=UTC)

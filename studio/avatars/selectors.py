@@ -128,10 +128,6 @@ def export_latest(*, avatar: Avatar) -> GalleryExport | None:
     return avatar.exports.order_by("-created_at").first()
 
 
-def prompts_left(*, avatar: Avatar, limit: int) -> int:
-    return max(limit - avatar.prompts.count(), 0)
-
-
 # --- The operator's dashboard: aggregates over every user, in a fixed number of queries -------------
 
 

@@ -85,11 +85,8 @@ def avatar_generate_more(
         avatar = _locked(avatar_id, user=user)
         if avatar.state != AvatarState.DONE:
             raise ApplicationError("You can generate more once the current images are finished.")
-        used = avatar.prompts.count()
         batch = (avatar.prompts.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
-        plan = plan_more(
-            avatar=avatar, theme_slugs=theme_slugs, custom_texts=custom_texts, prompts_already_used=used
-        )
+        plan = plan_more(avatar=avatar, theme_slugs=theme_slugs, custom_texts=custom_texts)
         _pay_for_plan(
             user=user,
             avatar=avatar,

@@ -1,5 +1,4 @@
 import uuid
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,12 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.avatars import exports, selectors, services
-from studio.avatars.forms import AvatarCreateForm, GenerateMoreForm
+from studio.avatars.forms import AvatarCreateForm, AvatarListUpdatesForm, AvatarProgressForm, GenerateMoreForm
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
@@ -20,7 +18,7 @@ from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.credits.selectors import credit_balance
 from studio.photos.selectors import photo_list_accepted, photos_accepted_count
-from studio.themes.planner import plan_for_avatar
+from studio.themes.planner import fair_use_left, plan_for_avatar
 
 
 def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -50,7 +48,8 @@ def avatar_list(request: HtmxRequest) -> HttpResponse:
 def avatar_list_updates(request: HtmxRequest) -> HttpResponse:
     """The page's single poller: fresh cards for avatars still in progress, swapped out of band."""
     cards = _cards(selectors.avatar_cards_for_user(user=request.user, pending_only=True))
-    ids = request.GET.getlist("id")
+    form = AvatarListUpdatesForm(request.GET)
+    ids = form.cleaned_data["id"] if form.is_valid() else []
     if ids:
         finished = selectors.avatar_cards_for_user(user=request.user).filter(pk__in=ids).exclude(
             pk__in=[avatar.pk for avatar, _ in cards]
@@ -108,7 +107,7 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     """The gallery's single poller: the progress header, plus every prompt section that changed."""
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
-    since = parse_datetime(request.GET.get("since", "")) or datetime.min.replace(tzinfo=UTC)
+    since = AvatarProgressForm(request.GET).since_or_beginning()
     context = _gallery_context(avatar)
     context["changed"] = [prompt for prompt in context["prompts"] if prompt.updated_at > since]
     if not wants_fragment(request):
@@ -205,7 +204,7 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
     context = {
         "avatar": avatar,
         "form": form,
-        "prompts_left": selectors.prompts_left(avatar=avatar, limit=settings.FAIR_USE_MAX_PROMPTS),
+        "left": fair_use_left(avatar=avatar),
         "price_prompt": settings.CREDITS_PRICE_PROMPT,
         "images_per_prompt": settings.IMAGES_PER_PROMPT,
     }

@@ -313,31 +313,28 @@ def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id
     """Marks a purchase paid and grants its credits: exactly once, whatever the retries or order.
 
     True if this call granted the credits, False if the purchase was already paid (or is unknown,
-    or the session id does not match the one Stripe gave us for it).
+    or the session id is not the one stored for it when Stripe opened its checkout).
     """
     with transaction.atomic():
         purchase = CreditPurchase.objects.select_related("user").filter(pk=purchase_id).first()
         if purchase is None:
             logger.warning("Payment %s names an unknown purchase %s; nothing granted", event_id, purchase_id)
             return False
-        if session_id and purchase.provider_session_id not in ("", session_id):
+        if session_id and purchase.provider_session_id != session_id:
             logger.error(
-                "Payment %s for purchase %s comes from session %s, not %s; nothing granted",
+                "Payment %s for purchase %s comes from session %s, not %r; nothing granted",
                 event_id, purchase.pk, session_id, purchase.provider_session_id,
             )
             return False
-        changes: dict[str, Any] = {
-            "status": CreditPurchase.Status.PAID,
-            "paid_at": timezone.now(),
-            "paid_event_id": event_id,
-            "updated_at": timezone.now(),
-        }
-        if session_id and not purchase.provider_session_id:
-            changes["provider_session_id"] = session_id
         claimed = (
             CreditPurchase.objects.filter(pk=purchase.pk)
             .exclude(status=CreditPurchase.Status.PAID)
-            .update(**changes)
+            .update(
+                status=CreditPurchase.Status.PAID,
+                paid_at=timezone.now(),
+                paid_event_id=event_id,
+                updated_at=timezone.now(),
+            )
         )
         if not claimed:
             return False
@@ -378,23 +375,76 @@ def purchase_expire(*, purchase_id: uuid.UUID | str) -> bool:
 def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
     """Asks Stripe about an unpaid checkout, in case its webhook was lost; completes it if paid.
 
-    True if this call granted the credits. Network errors propagate (the task retries them).
+    A purchase whose session id was never stored (the process stopped between opening the
+    checkout at Stripe and saving its id) has its session looked up at Stripe by the purchase id
+    it carries, and the id stored. True if this call granted the credits. Network errors
+    propagate (the task retries them).
     """
     purchase = (
         CreditPurchase.objects.filter(pk=purchase_id, provider=CreditPurchase.Provider.STRIPE)
         .exclude(status=CreditPurchase.Status.PAID)
         .first()
     )
-    if purchase is None or not purchase.provider_session_id or not settings.STRIPE_SECRET_KEY:
+    if purchase is None or not settings.STRIPE_SECRET_KEY:
         return False
-    session = _stripe_client().v1.checkout.sessions.retrieve(purchase.provider_session_id)
-    if session.payment_status == "paid":
-        return purchase_complete(
-            purchase_id=purchase.pk, event_id=f"reconcile:{session.id}", session_id=session.id
+    client = _stripe_client()
+    if purchase.provider_session_id:
+        session = client.v1.checkout.sessions.retrieve(purchase.provider_session_id).to_dict()
+    else:
+        session = _checkout_session_find(client, purchase=purchase)
+        if session is None:
+            return False
+        CreditPurchase.objects.filter(pk=purchase.pk, provider_session_id="").update(
+            provider_session_id=session["id"], updated_at=timezone.now()
         )
-    if session.status == "expired":
+        purchase.refresh_from_db()
+    if session.get("payment_status") == "paid":
+        if problem := _checkout_mismatch(purchase=purchase, session=session):
+            logger.error("Stripe says purchase %s is paid, but %s; nothing granted", purchase.pk, problem)
+            return False
+        return purchase_complete(
+            purchase_id=purchase.pk, event_id=f"reconcile:{session['id']}", session_id=session["id"]
+        )
+    if session.get("status") == "expired":
         purchase_expire(purchase_id=purchase.pk)
     return False
+
+
+# Stripe creates the session within seconds of the purchase (retries included); the margins
+# cover clocks that disagree.
+_SESSION_FIND_BEFORE = datetime.timedelta(minutes=5)
+_SESSION_FIND_AFTER = datetime.timedelta(hours=1)
+
+
+def _checkout_session_find(client: stripe.StripeClient, *, purchase: CreditPurchase) -> dict[str, Any] | None:
+    """The Checkout Session opened for the purchase (its client_reference_id), among those Stripe
+    created around the purchase's creation; None when Stripe has none."""
+    created = {
+        "gte": int((purchase.created_at - _SESSION_FIND_BEFORE).timestamp()),
+        "lte": int((purchase.created_at + _SESSION_FIND_AFTER).timestamp()),
+    }
+    sessions = client.v1.checkout.sessions.list(params={"created": created, "limit": 100})
+    for session in sessions.auto_paging_iter():
+        if (found := session.to_dict()).get("client_reference_id") == str(purchase.pk):
+            return found
+    return None
+
+
+def _checkout_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) -> str | None:
+    """Why a paid Checkout Session cannot pay for this purchase, in words for the log; None when
+    it is the session opened for it, for its pack's price and currency."""
+    if not purchase.provider_session_id:
+        return "no checkout session is stored for the purchase"
+    if session.get("id") != purchase.provider_session_id:
+        return f"the session is {session.get('id')!r}, not {purchase.provider_session_id!r}"
+    if session.get("mode") != "payment":
+        return f"the session's mode is {session.get('mode')!r}, not 'payment'"
+    amount, currency = session.get("amount_total"), session.get("currency")
+    if type(amount) is not int or amount != purchase.price:
+        return f"{amount!r} was paid, not the pack's price {purchase.price}"
+    if not isinstance(currency, str) or currency.lower() != purchase.currency.lower():
+        return f"it was paid in {currency!r}, not {purchase.currency!r}"
+    return None
 
 
 def purchase_reconcile_pending() -> int:
@@ -410,9 +460,7 @@ def purchase_reconcile_pending() -> int:
             status=CreditPurchase.Status.PENDING,
             created_at__lte=now - RECONCILE_AFTER,
             created_at__gte=now - RECONCILE_UNTIL,
-        )
-        .exclude(provider_session_id="")
-        .values_list("pk", flat=True)
+        ).values_list("pk", flat=True)
     )
     for purchase_id in purchase_ids:
         enqueue_on_commit(purchase_reconcile_task, str(purchase_id))
@@ -437,28 +485,61 @@ def _payment_event_record(*, provider: str, event: Mapping[str, Any]) -> bool:
     return True
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:
     """Records a verified Stripe event once and acts on it in the same transaction.
 
     Returns False for an event id already recorded (a retry or replay: nothing happens again).
-    Paid checkouts grant their pack once; expired ones are marked; other types are only recorded.
+    Paid checkouts grant their pack once, and only for the session opened for the purchase, its
+    price and currency; expired ones are marked; other types are only recorded. An event whose
+    parts are not the shapes Stripe documents is recorded, logged and otherwise ignored. Raises
+    ValueError for an event without a string id and type, which cannot be recorded.
     """
+    if not isinstance(event, Mapping) or not isinstance(event.get("id"), str) or not event["id"]:
+        raise ValueError("a Stripe event is a JSON object with an id")
+    if not isinstance(event.get("type", ""), str):
+        raise ValueError("a Stripe event's type is a string")
     with transaction.atomic():
         if not _payment_event_record(provider=CreditPurchase.Provider.STRIPE, event=event):
             return False
         event_type = event.get("type", "")
         if event_type not in STRIPE_PAID_EVENTS | STRIPE_EXPIRED_EVENTS:
             return True
-        session = event.get("data", {}).get("object", {})
-        purchase_id = (session.get("metadata") or {}).get("purchase_id") or session.get("client_reference_id")
+        session = _mapping(event.get("data")).get("object")
+        if not isinstance(session, Mapping):
+            logger.warning("Stripe event %s (%s) carries no checkout session; ignored", event["id"], event_type)
+            return True
+        purchase_id = _mapping(session.get("metadata")).get("purchase_id") or session.get("client_reference_id")
         try:
             purchase_id = uuid.UUID(str(purchase_id))
         except ValueError:
             logger.warning("Stripe event %s (%s) names no purchase of ours", event["id"], event_type)
             return True
-        if event_type in STRIPE_PAID_EVENTS:
-            if session.get("payment_status") == "paid":
-                purchase_complete(purchase_id=purchase_id, event_id=event["id"], session_id=session.get("id", ""))
-        else:
+        if event_type in STRIPE_EXPIRED_EVENTS:
             purchase_expire(purchase_id=purchase_id)
+        elif session.get("payment_status") == "paid":
+            _stripe_checkout_paid(purchase_id=purchase_id, session=session, event_id=event["id"])
     return True
+
+
+def _stripe_checkout_paid(*, purchase_id: uuid.UUID, session: Mapping[str, Any], event_id: str) -> bool:
+    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
+
+    purchase = CreditPurchase.objects.filter(pk=purchase_id).first()
+    if purchase is None:
+        logger.warning("Payment %s names an unknown purchase %s; nothing granted", event_id, purchase_id)
+        return False
+    if not purchase.provider_session_id and purchase.provider == CreditPurchase.Provider.STRIPE:
+        # The checkout was opened at Stripe but its id never stored: Stripe itself, asked with our
+        # key, says which session is the purchase's (the event alone does not prove it).
+        logger.warning("Payment %s for purchase %s, whose session id was never stored: asking Stripe",
+                       event_id, purchase.pk)
+        enqueue_on_commit(purchase_reconcile_task, str(purchase.pk))
+        return False
+    if problem := _checkout_mismatch(purchase=purchase, session=session):
+        logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
+        return False
+    return purchase_complete(purchase_id=purchase.pk, event_id=event_id, session_id=session["id"])

@@ -65,7 +65,8 @@ def open_untrusted_image(
     `max_pixels` pixels (decompression bombs) and, unless allowed, animations or image sequences.
     The returned image is lazy: `normalise()` decodes it, which also catches truncated files.
     """
-    fp = io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
+    owns_file = isinstance(source, bytes | bytearray | memoryview)
+    fp = io.BytesIO(source) if owns_file else source
     start = fp.tell()
     head = fp.read(_SNIFF_BYTES)
     fp.seek(start)
@@ -83,17 +84,24 @@ def open_untrusted_image(
         raise _damaged() from None
     width, height = img.size
     if width * height > max_pixels:
-        img.close()
+        _discard(img, owns_file=owns_file)
         raise _too_many_pixels((width, height), max_pixels)
     # A multi-picture JPEG (MPO: Ultra HDR gain maps, depth maps, previews) is a still photo: its
     # first picture is the photo itself.
     if not allow_animated and img.format != "MPO" and getattr(img, "n_frames", 1) > 1:
-        img.close()
+        _discard(img, owns_file=owns_file)
         raise ImageRefused(
             "animated",
             "This is an animation or a set of several pictures. Add a single still photo instead.",
         )
     return img
+
+
+def _discard(img: Image.Image, *, owns_file: bool) -> None:
+    # Image.close() closes the file it reads from, even one Pillow was handed: a caller's upload
+    # must stay open, since the caller still has to rewind it, report on it or read the next part.
+    if owns_file:
+        img.close()
 
 
 def oriented_size(img: Image.Image) -> tuple[int, int]:

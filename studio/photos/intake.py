@@ -6,7 +6,7 @@ see exactly what a customer's upload went through. No database access here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from studio.photos import imaging, quality
@@ -20,15 +20,19 @@ REJECTED = "rejected"
 
 @dataclass(frozen=True)
 class PhotoLimits:
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_pixels: int = 50_000_000
-    min_side: int = 512
-    max_aspect_ratio: float = 3.0
-    long_side: int = 2048
-    jpeg_quality: int = 90
-    thumbnail_size: int = 400
-    thumbnail_quality: int = 80
-    coach: CoachLimits = field(default_factory=CoachLimits)
+    """The thresholds of the intake. Their values live in settings (PHOTOS_*), and only there."""
+
+    max_file_bytes: int
+    max_pixels: int
+    max_pixels_png_webp: int
+    max_pixels_per_byte: int
+    min_side: int
+    max_aspect_ratio: float
+    long_side: int
+    jpeg_quality: int
+    thumbnail_size: int
+    thumbnail_quality: int
+    coach: CoachLimits
 
     @classmethod
     def from_settings(cls) -> PhotoLimits:
@@ -37,13 +41,15 @@ class PhotoLimits:
         return cls(
             max_file_bytes=settings.PHOTOS_MAX_FILE_BYTES,
             max_pixels=settings.PHOTOS_MAX_PIXELS,
+            max_pixels_png_webp=settings.PHOTOS_MAX_PIXELS_PNG_WEBP,
+            max_pixels_per_byte=settings.PHOTOS_MAX_PIXELS_PER_BYTE,
             min_side=settings.PHOTOS_MIN_SIDE,
             max_aspect_ratio=settings.PHOTOS_MAX_ASPECT_RATIO,
             long_side=settings.PHOTOS_LONG_SIDE,
             jpeg_quality=settings.PHOTOS_JPEG_QUALITY,
             thumbnail_size=settings.PHOTOS_THUMBNAIL_SIZE,
             thumbnail_quality=settings.PHOTOS_THUMBNAIL_QUALITY,
-            coach=CoachLimits(**settings.PHOTOS_COACH),
+            coach=CoachLimits.from_settings(),
         )
 
 
@@ -90,6 +96,7 @@ def check_upload(source: BinaryIO, *, size: int, limits: PhotoLimits) -> tuple[s
     finally:
         source.seek(start)
     check_dimensions(oriented, limits=limits)
+    check_pixel_count(image_format, oriented, size_bytes=size, limits=limits)
     return image_format, oriented
 
 
@@ -102,6 +109,7 @@ def process(data: bytes, *, expected_faces: int | None, limits: PhotoLimits) -> 
         img = imaging.open_untrusted_image(data, max_pixels=limits.max_pixels)
         source_format, source_size = img.format, imaging.oriented_size(img)
         check_dimensions(source_size, limits=limits)
+        check_pixel_count(img.format, source_size, size_bytes=len(data), limits=limits)
         if smuggled := imaging.find_smuggled_content(data, img.format):
             raise ImageRefused(
                 "hidden_content",
@@ -165,6 +173,39 @@ def check_dimensions(size: tuple[int, int], *, limits: PhotoLimits) -> None:
             f"{limits.min_side} on the shorter side. Use the original from your phone or camera, "
             "not a copy saved from a chat or social media app.",
         )
+
+
+# Formats decoded at full size whatever the size we keep (JPEG is decoded at 1/2 to 1/8 scale).
+# Cameras write JPEG or HEIC; a PNG or WebP of camera size is an export or a screenshot.
+_FULL_DECODE_FORMATS = frozenset({"PNG", "WEBP"})
+
+
+def check_pixel_count(image_format: str, size: tuple[int, int], *, size_bytes: int, limits: PhotoLimits) -> None:
+    """Refuse, from the header alone, pictures that would cost far more to decode than a photo:
+    PNG and WebP over their own cap, and any file with far too few bytes for its pixel count
+    (a photo holds at least a byte for every few dozen pixels; a "pixel flood" file claims
+    millions of pixels in a few kilobytes)."""
+    width, height = size
+    pixels = width * height
+    if image_format in _FULL_DECODE_FORMATS and pixels > limits.max_pixels_png_webp:
+        label = imaging.FORMAT_LABELS.get(image_format, image_format)
+        raise ImageRefused(
+            "too_many_pixels",
+            f"This {label} image is {width:,} by {height:,} pixels, more than the "
+            f"{limits.max_pixels_png_webp / 1_000_000:.0f} megapixels we accept in {label}. "
+            "Add the photo as JPEG or HEIC, or export a smaller copy.",
+        )
+    if pixels > limits.max_pixels_per_byte * size_bytes:
+        raise ImageRefused(
+            "too_little_data",
+            f"This file claims to be {width:,} by {height:,} pixels but holds only "
+            f"{_kilobytes(size_bytes)}: far too little for a real photo of that size. "
+            "Add the original photo from your phone or camera.",
+        )
+
+
+def _kilobytes(size: int) -> str:
+    return megabytes(size) if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 def megabytes(size: int) -> str:

@@ -44,16 +44,24 @@ class Finding:
 
 @dataclass(frozen=True)
 class CoachLimits:
-    """Thresholds. Sharpness: see `sharpness()`, measured at 512 px; brightness: mean grey, 0-255."""
+    """Thresholds (values in settings.PHOTOS_COACH). Sharpness: see `sharpness()`, measured at
+    512 px; brightness: mean grey, 0-255; face size: face width / the photo's shorter side;
+    near-duplicates: differing bits of the 64-bit dHash."""
 
-    sharpness_refuse: float = 12.0
-    sharpness_warn: float = 40.0
-    dark_refuse: float = 30.0
-    dark_warn: float = 60.0
-    bright_warn: float = 210.0
-    bright_refuse: float = 235.0
-    face_min_fraction: float = 0.08  # face width / the photo's shorter side
-    duplicate_max_distance: int = 4  # differing bits of 64
+    sharpness_refuse: float
+    sharpness_warn: float
+    dark_refuse: float
+    dark_warn: float
+    bright_warn: float
+    bright_refuse: float
+    face_min_fraction: float
+    duplicate_max_distance: int
+
+    @classmethod
+    def from_settings(cls) -> CoachLimits:
+        from django.conf import settings
+
+        return cls(**settings.PHOTOS_COACH)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from studio.avatars.models import SubjectClass
-from studio.themes.models import CustomPrompt, PromptIdea, Theme
+from studio.core.static import static_file_exists
+from studio.themes.models import DEFAULT_COVER, CustomPrompt, PromptIdea, Theme
 
 
 class ThemeAdminForm(forms.ModelForm):
@@ -31,6 +32,7 @@ class ThemeAdminForm(forms.ModelForm):
             "cfg_scale",
             "steps",
             "cover",
+            "cover_pet",
             "cover_alt",
         ]
         widgets = {
@@ -51,6 +53,21 @@ class ThemeAdminForm(forms.ModelForm):
     def clean_subject_classes(self) -> list[str]:
         chosen = set(self.cleaned_data["subject_classes"])
         return [value for value in SubjectClass.values if value in chosen]
+
+    def clean_cover(self) -> str:
+        return self._static_path("cover")
+
+    def clean_cover_pet(self) -> str:
+        return self._static_path("cover_pet")
+
+    def _static_path(self, field: str) -> str:
+        path = self.cleaned_data[field].strip()
+        if path and not static_file_exists(path):
+            raise forms.ValidationError(
+                f"There is no static file “{path}”. Covers are paths such as "
+                f"“{DEFAULT_COVER}”, of files under static/ that are deployed with the site."
+            )
+        return path
 
 
 @admin.register(Theme)

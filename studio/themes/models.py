@@ -7,6 +7,8 @@ from studio.avatars.models import PERSON_CLASSES, PET_CLASSES, Avatar, SubjectCl
 from studio.core.models import BaseModel
 from studio.themes.prompting import ASPECT_RATIOS, SUBJECT
 
+DEFAULT_COVER = "themes/covers/_default.webp"
+
 # Names the catalogue may use for sets of classes, besides the classes themselves.
 SUBJECT_GROUPS: dict[str, frozenset[str]] = {
     "all": frozenset(SubjectClass.values),
@@ -99,6 +101,10 @@ class Theme(BaseModel):
 
     def suits(self, subject_class: str) -> bool:
         return subject_class in self.subject_classes
+
+    def cover_path(self, *, pet: bool = False) -> str:
+        """The static path of the card's cover: the pet one for pets when there is one."""
+        return (self.cover_pet if pet and self.cover_pet else self.cover) or DEFAULT_COVER
 
 
 class PromptIdea(BaseModel):

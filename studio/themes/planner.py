@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Count, Q
 
 from studio.avatars.models import Avatar
 from studio.themes import prompting
@@ -59,20 +60,66 @@ class Plan:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class FairUseLeft:
+    """What an avatar may still order: curated styles, prompts of one's own, and prompts in all."""
+
+    themes: int
+    custom: int
+    total: int
+
+
+def prompts_used(*, avatar: Avatar) -> tuple[int, int]:
+    """The avatar's prompts so far, whatever their state: (curated styles, prompts of one's own)."""
+    counts = avatar.prompts.aggregate(themes=Count("pk", filter=~Q(theme_slug="")), total=Count("pk"))
+    return counts["themes"], counts["total"] - counts["themes"]
+
+
+def fair_use_left(*, avatar: Avatar) -> FairUseLeft:
+    themes, custom = prompts_used(avatar=avatar)
+    total = max(0, settings.FAIR_USE_MAX_PROMPTS - themes - custom)
+    return FairUseLeft(
+        themes=min(total, max(0, settings.FAIR_USE_MAX_THEME_PROMPTS - themes)),
+        custom=min(total, max(0, settings.FAIR_USE_MAX_CUSTOM_PROMPTS - custom)),
+        total=total,
+    )
+
+
 def images_per_prompt() -> int:
     """IMAGES_PER_PROMPT, kept within Astria's 1 to 8."""
     return min(8, max(1, settings.IMAGES_PER_PROMPT))
 
 
-def fair_use_errors(*, theme_count: int, custom_count: int, prompts_already_used: int = 0) -> list[str]:
-    """What is over the limits, in plain words; empty when the counts are allowed."""
+def fair_use_errors(
+    *,
+    theme_count: int,
+    custom_count: int,
+    prompts_already_used: int = 0,
+    themes_already_used: int = 0,
+    custom_already_used: int = 0,
+) -> list[str]:
+    """What is over the limits, in plain words; empty when the counts are allowed. The limits hold
+    for the avatar as a whole: ``*_already_used`` are the prompts it has had so far."""
     errors = []
     max_themes, max_custom = settings.FAIR_USE_MAX_THEME_PROMPTS, settings.FAIR_USE_MAX_CUSTOM_PROMPTS
+    themes_left = max(0, max_themes - themes_already_used)
+    custom_left = max(0, max_custom - custom_already_used)
     left = max(0, settings.FAIR_USE_MAX_PROMPTS - prompts_already_used)
-    if theme_count > max_themes:
-        errors.append(f"You can choose up to {max_themes} styles. Remove one to choose another.")
-    if custom_count > max_custom:
-        errors.append(f"You can add up to {max_custom} prompts of your own. Remove one to add another.")
+    if theme_count > themes_left:
+        if themes_already_used:
+            errors.append(
+                f"This avatar has {themes_left} of its {max_themes} styles left; choose at most {themes_left}."
+            )
+        else:
+            errors.append(f"You can choose up to {max_themes} styles. Remove one to choose another.")
+    if custom_count > custom_left:
+        if custom_already_used:
+            errors.append(
+                f"This avatar has {custom_left} of its {max_custom} prompts of your own left; "
+                f"write at most {custom_left}."
+            )
+        else:
+            errors.append(f"You can add up to {max_custom} prompts of your own. Remove one to add another.")
     if theme_count + custom_count > left:
         if prompts_already_used:
             errors.append(
@@ -135,14 +182,24 @@ def custom_prompt(
 
 
 def _plan(
-    *, themes: list[PlannedPrompt], customs: list[PlannedPrompt], errors: list[str], prompts_already_used: int
+    *,
+    themes: list[PlannedPrompt],
+    customs: list[PlannedPrompt],
+    errors: list[str],
+    prompts_already_used: int,
+    themes_already_used: int = 0,
+    custom_already_used: int = 0,
 ) -> Plan:
     prompts = themes + customs
     errors = list(errors)
     if not prompts and not errors:
         errors.append("Choose at least one style or write a prompt of your own.")
     errors += fair_use_errors(
-        theme_count=len(themes), custom_count=len(customs), prompts_already_used=prompts_already_used
+        theme_count=len(themes),
+        custom_count=len(customs),
+        prompts_already_used=prompts_already_used,
+        themes_already_used=themes_already_used,
+        custom_already_used=custom_already_used,
     )
     return Plan(
         prompts=prompts,
@@ -193,16 +250,21 @@ def plan_more(
     avatar: Avatar,
     theme_slugs: Iterable[str],
     custom_texts: Iterable[str],
-    prompts_already_used: int,
+    prompts_already_used: int | None = None,
     branch: str | None = None,
     token: str | None = None,
 ) -> Plan:
     """A plan for "generate more" on a trained avatar: new themes by slug and new prompt texts.
 
-    Only what is left of FAIR_USE_MAX_PROMPTS after ``prompts_already_used`` can be planned, and
-    the tune is not charged again. Texts go through the same cleaning and checks as on the
-    styles page; anything refused is explained in ``errors``.
+    The fair-use limits hold for the avatar as a whole: only what is left of them after the
+    avatar's prompts so far (curated styles and prompts of one's own counted apart) can be
+    planned; ``prompts_already_used`` defaults to how many prompts it has. The tune is not charged
+    again. Texts go through the same cleaning and checks as on the styles page; anything refused
+    is explained in ``errors``.
     """
+    themes_already_used, custom_already_used = prompts_used(avatar=avatar)
+    if prompts_already_used is None:
+        prompts_already_used = themes_already_used + custom_already_used
     branch = branch or settings.ASTRIA_BRANCH
     token = token or prompting.token_for_branch(branch)
     errors: list[str] = []
@@ -231,4 +293,11 @@ def plan_more(
                 key=f"custom:new:{index}",
             )
         )
-    return _plan(themes=themes, customs=customs, errors=errors, prompts_already_used=prompts_already_used)
+    return _plan(
+        themes=themes,
+        customs=customs,
+        errors=errors,
+        prompts_already_used=prompts_already_used,
+        themes_already_used=themes_already_used,
+        custom_already_used=custom_already_used,
+    )

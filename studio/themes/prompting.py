@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 
@@ -113,9 +114,14 @@ def dimensions(aspect_ratio: str, *, branch: str) -> tuple[int, int]:
 # --- Cleaning ---------------------------------------------------------------------------------
 
 # Astria reads markup inside the text: <lora:ID:1> and <faceid:ID:1> would pull in another tune,
-# `--flags` switch on paid options, {{placeholders}} are filled from the tune's characteristics.
-_MARKUP = re.compile(r"<[^<>]*>|(?<!\S)--[A-Za-z][\w-]*(?:\s+-?\d+(?:\.\d+)?)?|[{}<>\\]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"})
+# `--flags` switch on paid options (wherever they stand: after a comma, in brackets, glued to a
+# word), {{placeholders}} are filled from the tune's characteristics.
+_MARKUP = re.compile(r"<[^<>]*>|-{2,}[A-Za-z_][\w-]*(?:\s*[=:]?\s*-?\d+(?:[.:]\d+)*)?|[{}<>\\]")
+_DASHES = re.compile(r"-{2,}")  # what is left of a flag Astria might still read
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+_REPEATED_COMMAS = re.compile(r"\s*,(?:\s*,)+")
+_DASH_LIKE = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # hyphens, dashes and minus: "-" for Astria too
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'} | dict.fromkeys(_DASH_LIKE, "-"))
 
 
 def clean_text(text: str, *, max_chars: int | None = None) -> str:
@@ -133,7 +139,8 @@ def clean_text(text: str, *, max_chars: int | None = None) -> str:
             continue
         kept.append(" " if category == "Cc" or category in ("Zl", "Zp") else char)
     text = _MARKUP.sub(" ", "".join(kept))
-    text = " ".join(text.split()).strip(" ,;")
+    text = _EMPTY_BRACKETS.sub(" ", _DASHES.sub("-", text))
+    text = _REPEATED_COMMAS.sub(",", " ".join(text.split())).strip(" ,;")
     if len(text) > max_chars:
         cut = text[: max_chars + 1]
         text = (cut.rsplit(" ", 1)[0] if " " in cut else cut[:max_chars]).rstrip(" ,;")
@@ -142,43 +149,157 @@ def clean_text(text: str, *, max_chars: int | None = None) -> str:
 
 # --- Forbidden content ------------------------------------------------------------------------
 
+FORBIDDEN_WORDS_FILE = Path(__file__).resolve().parent / "data" / "forbidden_words.txt"
+
+LOOKALIKES_FILE = FORBIDDEN_WORDS_FILE.with_name("lookalikes.txt")
+
+
+@functools.cache
+def _lookalikes() -> dict[int, str]:
+    """Letters of other alphabets drawn like Latin ones (data/lookalikes.txt), for str.translate."""
+    table: dict[int, str] = {}
+    for line in LOOKALIKES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            latin, looks = line.split()
+            table |= str.maketrans(dict.fromkeys(looks, latin))
+    return table
+
+
+# Digits and symbols written for letters ("nud3", "p0rn", "n@ked"). "1" and "|" stand for "i" or "l".
+_LEET_DIGITS = str.maketrans("0134578", "oieastb")
+_LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i"}
+_WORD_CHARS = r"[^\W_]"  # letters and digits: "_" and punctuation separate words
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """Text reduced to plain lower-case Latin letters for matching, with where each character came
+    from, so a match can be shown to the user as they typed it."""
+
+    texts: tuple[str, ...]  # one per reading of "1" and "|" (as i, then as l)
+    origin: tuple[int, ...]  # index in the original text of each character of the skeleton
+
+
+def _skeleton(text: str) -> _Skeleton:
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        for c in base.translate(_lookalikes()).casefold():
+            chars.append(c)
+            origin.append(index)
+    plain = "".join(chars)
+    read_as_i = list(plain)
+    for token in re.finditer(r"[\w@$!|]+(?:[.\-*'][\w@$!|]+)*", plain):
+        if not re.search(r"[^\W\d_]", token.group(0)):
+            continue  # no letter at all: a number ("2024"), never leetspeak
+        start, end = token.span()
+        for position in range(start, end):
+            char = plain[position]
+            if char.isdigit():
+                read_as_i[position] = char.translate(_LEET_DIGITS)
+            elif char in _LEET_SYMBOLS and _in_word(plain, position, start, end):
+                read_as_i[position] = _LEET_SYMBOLS[char]
+    first = "".join(read_as_i)
+    read_as_l = "".join(
+        "l" if plain[i] in "1|" and first[i] == "i" else c for i, c in enumerate(first)
+    )
+    texts = (first,) if read_as_l == first else (first, read_as_l)
+    return _Skeleton(texts=texts, origin=tuple(origin))
+
+
+def _in_word(text: str, position: int, start: int, end: int) -> bool:
+    # "!" or "|" stand for a letter only between two others ("s!lk"); "@" and "$" also at the
+    # start of a word ("$ex"). At the end of a word they are punctuation ("naked!").
+    follows = position + 1 < end
+    if text[position] in "@$":
+        return follows
+    return follows and position > start
+
+
+def _entry_pattern(entry: str) -> str | None:
+    """The regex for one list entry: a word or phrase, ``word*`` for a stem, ``*word*`` for a
+    part of words. Every letter may be repeated ("sexx", "nuuude") and one punctuation mark may
+    split a word ("top-less"); the words of a phrase may be joined by anything but letters."""
+    entry = entry.strip()
+    stem, inside = entry.endswith("*"), entry.startswith("*")
+    words = [_letters(word) for word in _skeleton(entry.strip("*")).texts[0].split()]
+    words = [word for word in words if word]
+    if not words:
+        return None
+    joiner = r"(?:[^\w\s]|_)?"
+    body = r"[\W_]*".join(joiner.join(f"{re.escape(c)}+" for c in word) for word in words)
+    before = rf"{_WORD_CHARS}*" if inside else rf"(?<!{_WORD_CHARS})"
+    after = rf"{_WORD_CHARS}*" if stem else rf"(?:e?s)?(?!{_WORD_CHARS})"
+    return before + body + after
+
+
+@dataclass(frozen=True)
+class _ForbiddenList:
+    pattern: re.Pattern[str] | None
+    entries: tuple[str, ...]  # for the letter-by-letter check
+    innocent: frozenset[str]  # "!word" entries: words never refused, whatever they look like
+
 
 @functools.lru_cache(maxsize=8)
-def _forbidden_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    alternatives = []
-    for word in words:
-        parts = word.strip().lower().split()
-        if parts:
-            alternatives.append(r"\s+".join(re.escape(part) for part in parts))
-    if not alternatives:
-        return None
-    # Whole words only (plural endings allowed), so "Essex" or "analysis" never match.
-    return re.compile(
-        r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?:e?s)?(?!\w)",
-        re.IGNORECASE,
+def _forbidden_list(words: tuple[str, ...]) -> _ForbiddenList:
+    entries = tuple(word.strip() for word in words if word.strip() and not word.strip().startswith("!"))
+    innocent = frozenset(
+        _letters(_skeleton(word.strip()[1:]).texts[0]) for word in words if word.strip().startswith("!")
     )
+    alternatives = [pattern for entry in entries if (pattern := _entry_pattern(entry))]
+    pattern = re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
+    return _ForbiddenList(pattern=pattern, entries=entries, innocent=innocent)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]", "", text)
+
+
+def forbidden_words() -> tuple[str, ...]:
+    """THEMES_FORBIDDEN_WORDS when it is set, otherwise the list in data/forbidden_words.txt."""
+    if settings.THEMES_FORBIDDEN_WORDS is not None:
+        return tuple(settings.THEMES_FORBIDDEN_WORDS)
+    return _forbidden_words_file()
+
+
+@functools.cache
+def _forbidden_words_file() -> tuple[str, ...]:
+    lines = FORBIDDEN_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
 # Three or more single letters or digits with separators between them: "n.u.d.e", "n u d e", "n-u-d-e".
 _SPELLED_OUT = re.compile(r"(?<!\w)\w(?:[\s.\-_*·•/|+]+\w(?!\w)){2,}")
 
 
-def _spelled_out_match(text: str, words: Iterable[str]) -> str | None:
+def _spelled_out_match(text: str, entries: Iterable[str]) -> tuple[int, int] | None:
     """A forbidden word spelled out letter by letter to slip past the whole-word check."""
-    compact = [re.sub(r"\W", "", word.lower()) for word in words]
+    compact = [_letters(_skeleton(entry.strip("*")).texts[0]) for entry in entries]
     for spelled in _SPELLED_OUT.finditer(text):
-        joined = re.sub(r"[\W_]", "", spelled.group(0).lower())
+        joined = _letters(spelled.group(0))
         if any(word and word in joined for word in compact):
-            return spelled.group(0)
+            return spelled.span()
+    return None
+
+
+def forbidden_match(text: str, *, words: Iterable[str] | None = None) -> str | None:
+    """The forbidden word or phrase in the text, as the user typed it, or None."""
+    forbidden = _forbidden_list(tuple(forbidden_words() if words is None else words))
+    skeleton = _skeleton(text)
+    for reading in skeleton.texts:
+        matches = forbidden.pattern.finditer(reading) if forbidden.pattern else ()
+        span = next((m.span() for m in matches if _letters(m.group(0)) not in forbidden.innocent), None)
+        span = span or _spelled_out_match(reading, forbidden.entries)
+        if span:
+            start, end = span
+            return text[skeleton.origin[start] : skeleton.origin[end - 1] + 1]
     return None
 
 
 def forbidden_reason(text: str, *, words: Iterable[str] | None = None) -> str | None:
     """Why the text is refused, in plain words, or None when it is acceptable."""
-    words = tuple(settings.THEMES_FORBIDDEN_WORDS if words is None else words)
-    pattern = _forbidden_pattern(words)
-    match = pattern.search(text) if pattern else None
-    found = match.group(0) if match else _spelled_out_match(text, words)
+    found = forbidden_match(text, words=words)
     if found is None:
         return None
     return (

@@ -8,6 +8,7 @@ from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedI
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.factories import AvatarFactory
+from tests.themes.factories import ThemeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,16 @@ def test_the_list_poller_swaps_finished_cards_and_stops_with_286(user_client, us
     finished = user_client.get(url, headers=HTMX)
     assert finished.status_code == 286
     assert f'id="avatar-{avatar.pk}"' in finished.content.decode()
+
+
+def test_the_list_poller_leaves_out_ids_that_are_not_avatar_ids(user_client, user):
+    finished = AvatarFactory(user=user, state=AvatarState.DONE)
+    url = reverse("avatars:list_updates") + f"?id=not-a-uuid&id={finished.pk}&id=&id=12345"
+
+    response = user_client.get(url, headers=HTMX)
+
+    assert response.status_code == 286
+    assert f'id="avatar-{finished.pk}"' in response.content.decode()
 
 
 def test_my_avatars_query_count_does_not_grow_with_avatars(user_client, user, django_assert_max_num_queries):
@@ -124,6 +135,27 @@ def test_the_progress_poller_brings_new_images_and_stops_with_286_when_done(user
     avatar.prompts.update(state=PromptState.DONE)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE)
     assert user_client.get(poll_url, headers=HTMX).status_code == 286
+
+
+@pytest.mark.parametrize(
+    ("since", "sections"),
+    [
+        ("2000-01-01T00:00:00", 2),  # no offset: the site's time zone
+        ("2000-13-45T00:00:00", 2),  # no such day: everything
+        ("not a time", 2),
+        ("", 2),
+        ("2999-01-01T00:00:00+14:00", 0),
+        ("0001-01-01T00:00:00-12:00", 2),
+    ],
+)
+def test_the_progress_poller_takes_any_since_and_falls_back_to_everything(user_client, user, since, sections):
+    avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
+    prompts = PromptFactory.create_batch(2, avatar=avatar, state=PromptState.SUBMITTED)
+
+    response = user_client.get(reverse("avatars:progress", args=[avatar.pk]), {"since": since}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert sum(f'id="prompt-{prompt.pk}"' in response.content.decode() for prompt in prompts) == sections
 
 
 def test_images_are_served_to_their_owner_only(client, user, other_user):
@@ -261,6 +293,23 @@ def test_confirming_without_enough_credits_says_so_where_it_happens(user_client,
 
     assert "Buy credits" in page and "Confirm and start" not in page
     assert credit_balance(user=user) == balance
+
+
+def test_generate_more_cannot_add_an_eighth_style_and_shows_what_is_left(user_client, user, fund):
+    avatar = done_avatar(user=user, prompts=0)
+    themes = ThemeFactory.create_batch(8)
+    for position, theme in enumerate(themes[:7]):
+        PromptFactory(avatar=avatar, position=position, theme_slug=theme.slug, label=theme.title)
+    fund(user, 20)
+    url = reverse("avatars:more", args=[avatar.pk])
+
+    page = " ".join(user_client.get(url).content.decode().split())
+    response = user_client.post(url, {"themes": [themes[7].slug]})
+
+    assert "You have 7 prompts left for this avatar: up to 0 styles and 7 ideas of your own." in page
+    assert response.status_code == 422
+    assert "This avatar has 0 of its 7 styles left; choose at most 0." in response.content.decode()
+    assert avatar.prompts.count() == 7 and credit_balance(user=user) == 20
 
 
 def test_generate_more_uses_what_is_left_of_the_fair_use_budget(

@@ -28,6 +28,34 @@ def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings
     assert "Packs of credits start at $6.00 for 20" in text
 
 
+def test_a_theme_cover_missing_from_the_manifest_shows_the_default_cover_and_the_page_stays_up(
+    client, catalogue, manifest_static
+):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    from studio.themes.models import Theme
+    from studio.themes.selectors import theme_showcase
+
+    shown = theme_showcase()[0][0]
+    Theme.objects.filter(pk=shown.pk).update(cover="themes/covers/astronautt.webp")
+    with pytest.raises(ValueError):  # what {% static %} would have done with the typo
+        staticfiles_storage.url("themes/covers/astronautt.webp")
+
+    response = client.get(reverse("landing"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('src="/static/themes/covers/_default.0123456789ab.webp"') == 1
+    assert html.count('<img src="/static/themes/covers/') == 8
+
+
+def test_landing_page_and_empty_dashboard_give_the_photo_counts_from_settings(client, user_client, settings):
+    settings.PHOTOS_MIN_ACCEPTED, settings.PHOTOS_MAX_PER_AVATAR = 6, 15
+
+    assert "Upload 6 to 15 photos" in client.get(reverse("landing")).content.decode()
+    assert "uploading 6 to 15 clear photos" in user_client.get(reverse("avatars:list")).content.decode()
+
+
 def test_base_template_carries_csrf_header_htmx_and_no_inline_code(user_client):
     response = user_client.get(reverse("avatars:list"))
     html = response.content.decode()

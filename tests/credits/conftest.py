@@ -36,8 +36,25 @@ def stripe_off(settings):
     return settings
 
 
-def checkout_event(purchase, *, event_id="evt_test_1", type="checkout.session.completed", payment_status="paid"):
-    """A Stripe event as Stripe sends it for our Checkout Session."""
+def checkout_session(purchase, *, payment_status="paid", **changes) -> dict:
+    """Our Checkout Session for the purchase, as Stripe describes it."""
+    return {
+        "id": purchase.provider_session_id,
+        "object": "checkout.session",
+        "client_reference_id": str(purchase.pk),
+        "metadata": {"purchase_id": str(purchase.pk), "pack": purchase.pack_slug},
+        "mode": "payment",
+        "payment_status": payment_status,
+        "status": "complete" if payment_status == "paid" else "open",
+        "amount_total": purchase.price,
+        "currency": purchase.currency,
+    } | changes
+
+
+def checkout_event(
+    purchase, *, event_id="evt_test_1", type="checkout.session.completed", payment_status="paid", **changes
+):
+    """A Stripe event as Stripe sends it for our Checkout Session (``changes`` to the session)."""
     return {
         "id": event_id,
         "object": "event",
@@ -45,19 +62,7 @@ def checkout_event(purchase, *, event_id="evt_test_1", type="checkout.session.co
         "created": int(time.time()),
         "livemode": False,
         "type": type,
-        "data": {
-            "object": {
-                "id": purchase.provider_session_id,
-                "object": "checkout.session",
-                "client_reference_id": str(purchase.pk),
-                "metadata": {"purchase_id": str(purchase.pk), "pack": purchase.pack_slug},
-                "mode": "payment",
-                "payment_status": payment_status,
-                "status": "complete" if payment_status == "paid" else "open",
-                "amount_total": purchase.price,
-                "currency": purchase.currency,
-            }
-        },
+        "data": {"object": checkout_session(purchase, payment_status=payment_status, **changes)},
     }
 
 

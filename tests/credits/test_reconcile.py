@@ -1,7 +1,6 @@
 """Stripe checkouts whose webhook never arrived are asked about at Stripe and completed once."""
 
 import datetime
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -11,15 +10,20 @@ from django.utils import timezone
 from studio.credits import services
 from studio.credits.models import CreditPurchase
 from studio.credits.selectors import credit_balance
-from tests.credits.conftest import checkout_event
+from tests.credits.conftest import checkout_event, checkout_session
 from tests.credits.factories import PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _stripe_says(**session):
+def _session(purchase, **changes) -> stripe.StripeObject:
+    """The Checkout Session as Stripe's API answers for the purchase."""
+    return stripe.StripeObject.construct_from(checkout_session(purchase) | changes, "sk_test_0123456789")
+
+
+def _stripe_says(purchase, **changes):
     client = mock.MagicMock()
-    client.v1.checkout.sessions.retrieve.return_value = SimpleNamespace(**session)
+    client.v1.checkout.sessions.retrieve.return_value = _session(purchase, **changes)
     return mock.patch.object(services, "_stripe_client", return_value=client)
 
 
@@ -31,7 +35,7 @@ def _age(purchase, minutes):
 def test_a_paid_checkout_without_webhook_is_completed_once(stripe_on):
     purchase = PurchaseFactory()
 
-    with _stripe_says(id=purchase.provider_session_id, payment_status="paid", status="complete"):
+    with _stripe_says(purchase):
         assert services.purchase_reconcile(purchase_id=purchase.pk) is True
         assert services.purchase_reconcile(purchase_id=purchase.pk) is False
 
@@ -42,7 +46,7 @@ def test_a_paid_checkout_without_webhook_is_completed_once(stripe_on):
 
 def test_the_late_webhook_after_reconciling_grants_nothing_more(stripe_on):
     purchase = PurchaseFactory()
-    with _stripe_says(id=purchase.provider_session_id, payment_status="paid", status="complete"):
+    with _stripe_says(purchase):
         services.purchase_reconcile(purchase_id=purchase.pk)
 
     services.stripe_event_handle(event=checkout_event(purchase, event_id="evt_late"))
@@ -53,9 +57,9 @@ def test_the_late_webhook_after_reconciling_grants_nothing_more(stripe_on):
 def test_an_unpaid_checkout_stays_unpaid_and_an_expired_one_is_marked(stripe_on):
     open_one, expired_one = PurchaseFactory(), PurchaseFactory()
 
-    with _stripe_says(id=open_one.provider_session_id, payment_status="unpaid", status="open"):
+    with _stripe_says(open_one, payment_status="unpaid", status="open"):
         assert services.purchase_reconcile(purchase_id=open_one.pk) is False
-    with _stripe_says(id=expired_one.provider_session_id, payment_status="unpaid", status="expired"):
+    with _stripe_says(expired_one, payment_status="unpaid", status="expired"):
         assert services.purchase_reconcile(purchase_id=expired_one.pk) is False
 
     assert CreditPurchase.objects.get(pk=open_one.pk).status == "pending"
@@ -74,7 +78,7 @@ def test_pending_checkouts_between_ten_minutes_and_a_day_old_are_checked(
     services.purchase_complete(purchase_id=paid.pk, event_id="evt_1")
 
     with (
-        _stripe_says(id=stuck.provider_session_id, payment_status="paid", status="complete") as client,
+        _stripe_says(stuck) as client,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         assert services.purchase_reconcile_pending() == 1
@@ -83,6 +87,51 @@ def test_pending_checkouts_between_ten_minutes_and_a_day_old_are_checked(
 
     client.return_value.v1.checkout.sessions.retrieve.assert_called_once_with(stuck.provider_session_id)
     assert credit_balance(user=stuck.user) == 50
+
+
+def test_a_paid_session_that_does_not_match_the_pack_grants_nothing(stripe_on):
+    purchase = PurchaseFactory()
+
+    with _stripe_says(purchase, amount_total=1):
+        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+
+    assert CreditPurchase.objects.get(pk=purchase.pk).status == "pending"
+    assert credit_balance(user=purchase.user) == 0
+
+
+def _stripe_lists(*sessions):
+    client = mock.MagicMock()
+    client.v1.checkout.sessions.list.return_value.auto_paging_iter.return_value = list(sessions)
+    return mock.patch.object(services, "_stripe_client", return_value=client)
+
+
+def test_a_checkout_whose_session_id_was_never_stored_is_found_at_stripe_and_completed(
+    stripe_on, django_capture_on_commit_callbacks
+):
+    purchase = PurchaseFactory(provider_session_id="")
+    _age(purchase, 30)
+    unrelated = _session(PurchaseFactory.build(provider_session_id="cs_test_unrelated"))
+
+    with (
+        _stripe_lists(unrelated, _session(purchase, id="cs_test_found")) as client,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.purchase_reconcile_pending() == 1
+
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.provider_session_id) == ("paid", "cs_test_found")
+    assert credit_balance(user=purchase.user) == 50
+    client.return_value.v1.checkout.sessions.retrieve.assert_not_called()
+
+
+def test_a_checkout_stripe_never_opened_stays_pending(stripe_on):
+    purchase = PurchaseFactory(provider_session_id="")
+
+    with _stripe_lists():
+        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.provider_session_id) == ("pending", "")
 
 
 def test_the_reconcile_task_retries_network_errors(stripe_on):

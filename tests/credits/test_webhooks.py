@@ -1,13 +1,17 @@
 import json
+import logging
 import time
+import uuid
+from unittest import mock
 
 import pytest
 import stripe
 from django.urls import get_resolver, reverse
 
-from studio.credits.models import CreditEntry, PaymentEvent
+from studio.credits import services
+from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent
 from studio.credits.selectors import credit_balance
-from tests.credits.conftest import WEBHOOK_SECRET, checkout_event, post_event
+from tests.credits.conftest import WEBHOOK_SECRET, checkout_event, checkout_session, post_event
 from tests.credits.factories import PurchaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +95,118 @@ def test_an_unknown_event_type_is_acknowledged_and_ignored(client, stripe_on):
     assert credit_balance(user=purchase.user) == 0
     purchase.refresh_from_db()
     assert purchase.status == "pending"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[1, 2]",
+        '"checkout.session.completed"',
+        "null",
+        "{}",
+        '{"id": 42, "type": "checkout.session.completed"}',
+        '{"id": "evt_odd", "type": ["checkout.session.completed"]}',
+    ],
+)
+def test_signed_json_that_is_not_an_event_is_acknowledged_logged_and_ignored(client, stripe_on, caplog, body):
+    with caplog.at_level(logging.ERROR, logger="studio.credits.views"):
+        response = post_event(client, None, body=body)
+
+    assert (response.status_code, response.content) == (200, b"ignored")
+    assert "unexpected shape" in caplog.text
+    assert not PaymentEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        "checkout.session",
+        {"object": ["cs_test_1"]},
+        {"object": None},
+        {"object": {"metadata": "purchase", "client_reference_id": {"id": 1}, "payment_status": "paid"}},
+        {"object": {"metadata": {"purchase_id": ["x"]}, "payment_status": ["paid"]}},
+    ],
+)
+def test_signed_events_with_unexpected_parts_are_recorded_and_grant_nothing(client, stripe_on, data):
+    purchase = PurchaseFactory()
+    event = checkout_event(purchase) | {"data": data}
+
+    response = post_event(client, event)
+
+    assert response.status_code == 200
+    assert PaymentEvent.objects.filter(event_id=event["id"]).exists()
+    assert credit_balance(user=purchase.user) == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"amount_total": 1},
+        {"amount_total": 1199},
+        {"amount_total": "1200"},
+        {"amount_total": None},
+        {"currency": "eur"},
+        {"mode": "subscription"},
+        {"id": "cs_test_someone_elses"},
+    ],
+    ids=["amount-1", "amount-1199", "amount-text", "no-amount", "euros", "subscription", "other-session"],
+)
+def test_a_paid_checkout_grants_only_the_packs_price_in_its_currency_for_its_own_session(
+    client, stripe_on, caplog, changes
+):
+    purchase = PurchaseFactory()
+
+    with caplog.at_level(logging.ERROR, logger="studio.credits.services"):
+        response = post_event(client, checkout_event(purchase, **changes))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.status == CreditPurchase.Status.PENDING and credit_balance(user=purchase.user) == 0
+    assert "nothing granted" in caplog.text
+
+
+def _stripe_lists(*sessions):
+    client = mock.MagicMock()
+    client.v1.checkout.sessions.list.return_value.auto_paging_iter.return_value = [
+        stripe.StripeObject.construct_from(session, "sk_test_0123456789") for session in sessions
+    ]
+    return mock.patch.object(services, "_stripe_client", return_value=client)
+
+
+def test_a_purchase_whose_session_id_was_never_stored_is_paid_once_stripe_itself_confirms_the_session(
+    client, stripe_on, django_capture_on_commit_callbacks
+):
+    purchase = PurchaseFactory(provider_session_id="")  # the process stopped before saving it
+    other = PurchaseFactory.build(provider_session_id="cs_test_other")
+    lost = checkout_session(purchase, id="cs_test_lost")
+
+    with _stripe_lists(checkout_session(other), lost) as stripe_client, django_capture_on_commit_callbacks(
+        execute=True
+    ):
+        response = post_event(client, checkout_event(purchase, id="cs_test_lost"))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.provider_session_id) == ("paid", "cs_test_lost")
+    assert credit_balance(user=purchase.user) == 50
+    window = stripe_client.return_value.v1.checkout.sessions.list.call_args.kwargs["params"]["created"]
+    assert window["gte"] < purchase.created_at.timestamp() < window["lte"]
+
+
+def test_an_event_alone_never_pays_a_purchase_without_a_stored_session(
+    client, stripe_on, django_capture_on_commit_callbacks
+):
+    purchase = PurchaseFactory(provider_session_id="")
+    forged = checkout_session(purchase, id="cs_test_made_elsewhere", client_reference_id=str(uuid.uuid4()))
+
+    with _stripe_lists(forged), django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, checkout_event(purchase, id="cs_test_made_elsewhere"))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.provider_session_id) == ("pending", "")
+    assert credit_balance(user=purchase.user) == 0
 
 
 def test_the_webhook_does_not_exist_without_stripe(client, stripe_off):

@@ -7,6 +7,7 @@ tested on the real detector.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -14,7 +15,7 @@ import zlib
 import cv2
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from studio.photos.samples import ONE_FACE, SMALL_FACE, TWO_FACES, photo  # noqa: F401 (part of the corpus)
 
@@ -212,3 +213,34 @@ def pixel_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
 def strip_png(width: int = 1, height: int = 100_000) -> bytes:
     return encode(Image.new("RGB", (width, height), (120, 130, 140)), "PNG")
+
+
+def pixel_flood_png() -> bytes:
+    """7000 x 7000 pixels in about 6 KB: a 1-bit PNG of blank rows."""
+    return pixel_bomb(7000, 7000)
+
+
+def heic_claiming(width: int, height: int) -> bytes:
+    """A small HEIC whose header (its `ispe` box) says width x height: what a decoder would be
+    asked to allocate, without the cost of encoding that many pixels here."""
+    data = bytearray(encode(Image.new("RGB", (64, 64), (120, 130, 140)), "HEIF", quality=10))
+    box = data.index(b"ispe")
+    struct.pack_into(">II", data, box + 8, width, height)
+    return bytes(data)
+
+
+def blank(image_format: str, width: int, height: int) -> bytes:
+    params = {"lossless": True} if image_format == "WEBP" else {}
+    return encode(Image.new("L", (width, height)), image_format, **params)
+
+
+def smooth_photo(image_format: str, width: int = 2016, height: int = 1512) -> bytes:
+    """A photo with no grain and soft detail, as a phone's noise reduction or an export makes it:
+    the most pixels per byte a real photo of this size reaches in each format."""
+    params = {"JPEG": {"quality": 85}, "WEBP": {"quality": 80}, "HEIF": {"quality": 50}}.get(image_format, {})
+    return encode(_smooth(width, height), image_format, **params)
+
+
+@functools.cache
+def _smooth(width: int, height: int) -> Image.Image:
+    return photo(width, height, seed=3).filter(ImageFilter.GaussianBlur(6))

@@ -220,6 +220,21 @@ def test_animations_are_refused(image_format):
     assert refusal_code(corpus.animated(image_format)) == "animated"
 
 
+@pytest.mark.parametrize(
+    "data",
+    [corpus.animated("PNG"), corpus.animated("WEBP"), corpus.pixel_bomb(8000, 7000), corpus.heic_claiming(8000, 7000)],
+    ids=["animated-png", "animated-webp", "56-mp-png", "56-mp-heic"],
+)
+def test_refusing_a_file_leaves_the_callers_file_open_and_readable(data):
+    source = io.BytesIO(data)
+
+    with pytest.raises(ImageRefused):
+        imaging.open_untrusted_image(source, max_pixels=MAX_PIXELS)
+
+    source.seek(0)
+    assert source.read() == data
+
+
 def test_a_multi_picture_jpeg_from_a_phone_is_a_still_photo():
     data = corpus.multi_picture_jpeg()
 

@@ -6,7 +6,7 @@ from studio.photos import quality
 from studio.photos.quality import REFUSE, WARN, CoachLimits
 from tests.photos import corpus
 
-LIMITS = CoachLimits()
+LIMITS = CoachLimits.from_settings()
 
 
 def findings(img: Image.Image, *, expected_faces: int | None = 1) -> dict[str, str]:

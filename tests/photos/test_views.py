@@ -88,6 +88,33 @@ def test_several_photos_in_one_plain_form_post(post_photos, client, avatar):
     assert "2 of 4</strong> accepted" in html
 
 
+def test_animations_oversized_and_pixel_flood_files_are_refused_and_the_rest_of_the_request_is_kept(
+    post_photos, client, avatar
+):
+    refused = {
+        "moving.png": (corpus.animated("PNG"), "animated"),
+        "moving.webp": (corpus.animated("WEBP"), "animated"),
+        "huge.png": (corpus.pixel_bomb(8000, 7000), "too_many_pixels"),
+        "huge.heic": (corpus.heic_claiming(8000, 7000), "too_many_pixels"),
+        "flood.png": (corpus.pixel_bomb(4000, 4000), "too_little_data"),
+    }
+    files = [uploaded(data, name) for name, (data, _) in refused.items()]
+    files.insert(2, uploaded(distinct_photos(1)[0], "first.jpg"))
+    files.append(uploaded(distinct_photos(2)[1], "last.jpg"))
+
+    response = post_photos(avatar, files)
+
+    assert response.status_code == 302
+    photos = {photo.original_name: photo for photo in Photo.objects.all()}
+    assert {name: photos[name].findings[0]["code"] for name in refused} == {
+        name: code for name, (_, code) in refused.items()
+    }
+    assert photos["first.jpg"].verdict == photos["last.jpg"].verdict == PhotoVerdict.ACCEPTED
+    html = client.get(page_url(avatar)).content.decode()
+    assert html.count('class="photo-card is-rejected"') == 5
+    assert "an animation or a set of several pictures" in html and "far too little for a real photo" in html
+
+
 def test_the_page_script_posts_one_file_and_gets_the_set_back(post_photos, avatar):
     response = post_photos(avatar, [uploaded()], headers=HTMX)
 

@@ -83,3 +83,36 @@ def test_staff_hide_themes_in_bulk(staff_client, catalogue):
     staff_client.post(reverse("admin:themes_theme_changelist"), {"action": "hide", "_selected_action": ids})
 
     assert not Theme.objects.filter(pk__in=ids, is_active=True).exists()
+
+
+@pytest.mark.parametrize("storage", ["development", "manifest"])
+@pytest.mark.parametrize("field", ["cover", "cover_pet"])
+def test_a_cover_that_is_not_a_static_file_is_refused_in_the_admin(staff_client, catalogue, request, storage, field):
+    if storage == "manifest":
+        request.getfixturevalue("manifest_static")
+    theme = Theme.objects.get(slug="astronaut")
+    url = reverse("admin:themes_theme_change", args=[theme.pk])
+    form = {
+        "title": theme.title,
+        "slug": theme.slug,
+        "description": theme.description,
+        "tags": ", ".join(theme.tags),
+        "subject_classes": theme.subject_classes,
+        "is_active": "on",
+        "position": theme.position,
+        "prompt": theme.prompt,
+        "negative_prompt": theme.negative_prompt,
+        "aspect_ratio": theme.aspect_ratio,
+        "cover": theme.cover,
+        "cover_pet": theme.cover_pet,
+        "cover_alt": theme.cover_alt,
+    }
+
+    typo = staff_client.post(url, form | {field: "themes/covers/astronautt.webp"})
+    fine = staff_client.post(url, form | {field: "themes/covers/viking.webp"})
+
+    assert typo.status_code == 200
+    assert "There is no static file “themes/covers/astronautt.webp”" in typo.content.decode()
+    assert fine.status_code == 302
+    theme.refresh_from_db()
+    assert getattr(theme, field) == "themes/covers/viking.webp"

@@ -5,7 +5,8 @@ import pytest
 from studio.avatars.models import SubjectClass
 from studio.themes import services
 from studio.themes.models import Theme
-from studio.themes.planner import plan_for_avatar, plan_more
+from studio.themes.planner import FairUseLeft, fair_use_left, plan_for_avatar, plan_more
+from tests.avatars.factories import PromptFactory
 from tests.factories import AvatarFactory
 from tests.themes.factories import ThemeFactory
 
@@ -132,6 +133,29 @@ def test_generate_more_explains_refused_texts_and_unknown_themes(avatar):
     assert plan.errors[0] == f"The style “{dog_theme.slug}” is not available for this avatar."
     assert plan.errors[1].startswith("“me naked”: “naked” is not allowed")
     assert plan.errors[2] == "This avatar has 0 of its 14 prompts left; choose at most 0."
+
+
+def test_generate_more_counts_the_styles_and_own_prompts_the_avatar_already_has(avatar, themes):
+    for position, theme in enumerate(themes[:7]):
+        PromptFactory(avatar=avatar, position=position, theme_slug=theme.slug)
+    PromptFactory(avatar=avatar, position=7, theme_slug="")
+
+    an_eighth_style = plan_more(avatar=avatar, theme_slugs=[themes[7].slug], custom_texts=[])
+    own_ideas = plan_more(avatar=avatar, theme_slugs=[], custom_texts=[f"me in Rome, take {n}" for n in range(6)])
+    one_too_many = plan_more(avatar=avatar, theme_slugs=[], custom_texts=[f"me in Rome, take {n}" for n in range(7)])
+
+    assert an_eighth_style.errors == ["This avatar has 0 of its 7 styles left; choose at most 0."]
+    assert own_ideas.is_valid and own_ideas.prompts_remaining == 0
+    assert one_too_many.errors[0] == "This avatar has 6 of its 7 prompts of your own left; write at most 6."
+    assert fair_use_left(avatar=avatar) == FairUseLeft(themes=0, custom=6, total=6)
+
+
+def test_what_is_left_never_exceeds_the_total(settings, avatar, themes):
+    settings.FAIR_USE_MAX_PROMPTS = 10
+    for position, theme in enumerate(themes[:3]):
+        PromptFactory(avatar=avatar, position=position, theme_slug=theme.slug)
+
+    assert fair_use_left(avatar=avatar) == FairUseLeft(themes=4, custom=7, total=7)
 
 
 def test_the_real_catalogue_plans_for_a_woman_and_a_dog(catalogue, user):

@@ -120,6 +120,26 @@ def test_cleaning_removes_control_characters_markup_and_extra_whitespace():
     assert prompting.clean_text(typed) == "me as a knight in armour"
 
 
+@pytest.mark.parametrize(
+    ("typed", "cleaned"),
+    [
+        ("me as a knight,--video 5", "me as a knight"),
+        ("me (--upscale_v4) in armour", "me in armour"),
+        ("x--fix_bindi me on a horse", "x me on a horse"),
+        ("me as a knight,--tiled, in the rain", "me as a knight, in the rain"),
+        ("me ---video 5 on a boat", "me on a boat"),
+        ("me [--ar 16:9] at sunset", "me at sunset"),
+        ("me \u2014-strength=0.5 smiling", "me smiling"),
+        ("me at a well-known café", "me at a well-known café"),
+    ],
+)
+def test_astria_flags_are_removed_wherever_they_stand(typed, cleaned):
+    built = prompting.build_custom_prompt(typed, subject_class="man")
+
+    assert built.cleaned == cleaned
+    assert "--" not in prompting.custom_prompt_final_text(built.template, subject_class="man", token="sks")
+
+
 def test_cleaning_cuts_long_text_at_a_whole_word():
     cleaned = prompting.clean_text("me " + "walking along the shore " * 30, max_chars=40)
 
@@ -175,6 +195,85 @@ def test_innocent_words_that_contain_forbidden_ones_are_allowed(typed):
     assert prompting.build_custom_prompt(typed, subject_class="woman").cleaned == typed
 
 
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        ("me, and my nakedness", "nakedness"),
+        ("nud3 portrait of me", "nud3"),
+        ("t0pless me on a beach", "t0pless"),
+        ("me top-less on a beach", "top-less"),
+        ("me as a p0rn actor", "p0rn"),
+        ("me as a pornstar", "pornstar"),
+        ("me un-dressed", "un-dressed"),
+        ("me, sexx", "sexx"),
+        ("a boob", "boob"),
+        ("me in the buff", "in the buff"),
+        ("me in my birthday suit", "birthday suit"),
+        ("me bare chested on a horse", "bare chested"),
+        ("me bare-chested on a horse", "bare-chested"),
+        ("me n\u0430ked", "n\u0430ked"),  # a Cyrillic a
+        ("me n\u00e4ked", "n\u00e4ked"),
+        ("me na\u0308ked", "n\u00e4ked"),  # a combining diaeresis, composed by the cleaning
+        ("me n@ked", "n@ked"),
+        ("me \uff4e\uff41\uff4b\uff45\uff44", "naked"),  # full-width, made plain by the cleaning
+        ("me nuuude", "nuuude"),
+        ("me in a sexxy pose", "sexxy"),
+        ("me t0p1ess", "t0p1ess"),
+        ("me s_e_x_y", "s_e_x"),
+        ("me, naked!", "naked"),
+    ],
+)
+def test_disguised_forbidden_words_are_refused_with_the_word_named_as_typed(typed, named):
+    with pytest.raises(PromptRejected) as refused:
+        prompting.build_custom_prompt(typed, subject_class="man")
+
+    assert refused.value.message.startswith(f"“{named}” is not allowed")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "me in the Sussex countryside",
+        "me in Essex",
+        "me at a cocktail party",
+        "me walking through Scunthorpe",
+        "me in Assassin's Creed",
+        "our class photo",
+        "me with an analytics dashboard",
+        "me reading the annals of history",
+        "me next to a booby trap",
+        "me with a blue-footed booby",
+        "me eating chicken breast",
+        "me as a breaststroke swimmer",
+        "me in a buff leather coat",
+        "me at a birthday party in a suit",
+        "me barefoot on a bare hillside",
+        "me looking through a see-saw",
+        "me as a sexton in a village church",
+        "me in a 1990s 3d render, 4k",
+        "me at a 50s diner with an mp3 player",
+        "me as Dick Van Dyke",
+        "wow!! me in Paris!!",
+        "me with c3po and r2d2",
+        "me with a titmouse",
+        "me as a sexagenarian",
+    ],
+)
+def test_ordinary_prompts_are_not_refused(typed):
+    assert prompting.build_custom_prompt(typed, subject_class="man").cleaned == typed
+
+
+def test_the_default_list_is_the_data_file_and_its_comments_are_not_words(settings):
+    settings.THEMES_FORBIDDEN_WORDS = None
+
+    words = prompting.forbidden_words()
+    lines = prompting.FORBIDDEN_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+
+    assert "naked*" in words and "in the buff" in words and "*porn*" in words
+    assert not any(word.startswith("#") or not word for word in words)
+    assert len(words) == sum(1 for line in lines if line.strip() and not line.startswith("#"))
+
+
 def test_forbidden_words_hidden_with_invisible_characters_are_still_refused():
     with pytest.raises(PromptRejected):
         prompting.build_custom_prompt("me na\u200bked", subject_class="man")
@@ -194,10 +293,11 @@ def test_initials_and_letter_sequences_that_spell_nothing_forbidden_are_allowed(
 
 
 def test_forbidden_word_list_is_configurable(settings):
-    settings.THEMES_FORBIDDEN_WORDS = ["clown", "hot dog"]
+    settings.THEMES_FORBIDDEN_WORDS = ["clown", " hot dog"]  # as env.list reads "clown, hot dog"
 
     assert prompting.forbidden_reason("me as a scary clown") is not None
     assert prompting.forbidden_reason("me eating a hot   dog") is not None
+    assert prompting.forbidden_match("me as a cl0wn") == "cl0wn"
     assert prompting.forbidden_reason("me naked") is None
 
 

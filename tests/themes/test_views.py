@@ -65,6 +65,20 @@ def test_a_dogs_styles_page_offers_pet_themes(user_client, dog, catalogue):
     assert "Write “my dog” where Biscuit should appear" in html
 
 
+def test_a_pet_cover_missing_from_the_manifest_shows_the_default_cover(user_client, dog, catalogue, manifest_static):
+    from studio.themes.models import Theme
+
+    Theme.objects.filter(slug="royal-portrait").update(cover_pet="themes/covers/royal-portrait-pett.webp")
+
+    response = user_client.get(styles_url(dog))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    card = html[html.index('id="theme-royal-portrait"') :].split("</li>")[0]
+    assert 'src="/static/themes/covers/_default.0123456789ab.webp"' in card
+    assert 'src="/static/themes/covers/astronaut-pet.0123456789ab.webp"' in html
+
+
 def test_the_page_shows_every_final_prompt_and_a_continue_link(user_client, avatar, catalogue):
     services.theme_choose(avatar=avatar, theme_slug="golden-hour")
     services.custom_prompt_add(avatar=avatar, text="me as a jazz singer")

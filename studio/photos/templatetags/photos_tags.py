@@ -13,3 +13,9 @@ def photos_progress(avatar: Avatar) -> dict:
     accepted = photos_accepted_count(avatar=avatar)
     minimum = settings.PHOTOS_MIN_ACCEPTED
     return {"accepted": accepted, "minimum": minimum, "enough": accepted >= minimum}
+
+
+@register.simple_tag
+def photo_count_range() -> str:
+    """`{% photo_count_range %}`: how many photos an avatar takes, such as "4 to 20"."""
+    return f"{settings.PHOTOS_MIN_ACCEPTED} to {settings.PHOTOS_MAX_PER_AVATAR}"

@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--email", default="demo@example.test", help="the demo user's email")
         parser.add_argument("--password", help="set this password (a new user gets a random one otherwise)")
-        parser.add_argument("--photos", type=Path, help="a folder of 4 to 20 photos of one subject")
+        parser.add_argument("--photos", type=Path, help="a folder of photos of one subject")
         parser.add_argument("--themes", default=DEFAULT_THEMES, help="comma-separated theme slugs")
         parser.add_argument("--class", dest="subject_class", default=SubjectClass.WOMAN, choices=SubjectClass.values)
         parser.add_argument("--name", default="Demo", help="the avatar's name")
@@ -94,9 +94,9 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
-        if not 4 <= len(files) <= settings.PHOTOS_MAX_PER_AVATAR:
-            most = settings.PHOTOS_MAX_PER_AVATAR
-            raise CommandError(f"{folder} holds {len(files)} photos; 4 to {most} are needed.")
+        least, most = settings.PHOTOS_MIN_ACCEPTED, settings.PHOTOS_MAX_PER_AVATAR
+        if not least <= len(files) <= most:
+            raise CommandError(f"{folder} holds {len(files)} photos; {least} to {most} are needed.")
         return [(path.name, path.read_bytes()) for path in files]
 
     def _wait_for_photos(self, avatar: Avatar, timeout: int) -> None:
