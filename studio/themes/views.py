@@ -161,7 +161,7 @@ def theme_choose(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpR
 def theme_remove(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpResponse:
     avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
     try:
-        services.theme_unchoose(avatar=avatar, theme_slug=slug)
+        services.theme_remove(avatar=avatar, theme_slug=slug)
     except ApplicationError as exc:
         return _after_theme_change(request, avatar, slug=slug, error=exc.message)
     return _after_theme_change(request, avatar, slug=slug, error="")
