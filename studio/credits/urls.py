@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studio.credits import views
+from studio.credits import views, webhooks
 
 app_name = "credits"
 
@@ -10,5 +10,5 @@ urlpatterns = [
     path("credits/checkout/<uuid:purchase_id>/", views.purchase_checkout, name="checkout"),
     path("credits/purchases/<uuid:purchase_id>/", views.purchase_detail, name="purchase"),
     path("credits/purchases/<uuid:purchase_id>/cancelled/", views.purchase_cancelled, name="purchase_cancelled"),
-    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]

@@ -1,17 +1,13 @@
-import json
-import logging
 import uuid
 from datetime import timedelta
 
-import stripe
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.core.exceptions import ApplicationError
@@ -21,8 +17,6 @@ from studio.credits import selectors, services
 from studio.credits.forms import PackForm
 from studio.credits.models import CreditPurchase
 from studio.credits.packs import avatar_full_price, credit_packs
-
-logger = logging.getLogger(__name__)
 
 ENTRIES_PER_PAGE = 25
 PURCHASE_QUICK_POLLING = timedelta(minutes=10)
@@ -119,26 +113,3 @@ def purchase_cancelled(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResp
     if purchase.is_paid:
         return redirect("credits:purchase", purchase_id=purchase.pk)
     return render(request, "credits/cancelled.html", {"purchase": purchase})
-
-
-@csrf_exempt
-@require_POST
-def stripe_webhook(request: HtmxRequest) -> HttpResponse:
-    """Stripe's events: signature checked by the stripe library (5 minutes' tolerance), each
-    event id recorded once, paid checkouts granted once. Stripe retries anything but a 2xx."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
-        raise Http404("Stripe is not configured.")
-    try:
-        stripe.Webhook.construct_event(
-            request.body, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET
-        )
-        event = json.loads(request.body)
-    except stripe.SignatureVerificationError as error:
-        logger.warning("Stripe webhook refused: %s", error)
-        return HttpResponseBadRequest("Invalid signature.")
-    except ValueError:
-        return HttpResponseBadRequest("Invalid payload.")
-    if not isinstance(event, dict) or not event.get("id"):
-        return HttpResponseBadRequest("Invalid payload.")
-    new = services.stripe_event_handle(event=event)
-    return HttpResponse("ok" if new else "already received", content_type="text/plain")
