@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.ratelimit import rate_limit
 from studio.credits import selectors, services
+from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.forms import PackForm
 from studio.credits.models import CreditPurchase
 from studio.credits.packs import avatar_full_price, credit_packs
@@ -29,7 +29,7 @@ def _get_purchase_or_404(request: HtmxRequest, purchase_id: uuid.UUID) -> Credit
         raise Http404("No such purchase.") from None
 
 
-def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
+def _buy_context(form: PackForm, error: str = "") -> dict:
     return {
         "form": form,
         "error": error,
@@ -48,13 +48,15 @@ def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
 def credit_buy(request: HtmxRequest) -> HttpResponse:
     form = PackForm(request.POST or None)
     if request.method == "GET":
-        return render(request, "credits/buy.html", _buy_context(request, form))
+        return render(request, "credits/buy.html", _buy_context(form))
     if not form.is_valid():
-        return render(request, "credits/buy.html", _buy_context(request, form, form.errors["pack"][0]), status=422)
+        return render(request, "credits/buy.html", _buy_context(form, form.errors["pack"][0]), status=422)
     try:
         url = services.purchase_start(user=request.user, pack_slug=form.cleaned_data["pack"])
-    except ApplicationError as error:
-        return render(request, "credits/buy.html", _buy_context(request, form, error.message), status=503)
+    except PackNotOnSale as error:
+        return render(request, "credits/buy.html", _buy_context(form, error.message), status=422)
+    except CheckoutUnavailable as error:
+        return render(request, "credits/buy.html", _buy_context(form, error.message), status=503)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
