@@ -19,7 +19,7 @@ from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.credits.selectors import credit_balance
-from studio.photos.selectors import photo_list_accepted, photos_accepted_count
+from studio.photos.selectors import photo_count_accepted, photo_list_accepted
 from studio.themes.planner import plan_for_avatar
 
 
@@ -174,7 +174,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         "avatar": avatar,
         "plan": plan,
         "balance": balance,
-        "photos_accepted": photos_accepted_count(avatar=avatar),
+        "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
         "error": error,
     }
@@ -205,7 +205,7 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
     context = {
         "avatar": avatar,
         "form": form,
-        "prompts_left": selectors.prompts_left(avatar=avatar, limit=settings.FAIR_USE_MAX_PROMPTS),
+        "prompts_left": selectors.prompt_count_left(avatar=avatar, limit=settings.FAIR_USE_MAX_PROMPTS),
         "price_prompt": settings.CREDITS_PRICE_PROMPT,
         "images_per_prompt": settings.IMAGES_PER_PROMPT,
     }
