@@ -1,6 +1,6 @@
 from django import forms
 
-from studio.avatars.models import Avatar, SubjectClass
+from studio.avatars.models import Avatar, GalleryExport, SubjectClass
 from studio.themes.selectors import theme_list_for_subject
 
 
@@ -53,3 +53,14 @@ class GenerateMoreForm(forms.Form):
         if not cleaned.get("themes") and not cleaned.get("custom_texts"):
             raise forms.ValidationError("Choose at least one theme or write one idea.")
         return cleaned
+
+
+class ExportForm(forms.Form):
+    """Which images a zip holds: all of them unless the request asks for the favourites."""
+
+    scope = forms.TypedChoiceField(
+        choices=GalleryExport.Scope.choices,
+        required=False,
+        empty_value=GalleryExport.Scope.ALL,
+        error_messages={"invalid_choice": "A zip holds all the images or the favourites; choose one of them."},
+    )

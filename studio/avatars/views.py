@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.avatars import exports, selectors, services
-from studio.avatars.forms import AvatarCreateForm, GenerateMoreForm
+from studio.avatars.forms import AvatarCreateForm, ExportForm, GenerateMoreForm
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
@@ -119,10 +119,12 @@ def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
-def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+def _image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID, *, thumbnail: bool) -> HttpResponse:
+    """A generated image or its WebP thumbnail, to its owner only; ``?download=1`` saves the
+    image under a name that says what it is."""
     image = _get_image_or_404(request, avatar_id, image_id)
+    if thumbnail:
+        return private_file_response(image.thumbnail.name, content_type="image/webp")
     download = None
     if request.GET.get("download"):
         download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"
@@ -131,9 +133,14 @@ def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) 
 
 @login_required
 @require_GET
+def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    return _image_file(request, avatar_id, image_id, thumbnail=False)
+
+
+@login_required
+@require_GET
 def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
-    image = _get_image_or_404(request, avatar_id, image_id)
-    return private_file_response(image.thumbnail.name, content_type="image/webp")
+    return _image_file(request, avatar_id, image_id, thumbnail=True)
 
 
 @login_required
@@ -237,11 +244,11 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
-    scope = request.POST.get("scope", GalleryExport.Scope.ALL)
-    if scope not in GalleryExport.Scope.values:
-        scope = GalleryExport.Scope.ALL
+    form = ExportForm(request.POST)
     try:
-        export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=scope)
+        if not form.is_valid():
+            raise ApplicationError(form.errors["scope"][0])
+        export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=form.cleaned_data["scope"])
     except ApplicationError as exc:
         if wants_fragment(request):
             return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export_error": exc.message})
