@@ -33,6 +33,7 @@ from studio.core.tasks import enqueue_on_commit
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
 from studio.credits.packs import credit_pack_get
+from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -401,8 +402,6 @@ def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
 
 def purchase_reconcile_pending() -> int:
     """Queues a Stripe check of every checkout left unpaid for 10 minutes to a day. Returns how many."""
-    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
-
     if not settings.STRIPE_SECRET_KEY:
         return 0
     now = timezone.now()
