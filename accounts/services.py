@@ -1,17 +1,19 @@
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
+from studio.avatars.services import avatar_delete
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_signup_grant
 
 
 def user_signup_complete(*, user: User) -> None:
     """Everything that follows a new sign-up; runs inside the sign-up transaction."""
-    from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
-
     credit_signup_grant(user=user)
     enqueue_on_commit(user_send_welcome_email_task, user.pk)
 
@@ -35,11 +37,6 @@ def user_delete_account(*, user: User) -> None:
     Avatars go with their photos, images and Astria tunes. The credit ledger is an accounting
     record and cannot change, so the user row stays behind it, emptied of personal data.
     """
-    from allauth.account.models import EmailAddress
-    from django.db import transaction
-
-    from studio.avatars.services import avatar_delete
-
     for avatar_id in list(user.avatars.values_list("pk", flat=True)):
         avatar_delete(user=user, avatar_id=avatar_id)
     with transaction.atomic():

@@ -7,13 +7,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
 from accounts.forms import DeleteAccountForm
+from studio.credits.selectors import credit_balance, purchase_list_for_user
 
 
 @login_required
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
-    from studio.credits.selectors import credit_balance, purchase_list_for_user
-
     context = {
         "balance": credit_balance(user=request.user),
         "purchases": purchase_list_for_user(user=request.user)[:5],

@@ -81,7 +81,7 @@ def pipeline(stack: Stack):
     from studio.avatars.models import AvatarState, GeneratedImage
     from studio.avatars.services import avatar_confirm, avatar_create
     from studio.photos.samples import sample_set
-    from studio.photos.selectors import avatar_has_enough_photos
+    from studio.photos.selectors import photo_minimum_met
 
     photos = sample_set(6)
     themes, ideas = flow.choices_for("woman", themes=7, ideas=7)
@@ -94,7 +94,7 @@ def pipeline(stack: Stack):
     avatar = avatar_create(user=user, name="Demo", subject_class="woman")
     flow.upload_photos(user, avatar, photos)
     wait_until(lambda: flow.photos_checked(avatar), timeout=120, interval=0.02, what="the photo checks")
-    assert avatar_has_enough_photos(avatar=avatar), "the sample photos were refused"
+    assert photo_minimum_met(avatar=avatar), "the sample photos were refused"
     flow.choose(avatar, themes=themes, ideas=ideas)
     flow.fund_for(user, avatar)
     avatar_confirm(user=user, avatar_id=avatar.pk)

@@ -79,12 +79,12 @@ def make_draft(user, *, name: str, photos: list[tuple[str, bytes]], themes: list
                timeout: float = 120):
     """A draft ready to confirm: photos uploaded and checked by the worker, choices made, paid for."""
     from studio.avatars.services import avatar_create
-    from studio.photos.selectors import avatar_has_enough_photos
+    from studio.photos.selectors import photo_minimum_met
 
     avatar = avatar_create(user=user, name=name, subject_class="woman")
     upload_photos(user, avatar, photos)
     wait_until(lambda: photos_checked(avatar), timeout=timeout, interval=0.05, what="the photo checks")
-    if not avatar_has_enough_photos(avatar=avatar):
+    if not photo_minimum_met(avatar=avatar):
         raise RuntimeError("the sample photos were refused")
     choose(avatar, themes=themes, ideas=ideas)
     fund_for(user, avatar)

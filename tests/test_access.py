@@ -495,7 +495,7 @@ def test_the_callback_with_its_own_token_is_recorded(owner, django_capture_on_co
 
 # --- CSRF ------------------------------------------------------------------------------------------------
 
-WEBHOOKS = {"astria_callback", "astria_callback_unslashed", "credits:stripe_webhook"}
+WEBHOOKS = {"astria_callback", "astria_callback_unslashed", "stripe_webhook"}
 
 
 def test_only_the_webhooks_are_exempt_from_csrf():

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from studio.avatars import tasks
 from studio.avatars.models import Avatar, GalleryExport
-from studio.avatars.selectors import images_for_export
+from studio.avatars.selectors import image_list_for_export
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 
@@ -48,7 +48,7 @@ def export_build(*, export_id: str) -> None:
     count = 0
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-            for image in images_for_export(export=export):
+            for image in image_list_for_export(export=export):
                 name = f"{folder}/{image.prompt.batch + 1:02d}-{image.prompt.position + 1:02d}-"
                 name += f"{slugify(image.prompt.label)[:40] or 'prompt'}-{image.index + 1}.jpg"
                 with image.image.open("rb") as handle:

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from django import forms
 
-from studio.avatars.models import Avatar, SubjectClass
+from studio.avatars.models import Avatar, GalleryExport, SubjectClass
 from studio.themes.selectors import theme_list_for_subject
 
 
@@ -89,3 +89,14 @@ class AvatarProgressForm(forms.Form):
     def since_or_beginning(self) -> datetime:
         since = self.cleaned_data.get("since") if self.is_valid() else None
         return since or datetime.min.replace(tzinfo=UTC)
+
+
+class ExportForm(forms.Form):
+    """Which images a zip holds: all of them unless the request asks for the favourites."""
+
+    scope = forms.TypedChoiceField(
+        choices=GalleryExport.Scope.choices,
+        required=False,
+        empty_value=GalleryExport.Scope.ALL,
+        error_messages={"invalid_choice": "A zip holds all the images or the favourites; choose one of them."},
+    )

@@ -111,7 +111,7 @@ def image_get_for_user(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID)
     )
 
 
-def images_for_export(*, export: GalleryExport) -> QuerySet[GeneratedImage]:
+def image_list_for_export(*, export: GalleryExport) -> QuerySet[GeneratedImage]:
     images = export.avatar.images.select_related("prompt").order_by("prompt__batch", "prompt__position", "index")
     if export.scope == GalleryExport.Scope.FAVOURITES:
         images = images.filter(is_favourite=True)

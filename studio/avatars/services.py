@@ -23,7 +23,7 @@ from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.selectors import credit_totals_for_references
 from studio.credits.services import credit_refund, credit_spend
-from studio.photos.selectors import avatar_has_enough_photos
+from studio.photos.selectors import photo_minimum_met
 from studio.photos.services import photo_delete_all_for_avatar
 from studio.themes.planner import Plan, plan_for_avatar, plan_more
 
@@ -55,7 +55,7 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
         avatar = _locked(avatar_id, user=user)
         if avatar.state != AvatarState.DRAFT:
             return avatar
-        if not avatar_has_enough_photos(avatar=avatar):
+        if not photo_minimum_met(avatar=avatar):
             raise ApplicationError(
                 f"Upload at least {settings.PHOTOS_MIN_ACCEPTED} accepted photos before you confirm."
             )

@@ -10,14 +10,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.avatars import exports, selectors, services
-from studio.avatars.forms import AvatarCreateForm, AvatarListUpdatesForm, AvatarProgressForm, GenerateMoreForm
+from studio.avatars.forms import (
+    AvatarCreateForm,
+    AvatarListUpdatesForm,
+    AvatarProgressForm,
+    ExportForm,
+    GenerateMoreForm,
+)
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.credits.selectors import credit_balance
-from studio.photos.selectors import photo_list_accepted, photos_accepted_count
+from studio.photos.selectors import photo_count_accepted, photo_list_accepted
 from studio.themes.planner import fair_use_left, plan_for_avatar
 
 
@@ -118,10 +124,12 @@ def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
-def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+def _image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID, *, thumbnail: bool) -> HttpResponse:
+    """A generated image or its WebP thumbnail, to its owner only; ``?download=1`` saves the
+    image under a name that says what it is."""
     image = _get_image_or_404(request, avatar_id, image_id)
+    if thumbnail:
+        return private_file_response(image.thumbnail.name, content_type="image/webp")
     download = None
     if request.GET.get("download"):
         download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"
@@ -130,9 +138,14 @@ def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) 
 
 @login_required
 @require_GET
+def image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    return _image_file(request, avatar_id, image_id, thumbnail=False)
+
+
+@login_required
+@require_GET
 def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
-    image = _get_image_or_404(request, avatar_id, image_id)
-    return private_file_response(image.thumbnail.name, content_type="image/webp")
+    return _image_file(request, avatar_id, image_id, thumbnail=True)
 
 
 @login_required
@@ -173,7 +186,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         "avatar": avatar,
         "plan": plan,
         "balance": balance,
-        "photos_accepted": photos_accepted_count(avatar=avatar),
+        "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
         "error": error,
     }
@@ -236,11 +249,11 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
-    scope = request.POST.get("scope", GalleryExport.Scope.ALL)
-    if scope not in GalleryExport.Scope.values:
-        scope = GalleryExport.Scope.ALL
+    form = ExportForm(request.POST)
     try:
-        export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=scope)
+        if not form.is_valid():
+            raise ApplicationError(form.errors["scope"][0])
+        export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=form.cleaned_data["scope"])
     except ApplicationError as exc:
         if wants_fragment(request):
             return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export_error": exc.message})

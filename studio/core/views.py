@@ -6,13 +6,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from studio.core.selectors import health_broker, health_database
+from studio.credits.packs import credit_packs, signup_grant_styles
+from studio.themes.selectors import theme_showcase
 
 
 @require_safe  # HEAD too: link checkers and uptime monitors ask for it
 def landing(request: HttpRequest) -> HttpResponse:
-    from studio.credits.packs import credit_packs, signup_grant_styles
-    from studio.themes.selectors import theme_showcase
-
     themes, theme_count = theme_showcase()
     packs = credit_packs()
     context = {

@@ -30,8 +30,10 @@ from django.utils import timezone
 from accounts.models import User
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.tasks import enqueue_on_commit
+from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
 from studio.credits.packs import credit_pack_get
+from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -251,16 +253,17 @@ def purchase_start(*, user: User, pack_slug: str) -> str:
 
     With STRIPE_SECRET_KEY: a Stripe Checkout Session (the purchase id in client_reference_id and
     metadata). Without it: the local test checkout page, which takes no money, when it is allowed;
-    otherwise nothing is sold (`manage.py check --deploy` says why).
+    otherwise nothing is sold (`manage.py check --deploy` says why). Raises PackNotOnSale for a
+    pack that is not on sale, CheckoutUnavailable when no checkout can be opened (nothing charged).
     """
     if not purchases_open():
         logger.error("A purchase was refused: STRIPE_SECRET_KEY is not set and the test checkout is not allowed")
-        raise ApplicationError(
+        raise CheckoutUnavailable(
             "Buying credits is not available right now. Nothing was charged; please try again later."
         )
     pack = credit_pack_get(pack_slug)
     if pack is None:
-        raise ApplicationError("That credit pack is not on sale. Please pick one of the packs below.")
+        raise PackNotOnSale("That credit pack is not on sale. Please pick one of the packs below.")
     uses_stripe = bool(settings.STRIPE_SECRET_KEY)
     purchase = CreditPurchase.objects.create(
         user=user,
@@ -300,7 +303,7 @@ def purchase_start(*, user: User, pack_slug: str) -> str:
         )
     except stripe.StripeError:
         logger.exception("Stripe refused or did not answer a checkout for purchase %s", purchase.pk)
-        raise ApplicationError(
+        raise CheckoutUnavailable(
             "The payment page could not be opened. Nothing was charged; please try again in a minute."
         ) from None
     CreditPurchase.objects.filter(pk=purchase.pk, provider_session_id="").update(
@@ -449,8 +452,6 @@ def _checkout_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) 
 
 def purchase_reconcile_pending() -> int:
     """Queues a Stripe check of every checkout left unpaid for 10 minutes to a day. Returns how many."""
-    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
-
     if not settings.STRIPE_SECRET_KEY:
         return 0
     now = timezone.now()
@@ -526,8 +527,6 @@ def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:
 
 
 def _stripe_checkout_paid(*, purchase_id: uuid.UUID, session: Mapping[str, Any], event_id: str) -> bool:
-    from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
-
     purchase = CreditPurchase.objects.filter(pk=purchase_id).first()
     if purchase is None:
         logger.warning("Payment %s names an unknown purchase %s; nothing granted", event_id, purchase_id)

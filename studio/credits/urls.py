@@ -4,11 +4,11 @@ from studio.credits import views
 
 app_name = "credits"
 
+# Mounted at credits/. Stripe's webhook is in studio/urls.py, with the other providers' endpoints.
 urlpatterns = [
-    path("credits/", views.credit_history, name="history"),
-    path("credits/buy/", views.credit_buy, name="buy"),
-    path("credits/checkout/<uuid:purchase_id>/", views.purchase_checkout, name="checkout"),
-    path("credits/purchases/<uuid:purchase_id>/", views.purchase_detail, name="purchase"),
-    path("credits/purchases/<uuid:purchase_id>/cancelled/", views.purchase_cancelled, name="purchase_cancelled"),
-    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("", views.credit_history, name="history"),
+    path("buy/", views.credit_buy, name="buy"),
+    path("checkout/<uuid:purchase_id>/", views.purchase_checkout, name="checkout"),
+    path("purchases/<uuid:purchase_id>/", views.purchase_detail, name="purchase"),
+    path("purchases/<uuid:purchase_id>/cancelled/", views.purchase_cancelled, name="purchase_cancelled"),
 ]

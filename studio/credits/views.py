@@ -1,28 +1,22 @@
-import json
-import logging
 import uuid
 from datetime import timedelta
 
-import stripe
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.ratelimit import rate_limit
 from studio.credits import selectors, services
+from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.forms import PackForm
 from studio.credits.models import CreditPurchase
 from studio.credits.packs import avatar_full_price, credit_packs
-
-logger = logging.getLogger(__name__)
 
 ENTRIES_PER_PAGE = 25
 PURCHASE_QUICK_POLLING = timedelta(minutes=10)
@@ -35,7 +29,7 @@ def _get_purchase_or_404(request: HtmxRequest, purchase_id: uuid.UUID) -> Credit
         raise Http404("No such purchase.") from None
 
 
-def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
+def _buy_context(form: PackForm, error: str = "") -> dict:
     return {
         "form": form,
         "error": error,
@@ -54,13 +48,15 @@ def _buy_context(request: HtmxRequest, form: PackForm, error: str = "") -> dict:
 def credit_buy(request: HtmxRequest) -> HttpResponse:
     form = PackForm(request.POST or None)
     if request.method == "GET":
-        return render(request, "credits/buy.html", _buy_context(request, form))
+        return render(request, "credits/buy.html", _buy_context(form))
     if not form.is_valid():
-        return render(request, "credits/buy.html", _buy_context(request, form, form.errors["pack"][0]), status=422)
+        return render(request, "credits/buy.html", _buy_context(form, form.errors["pack"][0]), status=422)
     try:
         url = services.purchase_start(user=request.user, pack_slug=form.cleaned_data["pack"])
-    except ApplicationError as error:
-        return render(request, "credits/buy.html", _buy_context(request, form, error.message), status=503)
+    except PackNotOnSale as error:
+        return render(request, "credits/buy.html", _buy_context(form, error.message), status=422)
+    except CheckoutUnavailable as error:
+        return render(request, "credits/buy.html", _buy_context(form, error.message), status=503)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -119,31 +115,3 @@ def purchase_cancelled(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResp
     if purchase.is_paid:
         return redirect("credits:purchase", purchase_id=purchase.pk)
     return render(request, "credits/cancelled.html", {"purchase": purchase})
-
-
-@csrf_exempt
-@require_POST
-def stripe_webhook(request: HtmxRequest) -> HttpResponse:
-    """Stripe's events: signature checked by the stripe library (5 minutes' tolerance), each
-    event id recorded once, paid checkouts granted once. Stripe retries anything but a 2xx."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
-        raise Http404("Stripe is not configured.")
-    try:
-        payload = request.body.decode()
-        stripe.WebhookSignature.verify_header(
-            payload, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET,
-            tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
-        )
-        event = json.loads(payload)
-    except stripe.SignatureVerificationError as error:
-        logger.warning("Stripe webhook refused: %s", error)
-        return HttpResponseBadRequest("Invalid signature.")
-    except ValueError:
-        return HttpResponseBadRequest("Invalid payload.")
-    try:
-        new = services.stripe_event_handle(event=event)
-    except ValueError as error:
-        # Signed by Stripe, so a retry would bring the same body: acknowledge it, and say so.
-        logger.error("Stripe webhook: a signed event of an unexpected shape was ignored: %s", error)
-        return HttpResponse("ignored", content_type="text/plain")
-    return HttpResponse("ok" if new else "already received", content_type="text/plain")

@@ -1,5 +1,5 @@
-"""Daily charts drawn by the server as SVG: the geometry is computed here, the markup is
-templates/dashboard/_chart.html.
+"""Daily charts drawn by the server as SVG: the geometry is computed here, the markup is the
+`chart` partial of templates/dashboard/index.html.
 
 Horizontal positions are percentages of the chart's width, so a chart fills any screen without
 scaling its text; vertical positions are pixels in a plot of fixed height.

@@ -1,6 +1,6 @@
 from django import forms
 
-from studio.dashboard.selectors import DEFAULT_PERIOD, PERIODS
+from studio.dashboard.figures import DEFAULT_PERIOD, PERIODS
 
 
 class PeriodForm(forms.Form):

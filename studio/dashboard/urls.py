@@ -4,6 +4,7 @@ from studio.dashboard import views
 
 app_name = "dashboard"
 
+# Mounted at staff/dashboard/.
 urlpatterns = [
-    path("staff/dashboard/", views.index, name="index"),
+    path("", views.index, name="index"),
 ]

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from studio.core.htmx import HtmxRequest, wants_fragment
+from studio.dashboard.figures import dashboard_get
 from studio.dashboard.forms import PeriodForm
-from studio.dashboard.selectors import dashboard_get
 
 
 def staff_required(view: Callable) -> Callable:

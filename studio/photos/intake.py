@@ -36,7 +36,7 @@ class PhotoLimits:
 
     @classmethod
     def from_settings(cls) -> PhotoLimits:
-        from django.conf import settings
+        from django.conf import settings  # noqa: PLC0415  (the intake itself runs without Django configured)
 
         return cls(
             max_file_bytes=settings.PHOTOS_MAX_FILE_BYTES,
@@ -78,7 +78,7 @@ def verdict_for(findings: list[Finding]) -> str:
 
 def expected_faces_for(subject_class: str) -> int | None:
     """How many faces a photo of this subject should show; None when faces are not checked."""
-    from studio.avatars.models import PET_CLASSES, SubjectClass
+    from studio.avatars.models import PET_CLASSES, SubjectClass  # noqa: PLC0415  (models need Django set up)
 
     if subject_class in PET_CLASSES:
         return None

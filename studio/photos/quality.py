@@ -59,7 +59,7 @@ class CoachLimits:
 
     @classmethod
     def from_settings(cls) -> CoachLimits:
-        from django.conf import settings
+        from django.conf import settings  # noqa: PLC0415  (the coach itself runs without Django configured)
 
         return cls(**settings.PHOTOS_COACH)
 

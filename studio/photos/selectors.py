@@ -27,12 +27,13 @@ def photo_list_accepted(*, avatar: Avatar) -> QuerySet[Photo]:
     return Photo.objects.filter(avatar=avatar, verdict__in=KEPT_VERDICTS).order_by("created_at", "id")
 
 
-def photos_accepted_count(*, avatar: Avatar) -> int:
+def photo_count_accepted(*, avatar: Avatar) -> int:
     return photo_list_accepted(avatar=avatar).count()
 
 
-def avatar_has_enough_photos(*, avatar: Avatar) -> bool:
-    return photos_accepted_count(avatar=avatar) >= settings.PHOTOS_MIN_ACCEPTED
+def photo_minimum_met(*, avatar: Avatar) -> bool:
+    """Whether the avatar has the PHOTOS_MIN_ACCEPTED accepted photos that training needs."""
+    return photo_count_accepted(avatar=avatar) >= settings.PHOTOS_MIN_ACCEPTED
 
 
 @dataclass(frozen=True)

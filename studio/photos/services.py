@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars.models import Avatar
-from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.photos import intake, quality
+from studio.photos.exceptions import PhotoLimitReached, PhotosLocked
 from studio.photos.imaging import ImageRefused
 from studio.photos.models import KEPT_VERDICTS, Photo, PhotoVerdict
 from studio.photos.quality import REFUSE, Finding
@@ -33,14 +33,6 @@ logger = logging.getLogger(__name__)
 
 
 PHOTOS_LOCKED_MESSAGE = "This avatar has been ordered, so its photos can no longer be changed."
-
-
-class PhotosLocked(ApplicationError):
-    """The avatar is no longer a draft, so its photos cannot change."""
-
-
-class PhotoLimitReached(ApplicationError):
-    """The avatar already has as many photos as it can use."""
 
 
 def photo_folder(avatar: Avatar) -> str:

@@ -23,16 +23,6 @@ from studio.photos.uploads import FILE_TOO_LARGE, dropped_uploads
 PAGE = "photos/upload.html"
 
 
-def _photo_or_404(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> Photo:
-    # Anonymous visitors get the same 404 as other users: no login redirect that confirms the URL.
-    if not request.user.is_authenticated:
-        raise Http404("No such photo.")
-    try:
-        return selectors.photo_get_for_user(user=request.user, avatar_id=avatar_id, photo_id=photo_id)
-    except Photo.DoesNotExist:
-        raise Http404("No such photo.") from None
-
-
 def _render(
     request: HtmxRequest,
     avatar: Avatar,
@@ -138,19 +128,26 @@ def _refuse(request: HtmxRequest, avatar: Avatar, message: str) -> HttpResponse:
     return redirect("avatars:detail", avatar_id=avatar.pk)
 
 
+def _photo_file(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID, *, thumbnail: bool) -> HttpResponse:
+    """The photo's normalised JPEG or its WebP thumbnail, to its owner only."""
+    # Anonymous visitors get the same 404 as other users: no login redirect that confirms the URL.
+    if not request.user.is_authenticated:
+        raise Http404("No such photo.")
+    try:
+        photo = selectors.photo_get_for_user(user=request.user, avatar_id=avatar_id, photo_id=photo_id)
+    except Photo.DoesNotExist:
+        raise Http404("No such photo.") from None
+    file, content_type = (photo.thumbnail, "image/webp") if thumbnail else (photo.image, "image/jpeg")
+    if not file:
+        raise Http404("This photo has no file yet.")
+    return private_file_response(file.name, content_type=content_type)
+
+
 @require_GET
 def photo_image(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> HttpResponse:
-    """The normalised JPEG, to its owner only."""
-    photo = _photo_or_404(request, avatar_id, photo_id)
-    if not photo.image:
-        raise Http404("This photo has no image.")
-    return private_file_response(photo.image.name, content_type="image/jpeg")
+    return _photo_file(request, avatar_id, photo_id, thumbnail=False)
 
 
 @require_GET
 def photo_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID) -> HttpResponse:
-    """The WebP thumbnail, to its owner only."""
-    photo = _photo_or_404(request, avatar_id, photo_id)
-    if not photo.thumbnail:
-        raise Http404("This photo has no thumbnail.")
-    return private_file_response(photo.thumbnail.name, content_type="image/webp")
+    return _photo_file(request, avatar_id, photo_id, thumbnail=True)

@@ -73,7 +73,8 @@ def _text(entry: dict, key: str, where: str, *, required: bool = True) -> str:
 def theme_entries(path: Path | None = None) -> list[dict[str, Any]]:
     """The themes in the file, validated, as the field values of the Theme model."""
     path = path or THEMES_FILE
-    from studio.themes.models import expand_subject_groups
+    # Models need Django set up; the cover painter imports this module before it is.
+    from studio.themes.models import expand_subject_groups  # noqa: PLC0415
 
     values: list[dict[str, Any]] = []
     seen: set[str] = set()

@@ -134,6 +134,14 @@ def fair_use_errors(
     return errors
 
 
+def room_left(*, theme_count: int, custom_count: int) -> tuple[bool, bool]:
+    """Whether one more theme, and one more prompt of the user's own, would stay within the limits."""
+    return (
+        not fair_use_errors(theme_count=theme_count + 1, custom_count=custom_count),
+        not fair_use_errors(theme_count=theme_count, custom_count=custom_count + 1),
+    )
+
+
 def credit_cost(*, prompt_count: int, prompts_already_used: int = 0) -> int:
     """The tune's price for a new avatar (nothing for "generate more") plus one price per prompt."""
     tune = settings.CREDITS_PRICE_TUNE if prompts_already_used == 0 else 0

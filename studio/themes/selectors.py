@@ -3,7 +3,6 @@ selector, so everything here is already limited to the user's own data."""
 
 import re
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from studio.avatars.models import PET_CLASSES, Avatar
@@ -63,43 +62,21 @@ def _ideas_for(subject_class: str | None) -> QuerySet[PromptIdea]:
     return ideas
 
 
-def search_terms(query: str) -> list[str]:
-    return list(dict.fromkeys(_TERM.findall(query.lower())))[:MAX_SEARCH_TERMS]
-
-
 def prompt_idea_search(*, query: str, subject_class: str | None = None, limit: int = 12) -> list[PromptIdea]:
     """Library ideas matching the words of ``query``, best first; the first ideas when it is empty.
 
     A whole keyword counts more than a keyword that only starts with the word ("cat" finds a
     "cat" idea before a "catwalk" one); keywords count more than titles, titles more than the
-    text. PostgreSQL ranks with its full-text search; other databases with a small scorer.
+    text. The library holds a few hundred ideas, so they are scored here in Python: the ranking
+    is the same on every database.
     """
     ideas = _ideas_for(subject_class)
-    terms = search_terms(query)
+    terms = list(dict.fromkeys(_TERM.findall(query.lower())))[:MAX_SEARCH_TERMS]
     if not terms:
         return list(ideas[:limit])
-    if connection.vendor == "postgresql":
-        return _search_postgres(ideas, terms, limit)
-    return _search_simple(ideas, terms, limit)
-
-
-def _search_postgres(ideas: QuerySet[PromptIdea], terms: list[str], limit: int) -> list[PromptIdea]:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-    vector = (
-        SearchVector("keywords", weight="A", config="english")
-        + SearchVector("title", weight="B", config="english")
-        + SearchVector("text", weight="C", config="english")
-    )
-    # Terms are letters and digits only, so they are safe in tsquery syntax.
-    whole = SearchQuery(" | ".join(terms), search_type="raw", config="english")
-    starts = SearchQuery(" | ".join(f"{term}:*" for term in terms), search_type="raw", config="english")
-    return list(
-        ideas.annotate(document=vector)
-        .filter(document=starts)
-        .annotate(rank=SearchRank(vector, whole) * 2 + SearchRank(vector, starts))
-        .order_by("-rank", "position", "pk")[:limit]
-    )
+    scored = [(score, idea) for idea in ideas if (score := _score(idea, terms))]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].position, pair[1].pk))
+    return [idea for _, idea in scored[:limit]]
 
 
 def _stem(word: str) -> str:
@@ -126,8 +103,3 @@ def _score(idea: PromptIdea, terms: list[str]) -> int:
         score += best
     return score
 
-
-def _search_simple(ideas: QuerySet[PromptIdea], terms: list[str], limit: int) -> list[PromptIdea]:
-    scored = [(score, idea) for idea in ideas if (score := _score(idea, terms))]
-    scored.sort(key=lambda pair: (-pair[0], pair[1].position, pair[1].pk))
-    return [idea for _, idea in scored[:limit]]

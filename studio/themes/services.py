@@ -42,7 +42,7 @@ def theme_choose(*, avatar: Avatar, theme_slug: str) -> ChosenTheme:
 
 
 @transaction.atomic
-def theme_unchoose(*, avatar: Avatar, theme_slug: str) -> bool:
+def theme_remove(*, avatar: Avatar, theme_slug: str) -> bool:
     """Remove a theme from a draft avatar's selection; True if it was chosen."""
     avatar = _lock_draft(avatar)
     deleted, _ = ChosenTheme.objects.filter(avatar=avatar, theme__slug=theme_slug).delete()

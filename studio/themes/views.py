@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
@@ -13,9 +14,8 @@ from studio.avatars.models import Avatar
 from studio.avatars.selectors import avatar_list_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.themes import prompting, selectors, services
+from studio.themes import planner, prompting, selectors, services
 from studio.themes.forms import CustomPromptForm, LibrarySearchForm
-from studio.themes.planner import plan_for_avatar
 
 PAGE = "themes/styles.html"
 LIBRARY = "themes/library.html"
@@ -38,11 +38,12 @@ def _custom_form(avatar: Avatar, data=None, *, initial=None) -> CustomPromptForm
 
 
 def _limits() -> dict[str, int]:
+    """The limits and prices the page states."""
     return {
         "themes": settings.FAIR_USE_MAX_THEME_PROMPTS,
         "custom": settings.FAIR_USE_MAX_CUSTOM_PROMPTS,
         "prompts": settings.FAIR_USE_MAX_PROMPTS,
-        "images": settings.IMAGES_PER_PROMPT,
+        "images": planner.images_per_prompt(),
         "price_tune": settings.CREDITS_PRICE_TUNE,
         "price_prompt": settings.CREDITS_PRICE_PROMPT,
     }
@@ -64,8 +65,8 @@ def _styles_context(
     tag = tag if tag in tags else ""
     chosen = selectors.chosen_theme_list(avatar=avatar)
     customs = selectors.custom_prompt_list(avatar=avatar)
-    plan = plan_for_avatar(avatar=avatar)
-    limits = _limits()
+    plan = planner.plan_for_avatar(avatar=avatar)
+    theme_room, custom_room = planner.room_left(theme_count=len(chosen), custom_count=len(customs))
     chosen_ids = {choice.theme_id for choice in chosen}
     return {
         "avatar": avatar,
@@ -76,9 +77,9 @@ def _styles_context(
         "unavailable": [choice.theme for choice in chosen if choice.theme not in suited],
         "customs": customs,
         "plan": plan,
-        "limits": limits,
-        "themes_full": len(chosen) >= limits["themes"] or plan.prompt_count >= limits["prompts"],
-        "custom_full": len(customs) >= limits["custom"] or plan.prompt_count >= limits["prompts"],
+        "limits": _limits(),
+        "themes_full": not theme_room,
+        "custom_full": not custom_room,
         "subject": prompting.subject_phrase(
             subject_class=avatar.subject_class, token=prompting.token_for_branch(settings.ASTRIA_BRANCH)
         ),
@@ -89,7 +90,7 @@ def _styles_context(
         "search_form": LibrarySearchForm(initial={"q": q}),
         "q": q,
         "ideas": selectors.prompt_idea_search(query=q, subject_class=avatar.subject_class, limit=6),
-        "confirm_url": f"/avatars/{avatar.pk}/confirm/",
+        "confirm_url": reverse("avatars:confirm", args=[avatar.pk]),
     }
 
 
@@ -135,7 +136,14 @@ def styles(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     return render(request, f"{PAGE}#theme-picker" if wants_fragment(request) else PAGE, context)
 
 
-def _after_theme_change(request: HtmxRequest, avatar: Avatar, *, slug: str, error: str) -> HttpResponse:
+def _theme_change(request: HtmxRequest, avatar_id: uuid.UUID, slug: str, change: Callable[..., object]) -> HttpResponse:
+    """Choose or remove a theme, then show the picker (or come back to it) with any refusal."""
+    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
+    error = ""
+    try:
+        change(avatar=avatar, theme_slug=slug)
+    except ApplicationError as exc:
+        error = exc.message
     tag = _current_tag(request)
     if wants_fragment(request):
         context = _styles_context(avatar, tag=tag, picker_error=error)
@@ -148,23 +156,13 @@ def _after_theme_change(request: HtmxRequest, avatar: Avatar, *, slug: str, erro
 @login_required
 @require_POST
 def theme_choose(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpResponse:
-    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
-    try:
-        services.theme_choose(avatar=avatar, theme_slug=slug)
-    except ApplicationError as exc:
-        return _after_theme_change(request, avatar, slug=slug, error=exc.message)
-    return _after_theme_change(request, avatar, slug=slug, error="")
+    return _theme_change(request, avatar_id, slug, services.theme_choose)
 
 
 @login_required
 @require_POST
 def theme_remove(request: HtmxRequest, avatar_id: uuid.UUID, slug: str) -> HttpResponse:
-    avatar = get_object_or_404(avatar_list_for_user(user=request.user), pk=avatar_id)
-    try:
-        services.theme_unchoose(avatar=avatar, theme_slug=slug)
-    except ApplicationError as exc:
-        return _after_theme_change(request, avatar, slug=slug, error=exc.message)
-    return _after_theme_change(request, avatar, slug=slug, error="")
+    return _theme_change(request, avatar_id, slug, services.theme_remove)
 
 
 @login_required

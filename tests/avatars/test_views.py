@@ -232,6 +232,25 @@ def test_a_favourites_zip_with_no_favourites_explains_itself(user_client, user):
     assert not GalleryExport.objects.exists()
 
 
+def test_a_zip_of_an_unknown_kind_is_refused_with_the_choices(user_client, user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    url = reverse("avatars:export_create", args=[avatar.pk])
+
+    response = user_client.post(url, {"scope": "everything"}, headers=HTMX)
+
+    assert "all the images or the favourites" in response.content.decode()
+    assert not GalleryExport.objects.exists()
+
+
+def test_a_zip_request_that_names_no_kind_holds_all_the_images(user_client, user, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("avatars:export_create", args=[avatar.pk]))
+
+    assert GalleryExport.objects.get(avatar=avatar).scope == GalleryExport.Scope.ALL
+
+
 # --- Delete -------------------------------------------------------------------------------------------
 
 

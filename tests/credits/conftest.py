@@ -71,7 +71,7 @@ def post_event(client, event, *, secret=WEBHOOK_SECRET, timestamp=None, body=Non
     payload = body if body is not None else json.dumps(event)
     header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
     return client.post(
-        reverse("credits:stripe_webhook"),
+        reverse("stripe_webhook"),
         data=payload,
         content_type="application/json",
         headers={"Stripe-Signature": header},

@@ -113,6 +113,15 @@ def test_buying_an_unknown_pack_is_refused_on_the_page(user_client, user):
     assert not CreditPurchase.objects.exists()
 
 
+def test_a_pack_withdrawn_while_buying_is_refused_as_bad_input_not_as_an_outage(user_client, user, stripe_on):
+    with mock.patch.object(services, "credit_pack_get", return_value=None):
+        response = user_client.post(reverse("credits:buy"), {"pack": "studio"})
+
+    assert response.status_code == 422
+    assert "not on sale" in response.content.decode()
+    assert not CreditPurchase.objects.exists()
+
+
 def test_test_checkout_says_it_is_a_test_and_pay_grants_the_pack(user_client, user, stripe_off):
     checkout_url = user_client.post(reverse("credits:buy"), {"pack": "plus"}).url
 

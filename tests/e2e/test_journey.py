@@ -20,7 +20,7 @@ from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance
 from studio.credits.services import credit_grant
 from studio.photos import services as photo_services
-from studio.photos.selectors import photos_accepted_count
+from studio.photos.selectors import photo_count_accepted
 from studio.themes import services as theme_services
 from tests.e2e.browser import log_in
 from tests.factories import UserFactory
@@ -184,7 +184,7 @@ def ready_draft(studio, user, name: str) -> Avatar:
     for index, data in enumerate(distinct_photos(4)):
         upload = SimpleUploadedFile(f"IMG_{index}.jpg", data, content_type="image/jpeg")
         photo_services.photo_upload(user=user, avatar=avatar, upload=upload)
-    studio.wait_for(lambda: photos_accepted_count(avatar=avatar) == 4, timeout=60)
+    studio.wait_for(lambda: photo_count_accepted(avatar=avatar) == 4, timeout=60)
     for slug in ("golden-hour", "film-noir", "watercolour"):
         theme_services.theme_choose(avatar=avatar, theme_slug=slug)
     return avatar

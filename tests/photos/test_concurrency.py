@@ -2,6 +2,7 @@
 import pytest
 
 from studio.photos import services
+from studio.photos.exceptions import PhotoLimitReached
 from studio.photos.models import Photo
 from tests.concurrency import run_together
 from tests.factories import AvatarFactory, UserFactory
@@ -21,7 +22,7 @@ def test_concurrent_uploads_never_overfill_an_avatar(settings):
     results = run_together(lambda i: services.photo_upload(user=user, avatar=avatar, upload=uploaded()), 6)
 
     added = [r for r in results if isinstance(r, Photo)]
-    refused = [r for r in results if isinstance(r, services.PhotoLimitReached)]
+    refused = [r for r in results if isinstance(r, PhotoLimitReached)]
     assert (len(added), len(refused)) == (2, 4), results
     assert Photo.objects.filter(avatar=avatar).count() == settings.PHOTOS_MAX_PER_AVATAR
 

@@ -20,18 +20,18 @@ def test_the_pipeline_trains_on_accepted_photos_with_or_without_warnings(mixed_s
     accepted = list(selectors.photo_list_accepted(avatar=avatar))
 
     assert accepted == [mixed_set[0], mixed_set[1], mixed_set[4]]
-    assert selectors.photos_accepted_count(avatar=avatar) == 3
-    assert selectors.avatar_has_enough_photos(avatar=avatar) is False
+    assert selectors.photo_count_accepted(avatar=avatar) == 3
+    assert selectors.photo_minimum_met(avatar=avatar) is False
 
 
 def test_four_accepted_photos_are_enough(avatar, settings):
     PhotoFactory.create_batch(settings.PHOTOS_MIN_ACCEPTED - 1, avatar=avatar)
     PhotoFactory(avatar=avatar, verdict=PhotoVerdict.REJECTED)
-    assert not selectors.avatar_has_enough_photos(avatar=avatar)
+    assert not selectors.photo_minimum_met(avatar=avatar)
 
     PhotoFactory(avatar=avatar, verdict=PhotoVerdict.WARNED)
 
-    assert selectors.avatar_has_enough_photos(avatar=avatar)
+    assert selectors.photo_minimum_met(avatar=avatar)
 
 
 def test_photos_are_listed_only_for_their_owner(mixed_set, avatar, user, other_user):

@@ -7,6 +7,7 @@ from PIL import Image, ImageFilter
 
 from studio.avatars.models import Avatar, AvatarState
 from studio.photos import services
+from studio.photos.exceptions import PhotoLimitReached, PhotosLocked
 from studio.photos.models import Photo, PhotoVerdict
 from studio.photos.tasks import photo_process as photo_process_task
 from tests.factories import AvatarFactory
@@ -196,7 +197,7 @@ def test_an_avatar_takes_at_most_the_maximum_and_refused_photos_take_no_room(use
     PhotoFactory.create_batch(5, avatar=avatar, verdict=PhotoVerdict.REJECTED)
     services.photo_upload(user=user, avatar=avatar, upload=uploaded())
 
-    with pytest.raises(services.PhotoLimitReached) as full:
+    with pytest.raises(PhotoLimitReached) as full:
         services.photo_upload(user=user, avatar=avatar, upload=uploaded())
 
     assert "3 photos, the most it can use" in full.value.message
@@ -215,9 +216,9 @@ def test_photos_cannot_change_once_the_avatar_is_ordered(add_photo, user, avatar
     photo = add_photo()
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.QUEUED)
 
-    with pytest.raises(services.PhotosLocked):
+    with pytest.raises(PhotosLocked):
         services.photo_upload(user=user, avatar=avatar, upload=uploaded())
-    with pytest.raises(services.PhotosLocked):
+    with pytest.raises(PhotosLocked):
         services.photo_delete(user=user, avatar_id=avatar.pk, photo_id=photo.pk)
     assert Photo.objects.filter(pk=photo.pk).exists()
 

@@ -5,7 +5,7 @@ import pytest
 from studio.avatars.models import SubjectClass
 from studio.themes import services
 from studio.themes.models import Theme
-from studio.themes.planner import FairUseLeft, fair_use_left, plan_for_avatar, plan_more
+from studio.themes.planner import FairUseLeft, fair_use_left, plan_for_avatar, plan_more, room_left
 from tests.avatars.factories import PromptFactory
 from tests.factories import AvatarFactory
 from tests.themes.factories import ThemeFactory
@@ -94,6 +94,16 @@ def test_images_per_prompt_follows_settings_within_astrias_range(settings, avata
     assert plan_for_avatar(avatar=avatar).images == 4
     settings.IMAGES_PER_PROMPT = 20
     assert plan_for_avatar(avatar=avatar).prompts[0].num_images == 8
+
+
+def test_room_for_one_more_theme_or_own_prompt_closes_at_each_limit(settings):
+    settings.FAIR_USE_MAX_THEME_PROMPTS = settings.FAIR_USE_MAX_CUSTOM_PROMPTS = 7
+    settings.FAIR_USE_MAX_PROMPTS = 10
+
+    assert room_left(theme_count=6, custom_count=0) == (True, True)
+    assert room_left(theme_count=7, custom_count=0) == (False, True)
+    assert room_left(theme_count=2, custom_count=7) == (True, False)
+    assert room_left(theme_count=5, custom_count=5) == (False, False)  # ten prompts in all
 
 
 def test_generate_more_charges_prompts_only_and_plans_only_what_is_left(avatar, themes):

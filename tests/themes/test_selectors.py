@@ -62,6 +62,18 @@ def test_several_words_rank_ideas_matching_more_of_them_first(library):
     assert found[0] == library["knight"]
 
 
+def test_the_ranking_is_exact_and_the_same_on_every_database(library):
+    # A whole keyword, then part of a keyword, then a word of the text; equal scores keep the
+    # library's order. The suite runs on SQLite and on PostgreSQL, so both rank exactly so.
+    assert selectors.prompt_idea_search(query="cat") == [library["cat"], library["catwalk"], library["text_only"]]
+    assert selectors.prompt_idea_search(query="knight") == [library["knight"], library["pets"]]
+    library["pets"].position, library["knight"].position = library["knight"].position, library["pets"].position
+    PromptIdea.objects.bulk_update([library["pets"], library["knight"]], ["position"])
+    assert selectors.prompt_idea_search(query="knight") == [library["pets"], library["knight"]]
+    assert selectors.prompt_idea_search(query="castle knights") == [library["knight"], library["pets"]]
+    assert selectors.prompt_idea_search(query="walk") == [library["catwalk"]]  # inside a keyword
+
+
 def test_results_suit_the_subject(library):
     for_people = selectors.prompt_idea_search(query="knight", subject_class=SubjectClass.MAN)
     for_pets = selectors.prompt_idea_search(query="knight", subject_class=SubjectClass.DOG)

@@ -60,8 +60,8 @@ def test_removing_frees_a_place(avatar, themes):
     for theme in themes[:7]:
         services.theme_choose(avatar=avatar, theme_slug=theme.slug)
 
-    assert services.theme_unchoose(avatar=avatar, theme_slug=themes[0].slug) is True
-    assert services.theme_unchoose(avatar=avatar, theme_slug=themes[0].slug) is False
+    assert services.theme_remove(avatar=avatar, theme_slug=themes[0].slug) is True
+    assert services.theme_remove(avatar=avatar, theme_slug=themes[0].slug) is False
     services.theme_choose(avatar=avatar, theme_slug=themes[7].slug)
     assert ChosenTheme.objects.filter(avatar=avatar).count() == 7
 
@@ -84,7 +84,7 @@ def test_selection_cannot_change_after_the_draft_stage(avatar, themes):
     with pytest.raises(SelectionLocked):
         services.theme_choose(avatar=avatar, theme_slug=themes[1].slug)
     with pytest.raises(SelectionLocked):
-        services.theme_unchoose(avatar=avatar, theme_slug=themes[0].slug)
+        services.theme_remove(avatar=avatar, theme_slug=themes[0].slug)
     with pytest.raises(SelectionLocked):
         services.custom_prompt_add(avatar=avatar, text="me in Paris")
     with pytest.raises(SelectionLocked):

@@ -37,7 +37,7 @@ def test_someone_elses_avatar_is_not_found(client, other_user, avatar, catalogue
     assert client.get(styles_url(avatar)).status_code == 404
     assert client.post(choose_url(avatar, slug)).status_code == 404
     assert client.post(reverse("themes:custom_add", args=[avatar.pk]), {"text": "me"}).status_code == 404
-    assert client.get(reverse("themes:prompt_search"), {"avatar": avatar.pk}).status_code == 404
+    assert client.get(reverse("prompt_search"), {"avatar": avatar.pk}).status_code == 404
     assert not ChosenTheme.objects.exists()
 
 
@@ -320,7 +320,7 @@ def test_live_preview_shows_the_final_text_or_the_reason(user_client, avatar):
 
 def test_library_search_with_htmx_returns_results_that_can_be_used_in_place(user_client, avatar, catalogue):
     response = user_client.get(
-        reverse("themes:prompt_search"), {"q": "samurai", "avatar": avatar.pk, "from": "styles"}, headers=HTMX
+        reverse("prompt_search"), {"q": "samurai", "avatar": avatar.pk, "from": "styles"}, headers=HTMX
     )
     html = response.content.decode()
 
@@ -330,7 +330,7 @@ def test_library_search_with_htmx_returns_results_that_can_be_used_in_place(user
 
 
 def test_library_page_works_without_javascript(user_client, avatar, catalogue):
-    response = user_client.get(reverse("themes:prompt_search"), {"q": "samurai", "avatar": avatar.pk})
+    response = user_client.get(reverse("prompt_search"), {"q": "samurai", "avatar": avatar.pk})
     html = response.content.decode()
 
     assert response.status_code == 200 and "<h1>Prompt library</h1>" in html
@@ -338,7 +338,7 @@ def test_library_page_works_without_javascript(user_client, avatar, catalogue):
 
 
 def test_library_without_an_avatar_only_shows_ideas(user_client, catalogue):
-    html = user_client.get(reverse("themes:prompt_search"), {"q": "pirate"}).content.decode()
+    html = user_client.get(reverse("prompt_search"), {"q": "pirate"}).content.decode()
 
     assert "Pirate captain" in html and "Pirate pet" in html and "Use this" not in html
 

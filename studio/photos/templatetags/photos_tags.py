@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 
 from studio.avatars.models import Avatar
-from studio.photos.selectors import photos_accepted_count
+from studio.photos.selectors import photo_count_accepted
 
 register = template.Library()
 
@@ -10,7 +10,7 @@ register = template.Library()
 @register.simple_tag
 def photos_progress(avatar: Avatar) -> dict:
     """`{% photos_progress avatar as progress %}`: accepted photos of the minimum needed."""
-    accepted = photos_accepted_count(avatar=avatar)
+    accepted = photo_count_accepted(avatar=avatar)
     minimum = settings.PHOTOS_MIN_ACCEPTED
     return {"accepted": accepted, "minimum": minimum, "enough": accepted >= minimum}
 

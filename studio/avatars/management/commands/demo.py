@@ -21,7 +21,7 @@ from studio.credits.selectors import wallets_out_of_balance
 from studio.credits.services import credit_grant
 from studio.photos.models import PhotoVerdict
 from studio.photos.samples import sample_set
-from studio.photos.selectors import avatar_has_enough_photos
+from studio.photos.selectors import photo_minimum_met
 from studio.photos.services import photo_upload
 from studio.themes.planner import plan_for_avatar
 from studio.themes.services import theme_choose
@@ -105,7 +105,7 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError("The photos were not checked in time: is the worker running? (make run starts it)")
             time.sleep(0.5)
-        if not avatar_has_enough_photos(avatar=avatar):
+        if not photo_minimum_met(avatar=avatar):
             refused = [f"{p.original_name}: {', '.join(f['message'] for f in p.refusals)}" for p in avatar.photos.all()]
             raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(refused))
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from studio.themes.catalogue import CatalogueError
+from studio.themes.services import catalogue_sync
 
 
 class Command(BaseCommand):
@@ -18,8 +19,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, overwrite: bool = False, **options):
-        from studio.themes.services import catalogue_sync
-
         try:
             themes, ideas = catalogue_sync(overwrite=overwrite)
         except CatalogueError as exc:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from studio.dashboard.selectors import BranchSpend, Gauge, _headline, dashboard_get
+from studio.dashboard.figures import BranchSpend, Gauge, _headline, dashboard_get
 
 pytestmark = pytest.mark.django_db
 

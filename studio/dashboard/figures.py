@@ -1,5 +1,6 @@
-"""The operator's dashboard: every figure for one period, read through the apps' aggregate
-selectors in a fixed number of queries, whatever the number of users, avatars or days."""
+"""The operator's dashboard as it is shown: every figure for one period, with its charts, gauges
+and money in words. The data comes from the apps' aggregate selectors in a fixed number of
+queries, whatever the number of users, avatars or days; nothing here queries on its own."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
