@@ -30,6 +30,7 @@ pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_image
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 ACCEPTED_FORMATS_TEXT = "JPEG, PNG, WebP or HEIC"
+FORMAT_LABELS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"}
 
 # JPEG draft decoding scales by 1/2, 1/4 or 1/8. A result a little under the target long side is
 # better than decoding at the next size up and resizing: 4032 px becomes 2016 px, not 2048.
