@@ -27,7 +27,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_delete_account(user=request.user)
+        services.user_delete(user=request.user)
         logout(request)
         messages.success(request, "Your account and all your photos and images were deleted. Goodbye!")
         return redirect("landing")

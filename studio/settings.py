@@ -229,6 +229,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "avatars:list"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Database sessions that know their user, so deleting an account ends its sessions by an index.
+SESSION_ENGINE = "accounts.sessions"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -537,6 +540,7 @@ RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
+DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=30)
 EXPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",

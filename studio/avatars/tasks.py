@@ -93,6 +93,13 @@ def avatar_purge_photos(avatar_id: str) -> None:
     reconcile.avatar_purge_photos(avatar_id=avatar_id)
 
 
+@shared_task(acks_late=True)
+def avatar_delete_idle_draft(avatar_id: str) -> None:
+    from studio.avatars import services
+
+    services.avatar_delete_idle_draft(avatar_id=avatar_id)
+
+
 @shared_task(**RETRY)
 def prompt_sync_like(prompt_id: int) -> None:
     from studio.avatars import services
