@@ -546,6 +546,11 @@ CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),
 }
+# Files in media storage that no row points to (a crash between a write and its row, a delete
+# whose file removal failed) are removed once older than MEDIA_SWEEP_GRACE_HOURS, so a file being
+# written right now is never touched.
+MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
 
 # --- Operator dashboard ------------------------------------------------------------------------
 # What Astria charges, in USD per branch, for the "Astria spend" figures (`fast` is Astria's free
