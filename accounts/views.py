@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "balance": credit_balance(user=request.user),
         "purchases": purchase_list_for_user(user=request.user)[:5],
         "avatar_count": request.user.avatars.count(),
+        "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
     }
     return render(request, "accounts/account.html", context)
 

@@ -27,6 +27,7 @@ def test_the_account_page_shows_credits_and_the_way_out(user_client, user, fund)
     html = user_client.get(reverse("account:index")).content.decode()
 
     assert "12</strong> credits" in html
+    assert "a draft left untouched for 30 days is deleted" in " ".join(html.split())
     assert reverse("credits:buy") in html and reverse("account:delete") in html
 
 

@@ -190,6 +190,17 @@ def test_a_draft_left_alone_for_the_retention_period_is_deleted_with_its_photos(
     assert Photo.objects.filter(avatar__in=[touched, fresh]).count() == 8
 
 
+def test_a_drafts_photo_page_says_how_long_an_untouched_draft_is_kept(user_client, user, settings):
+    from tests.factories import AvatarFactory
+
+    settings.DRAFT_RETENTION_DAYS = 45
+    avatar = AvatarFactory(user=user)
+
+    html = " ".join(user_client.get(reverse("photos:upload", args=[avatar.pk])).content.decode().split())
+
+    assert "A draft left untouched for 45 days is deleted, photos and all." in html
+
+
 def test_an_old_draft_ordered_meanwhile_is_not_deleted(user, make_draft, settings, django_capture_on_commit_callbacks):
     settings.DRAFT_RETENTION_DAYS = 30
     avatar = make_draft(user)
