@@ -90,7 +90,7 @@ class AvatarAdmin(admin.ModelAdmin):
     def delete_at_astria(self, request, queryset) -> None:
         count = 0
         for avatar in queryset:
-            if services.astria_avatar_delete_later(avatar=avatar):
+            if avatar.tune_id and services.astria_avatar_delete_later(avatar=avatar):
                 self.log_change(request, avatar, "Tune queued for deletion at Astria.")
                 count += 1
         self.message_user(request, f"{count} tune(s) queued for deletion at Astria.", messages.SUCCESS)
