@@ -11,6 +11,8 @@ from django.utils import timezone
 from accounts.models import User
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, Prompt, PromptState
 from studio.core.days import day_range
+from studio.photos.models import Photo
+from studio.themes.models import ChosenTheme, CustomPrompt
 
 PENDING_STATES = (
     AvatarState.QUEUED,
@@ -26,9 +28,6 @@ def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
 
 def avatar_list_idle_drafts() -> QuerySet[Avatar]:
     """Drafts whose owner changed nothing (name, photos, styles) for DRAFT_RETENTION_DAYS."""
-    from studio.photos.models import Photo
-    from studio.themes.models import ChosenTheme, CustomPrompt
-
     since = timezone.now() - timedelta(days=settings.DRAFT_RETENTION_DAYS)
     touched = [
         model.objects.filter(avatar=OuterRef("pk"), updated_at__gte=since)

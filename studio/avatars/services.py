@@ -19,6 +19,7 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.selectors import avatar_list_idle_drafts
 from studio.core.adminlog import admin_log_anonymise
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
@@ -169,8 +170,6 @@ def avatar_delete_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> b
 def avatar_delete_idle_draft(*, avatar_id: uuid.UUID | str) -> bool:
     """Delete a draft nobody has touched for DRAFT_RETENTION_DAYS, as its owner would; False if it
     was ordered or touched meanwhile."""
-    from studio.avatars.selectors import avatar_list_idle_drafts
-
     with transaction.atomic():
         avatar = avatar_list_idle_drafts().select_for_update().filter(pk=avatar_id).first()
         if avatar is None:
