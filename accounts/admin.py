@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accounts import services
 from accounts.models import User
 from studio.credits.admin import CreditAdjustAdminMixin
 
@@ -17,3 +18,22 @@ class UserAdmin(CreditAdjustAdminMixin, DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    # Deleting a user here is the person's own account deletion (services.user_delete): their
+    # avatars with files and Astria tunes, sessions and log-in records go; the ledger and purchases
+    # stay, anonymised, with the emptied user row behind them.
+    def delete_model(self, request, obj: User) -> None:
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user)
+
+    def get_deleted_objects(self, objs, request):
+        users = list(objs)
+        what = (
+            "{}: every avatar with its photos, images and Astria tune, the sessions and log-in records; "
+            "the credit ledger and purchases stay, anonymised"
+        )
+        perms_needed = set() if self.has_delete_permission(request) else {self.opts.verbose_name}
+        return [what.format(user) for user in users], {self.opts.verbose_name_plural: len(users)}, perms_needed, []

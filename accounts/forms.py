@@ -1,4 +1,15 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
+
+
+class SignupForm(AllauthSignupForm):
+    def try_save(self, request):
+        if self.account_already_exists:
+            # A new account costs a password hash; an address already registered costs the same,
+            # so the time of the answer does not tell which addresses have an account.
+            make_password(self.cleaned_data.get("password1"))
+        return super().try_save(request)
 
 
 class DeleteAccountForm(forms.Form):

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -45,3 +46,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Session(AbstractBaseSession):
+    """Django's database session with the signed-in user's id beside it (accounts.sessions), so
+    the sessions of one user can be found, and ended, without decoding every session."""
+
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore  # noqa: PLC0415  (sessions.py imports this module)
+
+        return SessionStore

@@ -1,15 +1,21 @@
+import hashlib
+
 from allauth.account.models import EmailAddress
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Session, User
 from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
 from studio.avatars.services import avatar_delete
+from studio.core.adminlog import admin_log_anonymise
 from studio.core.tasks import enqueue_on_commit
-from studio.credits.services import credit_signup_grant
+from studio.credits.services import credit_reasons_neutralise, credit_signup_grant, payment_events_scrub
 
 
 def user_signup_complete(*, user: User) -> None:
@@ -31,19 +37,41 @@ def user_send_welcome_email(*, user_id: int) -> None:
     )
 
 
-def user_delete_account(*, user: User) -> None:
+DELETED_USER = "Account (deleted)"  # its name in the admin's history once deleted
+
+
+def user_delete(*, user: User) -> None:
     """Delete everything the person gave us or we made for them, and close the account.
 
-    Avatars go with their photos, images and Astria tunes. The credit ledger is an accounting
-    record and cannot change, so the user row stays behind it, emptied of personal data.
+    Avatars go as their own delete takes them (photos, images, callback log, Astria tunes and
+    prompts). The credit ledger and purchases are accounting records and stay, so the user row
+    stays behind them, emptied: no address, no dates, no sessions; the ledger's reasons no longer
+    name anything, the stored payment events keep no contact details, and the log-in records of
+    the address are gone. Only a hash of the normalised address remains, so the welcome credits
+    are not given twice (credits.services.credit_signup_grant).
     """
     for avatar_id in list(user.avatars.values_list("pk", flat=True)):
         avatar_delete(user=user, avatar_id=avatar_id)
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        logins = {user.email, user.email.lower()}
+        sessions = Session.objects.filter(user_id=user.pk)
+        session_hashes = [hashlib.sha256(key.encode()).hexdigest() for key in sessions.values_list("pk", flat=True)]
+        AccessLog.objects.filter(Q(username__in=logins) | Q(session_hash__in=session_hashes)).delete()
+        AccessAttempt.objects.filter(username__in=logins).delete()
+        AccessFailureLog.objects.filter(username__in=logins).delete()
+        sessions.delete()
+        credit_reasons_neutralise(user=user)
+        payment_events_scrub(user=user)
+        admin_log_anonymise(model=User, object_ids=[user.pk], text=DELETED_USER)
         EmailAddress.objects.filter(user=user).delete()
+        user.groups.clear()
+        user.user_permissions.clear()
         user.email = f"deleted-{user.pk}@deleted.invalid"
         user.is_active = False
         user.is_staff = False
         user.is_superuser = False
-        user.set_unusable_password()  # also ends every other session: their hash no longer matches
+        user.last_login = None
+        user.date_joined = timezone.now()  # required; when it closed says nothing of the person
+        user.set_unusable_password()
         user.save()

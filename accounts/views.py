@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "balance": credit_balance(user=request.user),
         "purchases": purchase_list_for_user(user=request.user)[:5],
         "avatar_count": request.user.avatars.count(),
+        "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
     }
     return render(request, "accounts/account.html", context)
 
@@ -26,7 +28,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_delete_account(user=request.user)
+        services.user_delete(user=request.user)
         logout(request)
         messages.success(request, "Your account and all your photos and images were deleted. Goodbye!")
         return redirect("landing")

@@ -229,6 +229,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "avatars:list"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Database sessions that know their user, so deleting an account ends its sessions by an index.
+SESSION_ENGINE = "accounts.sessions"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -533,11 +536,17 @@ RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
+DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=30)
 EXPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),
 }
+# Files in media storage that no row points to (a crash between a write and its row, a delete
+# whose file removal failed) are removed once older than MEDIA_SWEEP_GRACE_HOURS, so a file being
+# written right now is never touched.
+MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
 
 # --- Operator dashboard ------------------------------------------------------------------------
 # What Astria charges, in USD per branch, for the "Astria spend" figures (`fast` is Astria's free

@@ -66,12 +66,18 @@ class AvatarAdmin(admin.ModelAdmin):
     def image_total(self, avatar: Avatar) -> int:
         return avatar.images_total
 
-    @admin.action(description="Re-drive: look at Astria again and continue")
+    @admin.action(description="Re-drive: look at Astria again and continue", permissions=["change"])
     def redrive(self, request, queryset) -> None:
-        count = sum(services.avatar_redrive(avatar_id=avatar.pk) for avatar in queryset)
+        count = 0
+        for avatar in queryset:
+            if services.avatar_redrive(avatar_id=avatar.pk):
+                self.log_change(request, avatar, "Re-driven.")
+                count += 1
         self.message_user(request, f"{count} avatar(s) re-driven.", messages.SUCCESS)
 
-    @admin.action(description="Refund: stop if unfinished and give back the credits not yet refunded")
+    @admin.action(
+        description="Refund: stop if unfinished and give back the credits not yet refunded", permissions=["refund"]
+    )
     def refund(self, request, queryset) -> None:
         total = 0
         for avatar in queryset:
@@ -80,15 +86,38 @@ class AvatarAdmin(admin.ModelAdmin):
             total += refunded
         self.message_user(request, f"{total} credit(s) refunded.", messages.SUCCESS)
 
-    @admin.action(description="Delete the tune at Astria (keeps our images)")
+    @admin.action(description="Delete the tune at Astria (keeps our images)", permissions=["delete_tune"])
     def delete_at_astria(self, request, queryset) -> None:
-        tunes = [avatar.tune_id for avatar in queryset if avatar.tune_id]
-        for tune_id in tunes:
-            services.astria_tune_delete_later(tune_id=tune_id)
-        self.message_user(request, f"{len(tunes)} tune(s) queued for deletion at Astria.", messages.SUCCESS)
+        count = 0
+        for avatar in queryset:
+            if avatar.tune_id and services.astria_avatar_delete_later(avatar=avatar):
+                self.log_change(request, avatar, "Tune queued for deletion at Astria.")
+                count += 1
+        self.message_user(request, f"{count} tune(s) queued for deletion at Astria.", messages.SUCCESS)
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm("avatars.refund_avatar")
+
+    def has_delete_tune_permission(self, request) -> bool:
+        return request.user.has_perm("avatars.delete_avatar_tune")
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    # Deleting goes through the same service as the owner's delete: files, Astria tune and prompts,
+    # callback log and the avatar's name on the ledger.
+    def delete_model(self, request, obj: Avatar) -> None:
+        services.avatar_delete_by_staff(avatar_id=obj.pk, staff_user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for avatar_id in list(queryset.values_list("pk", flat=True)):
+            services.avatar_delete_by_staff(avatar_id=avatar_id, staff_user=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        # Its photos, images and prompts cannot be deleted on their own here, but they go with
+        # the avatar through its service: the permission to delete the avatar is the one needed.
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
 
 
 @admin.register(Prompt)
@@ -105,6 +134,9 @@ class PromptAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # prompts go with their avatar (its images' files and the prompt at Astria too)
+
 
 @admin.register(GeneratedImage)
 class GeneratedImageAdmin(admin.ModelAdmin):
@@ -115,6 +147,9 @@ class GeneratedImageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # images go with their avatar, files included
 
 
 @admin.register(CallbackEvent)
@@ -135,7 +170,12 @@ class CallbackEventAdmin(admin.ModelAdmin):
 class AstriaTuneDeletionAdmin(admin.ModelAdmin):
     list_display = ["tune_id", "title", "attempts", "done_at", "last_error", "created_at"]
     list_filter = [("done_at", admin.EmptyFieldListFilter)]
-    readonly_fields = ["tune_id", "title", "attempts", "done_at", "last_error", "created_at", "updated_at"]
+    readonly_fields = [
+        "tune_id", "title", "prompts", "attempts", "done_at", "last_error", "created_at", "updated_at"
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting the record would stop the deletion at Astria

@@ -90,6 +90,10 @@ class Avatar(CallbackTarget, BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("refund_avatar", "Can refund an avatar's credits"),
+            ("delete_avatar_tune", "Can delete an avatar's tune at Astria"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=AvatarState.values), name="avatar_state_valid"),
             models.CheckConstraint(
@@ -206,15 +210,16 @@ class GeneratedImage(BaseModel):
 
 
 class CallbackEvent(models.Model):
-    """A callback from Astria, recorded once (a replay of the same body is the same event)."""
+    """A callback from Astria, recorded once (a replay of the same body is the same event); it goes
+    with its avatar, since it carries the prompts' texts and the images' addresses."""
 
     class Kind(models.TextChoices):
         TUNE = "tune", "Tune"
         PROMPT = "prompt", "Prompt"
 
     kind = models.CharField(max_length=8, choices=Kind)
-    avatar = models.ForeignKey(Avatar, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_events")
-    prompt = models.ForeignKey(Prompt, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_events")
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, null=True, blank=True, related_name="callback_events")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="callback_events")
     digest = models.CharField(max_length=64, unique=True)
     body = models.TextField(help_text="The body as received, with callback tokens redacted.")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -230,10 +235,14 @@ class AstriaTuneDeletion(BaseModel):
     """A tune to delete at Astria; retried until Astria confirms, even after our rows are gone.
 
     By its id, or by its title (the avatar's id) when a submit cut short never learned the id: then
-    the tune may or may not exist, and one found is deleted."""
+    the tune may or may not exist, and one found is deleted. A LoRA tune's prompts live on the
+    shared base tune, which deleting the LoRA leaves alone: they are deleted first, one by one."""
 
     tune_id = models.BigIntegerField(unique=True, null=True, blank=True)
     title = models.CharField(max_length=64, blank=True, db_index=True)
+    prompts = models.JSONField(
+        default=list, blank=True, help_text="[base tune id, prompt id] of the prompts still to delete first."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     done_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -17,6 +17,7 @@ from studio.astria.errors import AstriaNotFound
 from studio.avatars import tasks
 from studio.avatars.exports import export_purge_expired
 from studio.avatars.models import IN_FLIGHT, AstriaTuneDeletion, Avatar, AvatarState, Prompt, PromptState
+from studio.avatars.selectors import avatar_list_idle_drafts
 from studio.avatars.services import avatar_fail, prompt_fail
 from studio.core.redaction import redact_text
 from studio.core.tasks import enqueue_on_commit
@@ -36,6 +37,7 @@ def avatar_reconcile() -> dict[str, int]:
         "finished": _finish_complete(),
         "deletions": _retry_tune_deletions(),
         "photo_purges": _purge_photos(now),
+        "drafts_deleted": _delete_idle_drafts(),
         "exports_purged": export_purge_expired(),
     }
 
@@ -134,20 +136,30 @@ def _retry_tune_deletions() -> int:
 
 
 def _purge_photos(now: datetime) -> int:
-    purge = Avatar.objects.filter(
-        photos_purged_at__isnull=True,
-        trained_at__lt=now - timedelta(days=settings.PHOTOS_RETENTION_DAYS),
+    """Training photos PHOTOS_RETENTION_DAYS after training, or after failing untrained."""
+    before = now - timedelta(days=settings.PHOTOS_RETENTION_DAYS)
+    purge = Avatar.objects.filter(photos_purged_at__isnull=True).filter(
+        Q(trained_at__lt=before) | Q(state=AvatarState.FAILED, trained_at__isnull=True, finished_at__lt=before)
     ).values_list("pk", flat=True)
     for avatar_id in purge:
         enqueue_on_commit(tasks.avatar_purge_photos, str(avatar_id))
     return len(purge)
 
 
+def _delete_idle_drafts() -> int:
+    """Drafts left untouched for DRAFT_RETENTION_DAYS are deleted, photos and all."""
+    idle = avatar_list_idle_drafts().values_list("pk", flat=True)
+    for avatar_id in idle:
+        enqueue_on_commit(tasks.avatar_delete_idle_draft, str(avatar_id))
+    return len(idle)
+
+
 # --- Deletion and retention ----------------------------------------------------------------------
 
 
 def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:
-    """Delete a tune at Astria; a tune already gone, or none with the title, counts as deleted.
+    """Delete a tune at Astria, after the prompts listed with it; a tune or prompt already gone,
+    or no tune with the title, counts as deleted.
 
     A failed attempt is written down on the deletion (for the admin) and raised for a retry.
     """
@@ -156,7 +168,7 @@ def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:
         return
     AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(attempts=deletion.attempts + 1)
     try:
-        _delete_at_astria(tune_id=tune_id, title=title)
+        _delete_at_astria(deletion)
     except Exception as exc:
         AstriaTuneDeletion.objects.filter(pk=deletion.pk, done_at__isnull=True).update(
             last_error=redact_text(f"{type(exc).__name__}: {exc}")[:500], updated_at=timezone.now()
@@ -167,18 +179,26 @@ def astria_tune_delete(*, tune_id: int | None, title: str = "") -> None:
     )
 
 
-def _delete_at_astria(*, tune_id: int | None, title: str) -> None:
+def _delete_at_astria(deletion: AstriaTuneDeletion) -> None:
     client = get_client()
+    remaining = list(deletion.prompts)
+    while remaining:
+        base_tune_id, prompt_id = remaining[0]
+        with contextlib.suppress(AstriaNotFound):  # already gone counts as deleted
+            client.delete_prompt(base_tune_id, prompt_id)
+        remaining.pop(0)
+        AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(prompts=remaining, updated_at=timezone.now())
+    tune_id = deletion.tune_id
     if tune_id is None:
-        tune = client.find_tune_by_title(title)
+        tune = client.find_tune_by_title(deletion.title)
         tune_id = tune.id if tune else None
     if tune_id is not None:
-        with contextlib.suppress(AstriaNotFound):  # already gone counts as deleted
+        with contextlib.suppress(AstriaNotFound):
             client.delete_tune(tune_id)
 
 
 def avatar_purge_photos(*, avatar_id: uuid.UUID | str) -> None:
-    """Delete the training photos once the retention period after training has passed."""
+    """Delete the training photos once the retention period has passed (the sweep decides when)."""
     with transaction.atomic():
         avatar = Avatar.objects.select_for_update().filter(pk=avatar_id, photos_purged_at__isnull=True).first()
         if avatar is None:

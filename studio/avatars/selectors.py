@@ -3,13 +3,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.conf import settings
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, Prompt, PromptState
 from studio.core.days import day_range
+from studio.photos.models import Photo
+from studio.themes.models import ChosenTheme, CustomPrompt
 
 PENDING_STATES = (
     AvatarState.QUEUED,
@@ -21,6 +24,18 @@ PENDING_STATES = (
 
 def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
     return Avatar.objects.filter(user=user).order_by("-created_at")
+
+
+def avatar_list_idle_drafts() -> QuerySet[Avatar]:
+    """Drafts whose owner changed nothing (name, photos, styles) for DRAFT_RETENTION_DAYS."""
+    since = timezone.now() - timedelta(days=settings.DRAFT_RETENTION_DAYS)
+    touched = [
+        model.objects.filter(avatar=OuterRef("pk"), updated_at__gte=since)
+        for model in (Photo, ChosenTheme, CustomPrompt)
+    ]
+    return Avatar.objects.filter(state=AvatarState.DRAFT, updated_at__lt=since).exclude(
+        Exists(touched[0]) | Exists(touched[1]) | Exists(touched[2])
+    )
 
 
 def _count(queryset: QuerySet) -> Coalesce:

@@ -19,10 +19,12 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.selectors import avatar_list_idle_drafts
+from studio.core.adminlog import admin_log_anonymise
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.selectors import credit_totals_for_references
-from studio.credits.services import credit_refund, credit_spend
+from studio.credits.services import credit_reasons_neutralise, credit_refund, credit_spend
 from studio.photos.selectors import photo_minimum_met
 from studio.photos.services import photo_delete_all_for_avatar
 from studio.themes.planner import Plan, plan_for_avatar, plan_more
@@ -141,26 +143,94 @@ def _prompts_create(*, avatar: Avatar, plan: Plan, batch: int) -> None:
 # --- Deleting ------------------------------------------------------------------------------------
 
 
+DELETED_AVATAR = "Avatar (deleted)"  # its name in the admin's history once deleted
+
+
 def avatar_delete(*, user: User, avatar_id: uuid.UUID) -> None:
     """Delete the avatar: its photos, images and rows here, and its tune at Astria."""
     with transaction.atomic():
-        avatar = _locked(avatar_id, user=user)
-        files = []
-        for image in avatar.images.all():
-            files += [image.image.name, image.thumbnail.name]
-        files += [name for name in avatar.exports.values_list("file", flat=True) if name]
-        photo_delete_all_for_avatar(avatar=avatar)
-        if avatar.tune_id:
-            astria_tune_delete_later(tune_id=avatar.tune_id)
-        avatar.delete()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])
+        _avatar_delete_locked(_locked(avatar_id, user=user))
 
 
-def astria_tune_delete_later(*, tune_id: int | None = None, title: str = "") -> None:
-    """Delete a tune at Astria by its id, or by its title when the id was never learned; retried
-    (reconcile.astria_tune_delete) until Astria confirms, even after our rows are gone."""
+def avatar_delete_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> bool:
+    """Support's delete (the admin's): everything the owner's own delete removes. False if the
+    avatar was gone already."""
+    with transaction.atomic():
+        avatar = Avatar.objects.select_for_update().filter(pk=avatar_id).first()
+        if avatar is None:
+            return False
+        _avatar_delete_locked(avatar)
+    logger.info("avatar %s deleted by staff user %s", avatar_id, staff_user.pk)
+    return True
+
+
+def avatar_delete_idle_draft(*, avatar_id: uuid.UUID | str) -> bool:
+    """Delete a draft nobody has touched for DRAFT_RETENTION_DAYS, as its owner would; False if it
+    was ordered or touched meanwhile."""
+    with transaction.atomic():
+        avatar = avatar_list_idle_drafts().select_for_update().filter(pk=avatar_id).first()
+        if avatar is None:
+            return False
+        _avatar_delete_locked(avatar)
+    return True
+
+
+def _avatar_delete_locked(avatar: Avatar) -> None:
+    """Everything of the (locked) avatar: its files once the transaction commits, its tune and
+    the prompts made with it at Astria, its rows (callback log included) and its name on the ledger
+    and in the admin's history."""
+    files = []
+    for image in avatar.images.all():
+        files += [image.image.name, image.thumbnail.name]
+    files += [name for name in avatar.exports.values_list("file", flat=True) if name]
+    photo_delete_all_for_avatar(avatar=avatar)
+    prompt_ids = list(avatar.prompts.values_list("pk", flat=True))
+    credit_reasons_neutralise(
+        user=avatar.user, references=[f"avatar:{avatar.pk}", *(f"prompt:{pk}" for pk in prompt_ids)]
+    )
+    admin_log_anonymise(model=Avatar, object_ids=[avatar.pk], text=DELETED_AVATAR)
+    astria_avatar_delete_later(avatar=avatar)
+    avatar.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])
+
+
+def astria_avatar_delete_later(*, avatar: Avatar) -> bool:
+    """Delete what the avatar has at Astria: its tune, and a LoRA's prompts on the shared base tune
+    (which deleting the LoRA leaves there). A queued avatar whose submit may have created a tune
+    without learning its id has it looked up by title. False if it has nothing at Astria."""
+    if avatar.tune_id:
+        prompts = []
+        if avatar.is_lora:
+            prompts = [
+                [settings.ASTRIA_BASE_TUNE_ID, prompt_id]
+                for prompt_id in avatar.prompts.exclude(astria_prompt_id=None).values_list(
+                    "astria_prompt_id", flat=True
+                )
+            ]
+        astria_tune_delete_later(tune_id=avatar.tune_id, prompts=prompts)
+        return True
+    if avatar.state == AvatarState.QUEUED and avatar.submit_attempts:
+        astria_tune_delete_later(title=str(avatar.pk))
+        return True
+    return False
+
+
+def astria_tune_delete_later(
+    *, tune_id: int | None = None, title: str = "", prompts: list[list[int]] | None = None
+) -> None:
+    """Delete a tune at Astria by its id, or by its title when the id was never learned, after
+    the prompts given as [tune id, prompt id]; retried (reconcile.astria_tune_delete) until Astria
+    confirms, even after our rows are gone."""
     title = "" if tune_id else title
-    AstriaTuneDeletion.objects.get_or_create(tune_id=tune_id, title=title)
+    prompts = prompts or []
+    deletion, created = AstriaTuneDeletion.objects.get_or_create(
+        tune_id=tune_id, title=title, defaults={"prompts": prompts}
+    )
+    missing = [pair for pair in prompts if pair not in deletion.prompts]
+    if not created and missing:  # asked again with more prompts (e.g. the admin's action, then the owner's delete)
+        AstriaTuneDeletion.objects.filter(pk=deletion.pk).update(
+            prompts=deletion.prompts + missing, done_at=None, updated_at=timezone.now()
+        )
     enqueue_on_commit(tasks.astria_tune_delete, tune_id, title)
 
 

@@ -93,6 +93,20 @@ def avatar_purge_photos(avatar_id: str) -> None:
     reconcile.avatar_purge_photos(avatar_id=avatar_id)
 
 
+@shared_task(acks_late=True)
+def avatar_delete_idle_draft(avatar_id: str) -> None:
+    from studio.avatars import services
+
+    services.avatar_delete_idle_draft(avatar_id=avatar_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=3000, time_limit=3600)
+def media_sweep_orphans() -> dict:
+    from studio.avatars import media_sweep
+
+    return media_sweep.media_sweep_orphans()
+
+
 @shared_task(**RETRY)
 def prompt_sync_like(prompt_id: int) -> None:
     from studio.avatars import services

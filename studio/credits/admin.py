@@ -53,6 +53,7 @@ def grant_or_adjust_credits(modeladmin: admin.ModelAdmin, request: HttpRequest, 
                 refused.append(f"{user.email}: {error.message}")
             else:
                 done.append(user.email)
+                modeladmin.log_change(request, user, f"Credits adjusted by {amount:+d}.")
         if done:
             verb = f"Added {amount}" if amount > 0 else f"Removed {-amount}"
             modeladmin.message_user(

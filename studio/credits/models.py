@@ -21,8 +21,9 @@ class CreditEntry(models.Model):
     """One line of the append-only credit ledger.
 
     Rows are only ever inserted: corrections are new rows. On PostgreSQL a trigger rejects UPDATE
-    and DELETE (migration 0002). `key` makes every posting idempotent: "spend:avatar:<uuid>",
-    "refund:avatar:<uuid>", "purchase:<uuid>", "signup:<user id>".
+    and DELETE (migration 0002), except an UPDATE of `reason` alone (migration 0004): deleting an
+    avatar or an account rewrites the reasons that named it. `key` makes every posting idempotent:
+    "spend:avatar:<uuid>", "refund:avatar:<uuid>", "purchase:<uuid>", "signup:<user id>".
     """
 
     Kind = EntryKind
@@ -153,6 +154,17 @@ class CreditPurchase(BaseModel):
     @property
     def ledger_key(self) -> str:
         return f"purchase:{self.pk}"
+
+
+class SignupGrantClaim(models.Model):
+    """The welcome credits, claimed once per person: a hash of their normalised address
+    (services.address_fingerprint). It points at no account, so deleting one frees nothing."""
+
+    address_hash = models.CharField(max_length=64, unique=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.address_hash
 
 
 class PaymentEvent(models.Model):

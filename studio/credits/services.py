@@ -15,6 +15,7 @@ The rules that keep the money right:
 """
 
 import datetime
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from accounts.models import User
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
-from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
+from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, SignupGrantClaim, Wallet
 from studio.credits.packs import credit_pack_get
 from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
 
@@ -44,11 +45,15 @@ RECONCILE_UNTIL = datetime.timedelta(days=1)  # Checkout Sessions expire after 2
 
 __all__ = [
     "InsufficientCredits",
+    "address_fingerprint",
+    "address_normalise",
     "credit_adjust",
     "credit_grant",
+    "credit_reasons_neutralise",
     "credit_refund",
     "credit_signup_grant",
     "credit_spend",
+    "payment_events_scrub",
     "purchase_complete",
     "purchase_expire",
     "purchase_pay_test",
@@ -216,14 +221,80 @@ def credit_adjust(*, user: User, amount: int, reason: str, staff_user: User, key
     return entry
 
 
+# What a ledger line says once what it paid for is deleted: amounts, keys and references stay.
+NEUTRAL_REASONS = {
+    EntryKind.PURCHASE: "Bought credits",
+    EntryKind.GRANT: "Free credits",
+    EntryKind.SPEND: "Spent on an avatar (deleted)",
+    EntryKind.REFUND: "Refund for an avatar (deleted)",
+    EntryKind.ADJUSTMENT: "Changed by support",
+}
+
+
+def credit_reasons_neutralise(*, user: User, references: list[str] | None = None) -> int:
+    """Rewrites the reasons of the user's ledger lines (only those with these references, when
+    given) to words that name nothing of theirs; the only change the ledger allows. Returns how
+    many lines changed."""
+    entries = CreditEntry.objects.filter(user=user)
+    if references is not None:
+        entries = entries.filter(reference__in=references)
+    changed = 0
+    for kind, text in NEUTRAL_REASONS.items():
+        changed += entries.filter(kind=kind).exclude(reason=text).update(reason=text)
+    return changed
+
+
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def address_normalise(email: str) -> str:
+    """The mailbox behind an address: lower case, without a `+tag`, and for Gmail without dots in
+    the name and with googlemail.com as gmail.com (Carol+2@GoogleMail.com is carol@gmail.com)."""
+    name, _, domain = email.strip().lower().rpartition("@")
+    name = name.split("+", 1)[0]
+    domain = domain.rstrip(".")
+    if domain in GMAIL_DOMAINS:
+        name, domain = name.replace(".", ""), "gmail.com"
+    return f"{name}@{domain}"
+
+
+def address_fingerprint(email: str) -> str:
+    """What a welcome-credits claim stores: SHA-256 of the normalised address.
+
+    Deliberately not keyed: a claim must outlive every SECRET_KEY rotation, restore and move, and a
+    separate key that must never change or leak would guard little, since knowing the address is
+    all it takes to test it. Never change this: every stored claim depends on it.
+    """
+    return hashlib.sha256(f"avatar-studio:signup:{address_normalise(email)}".encode()).hexdigest()
+
+
+def _signup_claim(*, email: str) -> bool:
+    """Claims the welcome credits for the person behind the address; False if already claimed.
+
+    Two sign-ups racing for one person insert the same unique hash: the second waits for the
+    first to commit and then finds it taken (or claims it, if the first rolled back)."""
+    try:
+        with transaction.atomic():
+            SignupGrantClaim.objects.create(address_hash=address_fingerprint(email))
+    except IntegrityError:
+        return False
+    return True
+
+
 def credit_signup_grant(*, user: User) -> CreditEntry | None:
-    """The welcome credits of a new account (settings.CREDITS_SIGNUP_GRANT); once per user."""
+    """The welcome credits of a new account (settings.CREDITS_SIGNUP_GRANT), once per person.
+
+    A person is their normalised address, remembered after the account is deleted: another
+    sign-up with a variant of it (case, `+tag`, Gmail dots) or after deleting the account starts
+    with no free credits. Returns the grant, or None when there is none.
+    """
     wallet_get_or_create(user=user)
     if settings.CREDITS_SIGNUP_GRANT <= 0:
         return None
-    return credit_grant(
-        user=user, amount=settings.CREDITS_SIGNUP_GRANT, key=f"signup:{user.pk}", reason="Welcome credits"
-    )
+    key = f"signup:{user.pk}"
+    if not _signup_claim(email=user.email):
+        return CreditEntry.objects.filter(key=key).first()  # this account's own grant, if it has one
+    return credit_grant(user=user, amount=settings.CREDITS_SIGNUP_GRANT, key=key, reason="Welcome credits")
 
 
 # --- Purchases --------------------------------------------------------------------------------
@@ -488,6 +559,44 @@ def _payment_event_record(*, provider: str, event: Mapping[str, Any]) -> bool:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+# Keys of a provider's event that describe the person who paid (Stripe's customer, its contact
+# details and addresses); everything else is about the payment.
+PERSONAL_PAYMENT_KEYS = frozenset({
+    "customer", "customer_email", "customer_details", "customer_name", "customer_phone", "customer_address",
+    "customer_shipping", "email", "receipt_email", "name", "phone", "address", "shipping", "shipping_details",
+    "billing_details", "collected_information",
+})
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items() if key not in PERSONAL_PAYMENT_KEYS}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+def payment_events_scrub(*, user: User) -> int:
+    """Removes the payer's personal details from the stored events of the user's purchases
+    (found by purchase id, session id or the event that paid them). Returns how many changed."""
+    purchases = list(CreditPurchase.objects.filter(user=user).values_list("pk", "provider_session_id", "paid_event_id"))
+    if not purchases:
+        return 0
+    purchase_ids = [str(pk) for pk, _, _ in purchases]
+    events = PaymentEvent.objects.filter(
+        Q(payload__data__object__metadata__purchase_id__in=purchase_ids)
+        | Q(payload__data__object__client_reference_id__in=purchase_ids)
+        | Q(payload__data__object__id__in=[session for _, session, _ in purchases if session])
+        | Q(event_id__in=[event for _, _, event in purchases if event])
+    )
+    changed = 0
+    for event in events.only("pk", "payload"):
+        scrubbed = _scrubbed(event.payload)
+        if scrubbed != event.payload:
+            changed += PaymentEvent.objects.filter(pk=event.pk).update(payload=scrubbed)
+    return changed
 
 
 def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:

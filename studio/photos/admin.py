@@ -5,7 +5,8 @@ from studio.photos.models import Photo
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    """Read-only: photos change only through the upload page and its services."""
+    """Read-only: photos change only through the upload page and its services, and are deleted
+    with their avatar (files included)."""
 
     list_display = ["original_name", "avatar", "verdict", "width", "height", "bytes", "created_at"]
     list_filter = ["verdict"]
@@ -17,4 +18,7 @@ class PhotoAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -43,6 +43,7 @@ def _render(
         "errors": errors or [],
         "current_step": "photos",
         "max_file_bytes": settings.PHOTOS_MAX_FILE_BYTES,
+        "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
         "is_fragment": template != PAGE,
     }
     return render(request, template, context, status=status)

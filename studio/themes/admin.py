@@ -97,15 +97,20 @@ class ThemeAdmin(admin.ModelAdmin):
     def tags_display(self, theme: Theme) -> str:
         return ", ".join(theme.tags)
 
-    @admin.action(description="Hide the selected themes")
+    @admin.action(description="Hide the selected themes", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
-        count = queryset.update(is_active=False)
-        self.message_user(request, f"{count} themes hidden.", messages.SUCCESS)
+        self._set_active(request, queryset, active=False)
 
-    @admin.action(description="Show the selected themes")
+    @admin.action(description="Show the selected themes", permissions=["change"])
     def show(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
-        count = queryset.update(is_active=True)
-        self.message_user(request, f"{count} themes shown.", messages.SUCCESS)
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[Theme], *, active: bool) -> None:
+        themes = list(queryset.exclude(is_active=active))
+        Theme.objects.filter(pk__in=[theme.pk for theme in themes]).update(is_active=active)
+        for theme in themes:
+            self.log_change(request, theme, "Shown." if active else "Hidden.")
+        self.message_user(request, f"{len(themes)} themes {'shown' if active else 'hidden'}.", messages.SUCCESS)
 
 
 @admin.register(PromptIdea)

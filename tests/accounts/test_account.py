@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def test_the_account_page_shows_credits_and_the_way_out(user_client, user, fund)
     html = user_client.get(reverse("account:index")).content.decode()
 
     assert "12</strong> credits" in html
+    assert "a draft left untouched for 30 days is deleted" in " ".join(html.split())
     assert reverse("credits:buy") in html and reverse("account:delete") in html
 
 
@@ -75,19 +77,89 @@ def test_training_photos_are_purged_after_the_retention_period(
     assert Avatar.objects.get(pk=avatar.pk).photos_purged_at is not None
 
 
-def test_signing_up_again_after_deletion_starts_afresh(client, user, settings):
-    from accounts.services import user_delete_account
+def test_signing_up_again_after_deletion_starts_afresh_without_free_credits(client, settings):
+    from accounts.services import user_delete
     from studio.credits.selectors import credit_balance
 
-    email = user.email
-    user_delete_account(user=user)
+    email, password = "carol@example.test", "a-long-Pass-123"
+    signup = {"email": email, "password1": password, "password2": password}
+    client.post(reverse("account_signup"), signup)
+    first = User.objects.get(email=email)
+    assert credit_balance(user=first) == settings.CREDITS_SIGNUP_GRANT
+    user_delete(user=first)
 
-    response = client.post(
-        reverse("account_signup"), {"email": email, "password1": "a-long-Pass-123", "password2": "a-long-Pass-123"}
-    )
+    response = client.post(reverse("account_signup"), signup)
 
     assert response.status_code == 302
     again = User.objects.get(email=email)
-    assert again.pk != user.pk and again.is_active
-    assert credit_balance(user=again) == settings.CREDITS_SIGNUP_GRANT
+    assert again.pk != first.pk and again.is_active
+    assert credit_balance(user=again) == 0  # the welcome credits came with the first account
     assert not Avatar.objects.filter(user=again).exists()
+
+
+def _access_records(email: str) -> None:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    fields = {
+        "user_agent": "Firefox", "ip_address": "192.0.2.1", "username": email, "path_info": "/", "http_accept": "*/*"
+    }
+    AccessLog.objects.create(**fields)
+    AccessFailureLog.objects.create(**fields)
+    AccessAttempt.objects.create(get_data="", post_data="", failures_since_start=1, **fields)
+
+
+def test_deleting_the_account_leaves_no_personal_data_in_sessions_logs_ledger_or_payments(
+    user, other_user, django_capture_on_commit_callbacks
+):
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.test import Client
+
+    from accounts.models import Session
+    from accounts.services import user_delete
+    from studio.credits.models import PaymentEvent
+    from studio.credits.services import credit_adjust
+    from tests.credits.factories import PurchaseFactory
+    from tests.factories import UserFactory
+
+    email = user.email
+    for person in (user, user, other_user):
+        Client().force_login(person)
+    assert Session.objects.filter(user_id=user.pk).count() == 2
+    _access_records(email)
+    _access_records(other_user.email)
+    staff = UserFactory(is_staff=True)
+    credit_adjust(user=user, amount=5, reason=f"Goodwill for {email}", staff_user=staff)
+    LogEntry.objects.log_actions(user_id=staff.pk, queryset=[user], action_flag=CHANGE, change_message="Adjusted")
+    purchase = PurchaseFactory(user=user)
+    payer = {"email": email, "name": "Carol Example", "address": {"city": "Leeds"}, "phone": "+44 113 000"}
+    event = {
+        "id": "evt_1",
+        "type": "checkout.session.completed",
+        "data": {"object": {
+            "id": purchase.provider_session_id, "client_reference_id": str(purchase.pk), "customer_email": email,
+            "customer_details": payer, "amount_total": 1200, "metadata": {"purchase_id": str(purchase.pk)},
+        }},
+    }
+    PaymentEvent.objects.create(provider="stripe", event_id="evt_1", type=event["type"], payload=event)
+    theirs = {**event, "id": "evt_2", "data": {"object": {"customer_email": other_user.email}}}
+    PaymentEvent.objects.create(provider="stripe", event_id="evt_2", type=event["type"], payload=theirs)
+    user.last_login = timezone.now()
+    user.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=user)
+
+    user.refresh_from_db()
+    assert user.last_login is None and user.date_joined > timezone.now() - timedelta(minutes=1)
+    assert not Session.objects.filter(user_id=user.pk).exists()
+    assert Session.objects.filter(user_id=other_user.pk).count() == 1
+    for model in (AccessLog, AccessFailureLog, AccessAttempt):
+        assert set(model.objects.values_list("username", flat=True)) == {other_user.email}
+    assert list(CreditEntry.objects.filter(user=user).values_list("reason", "amount")) == [("Changed by support", 5)]
+    stored = PaymentEvent.objects.get(event_id="evt_1").payload
+    assert email not in json.dumps(stored) and "Carol" not in json.dumps(stored)
+    assert stored["data"]["object"]["amount_total"] == 1200
+    assert stored["data"]["object"]["metadata"] == {"purchase_id": str(purchase.pk)}
+    assert PaymentEvent.objects.get(event_id="evt_2").payload == theirs
+    assert LogEntry.objects.get(object_id=str(user.pk)).object_repr == "Account (deleted)"

@@ -97,3 +97,25 @@ def test_user_model_uses_email_as_login():
     user = User.objects.create_user(email="Someone@Example.TEST", password="x")
     assert user.get_username() == "Someone@example.test"
     assert not hasattr(user, "username") or user.username is None
+
+
+def test_signing_up_with_a_taken_address_hashes_the_password_as_a_new_one_does(client, monkeypatch):
+    """An existing address answers after the same work as a new one, so timing does not tell them apart."""
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    hashed = []
+    encode = MD5PasswordHasher.encode
+
+    def counting_encode(self, password, salt, *args, **kwargs):
+        hashed.append(password)
+        return encode(self, password, salt, *args, **kwargs)
+
+    monkeypatch.setattr(MD5PasswordHasher, "encode", counting_encode)
+    UserFactory(email="taken@example.test")
+    hashed.clear()
+
+    _sign_up(client, email="fresh@example.test", password="a-first-unusual-passphrase")
+    _sign_up(client, email="taken@example.test", password="a-second-unusual-passphrase")
+
+    assert hashed == ["a-first-unusual-passphrase", "a-second-unusual-passphrase"]
+    assert User.objects.filter(email="taken@example.test").count() == 1

@@ -130,3 +130,112 @@ def test_a_tune_deletion_astria_fails_shows_the_error_until_an_attempt_succeeds(
     reconcile.astria_tune_delete(tune_id=424242)  # the next attempt: a tune already gone counts as deleted
     deletion = AstriaTuneDeletion.objects.get(tune_id=424242)
     assert deletion.done_at is not None and deletion.last_error == "" and deletion.attempts == 2
+
+
+# --- Permissions and deleting -----------------------------------------------------------------------
+
+
+def _staff_with(*codenames: str):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return staff
+
+
+def _offered_actions(client) -> set[str]:
+    response = client.get(reverse("admin:avatars_avatar_changelist"))
+    assert response.status_code == 200
+    form = response.context["action_form"]  # None when no action is offered
+    return {name for name, _ in form.fields["action"].choices if name} if form else set()
+
+
+def test_a_view_only_staff_member_is_offered_no_action_and_can_run_none(
+    client, user, submitted, django_capture_on_commit_callbacks
+):
+    client.force_login(_staff_with("view_avatar", "view_wallet", "view_user"))
+    balance = credit_balance(user=user)
+
+    assert _offered_actions(client) == set()
+    for action in ("refund", "delete_at_astria", "redrive", "delete_selected"):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("admin:avatars_avatar_changelist"),
+                {"action": action, ACTION_CHECKBOX_NAME: [str(submitted.pk)], "post": "yes"},
+            )
+    assert client.post(reverse("admin:avatars_avatar_delete", args=[submitted.pk]), {"post": "yes"}).status_code == 403
+
+    submitted.refresh_from_db()
+    assert submitted.state == AvatarState.SUBMITTED and credit_balance(user=user) == balance
+    assert not AstriaTuneDeletion.objects.exists()
+
+
+def test_each_action_asks_for_its_own_permission_and_the_history_names_who_ran_it(
+    client, user, submitted, django_capture_on_commit_callbacks
+):
+    from django.contrib.admin.models import LogEntry
+
+    support = _staff_with("view_avatar", "refund_avatar")
+    client.force_login(support)
+    paid = 50 - credit_balance(user=user)
+    assert _offered_actions(client) == {"refund"}
+
+    messages = run_action(client, "refund", submitted, capture=django_capture_on_commit_callbacks)
+
+    assert credit_balance(user=user) == 50 and any("refunded" in message for message in messages)
+    entry = LogEntry.objects.get(object_id=str(submitted.pk))
+    assert entry.user == support and entry.change_message == f"Refunded {paid} credit(s)."
+    client.force_login(_staff_with("view_avatar", "change_avatar", "delete_avatar_tune", "delete_avatar"))
+    assert _offered_actions(client) == {"redrive", "delete_at_astria", "delete_selected"}
+
+
+def test_deleting_avatars_in_the_admin_removes_their_files_and_their_tunes_at_astria(
+    staff_client, user, make_draft, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from studio.avatars.models import Avatar
+    from tests.avatars.factories import GeneratedImageFactory, done_avatar
+
+    astria = studio_on_sandbox.client()
+    photo = ("a.jpg", GeneratedImageFactory.build().image.read())
+    tunes = [astria.create_tune(title=f"t{i}", name="woman", images=[photo], branch="fast") for i in range(2)]
+    single = done_avatar(user=user, prompts=1, images_per_prompt=2, tune_id=tunes[0].id)
+    bulk = [done_avatar(user=user, prompts=1, images_per_prompt=1, tune_id=tunes[1].id), make_draft(user)]
+    assert len([p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]) == 2 * 2 + 2 + 4 * 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page = staff_client.get(reverse("admin:avatars_avatar_delete", args=[single.pk]))
+        assert "Are you sure" in page.content.decode()
+        staff_client.post(reverse("admin:avatars_avatar_delete", args=[single.pk]), {"post": "yes"})
+        staff_client.post(
+            reverse("admin:avatars_avatar_changelist"),
+            {"action": "delete_selected", ACTION_CHECKBOX_NAME: [str(a.pk) for a in bulk], "post": "yes"},
+        )
+
+    assert not Avatar.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    for tune in tunes:
+        assert AstriaTuneDeletion.objects.get(tune_id=tune.id).done_at is not None
+        with pytest.raises(AstriaNotFound):
+            astria.get_tune(tune.id)
+
+
+@pytest.mark.parametrize(
+    "model", ["avatars_prompt", "avatars_generatedimage", "avatars_astriatunedeletion", "photos_photo"]
+)
+def test_what_goes_with_an_avatar_cannot_be_deleted_on_its_own_in_the_admin(staff_client, model):
+    from tests.avatars.factories import GeneratedImageFactory
+    from tests.photos.factories import PhotoFactory
+
+    made = {
+        "avatars_prompt": lambda: PromptFactory(),
+        "avatars_generatedimage": lambda: GeneratedImageFactory(),
+        "avatars_astriatunedeletion": lambda: AstriaTuneDeletion.objects.create(tune_id=77),
+        "photos_photo": lambda: PhotoFactory(),
+    }[model]()
+
+    response = staff_client.post(reverse(f"admin:{model}_delete", args=[made.pk]), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert type(made).objects.filter(pk=made.pk).exists()

@@ -23,7 +23,7 @@ def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings
     assert "Styles to choose from" in html
     assert html.count('<img src="/static/themes/covers/') == 8
     assert " more, for people and pets" in text
-    assert "<strong>10 free credits</strong> when you sign up, enough for a first avatar with 3 styles" in text
+    assert "Your first account gets <strong>10 free credits</strong>, enough for a first avatar with 3 styles" in text
     assert "Training your model costs 4 credits, and each style 2 credits for 8 portraits" in text
     assert "Packs of credits start at $6.00 for 20" in text
 

@@ -40,7 +40,9 @@ def test_ledger_rows_cannot_be_updated_or_deleted_on_postgresql(user, give_credi
 
     for sql in (
         "UPDATE credits_creditentry SET amount = 500 WHERE id = %s",
-        "UPDATE credits_creditentry SET reason = 'edited' WHERE id = %s",
+        "UPDATE credits_creditentry SET amount = 500, reason = 'edited' WHERE id = %s",
+        "UPDATE credits_creditentry SET key = 'other' WHERE id = %s",
+        "UPDATE credits_creditentry SET created_at = now() - interval '1 day' WHERE id = %s",
         "DELETE FROM credits_creditentry WHERE id = %s",
     ):
         with (
@@ -58,3 +60,13 @@ def test_ledger_rows_cannot_be_updated_or_deleted_on_postgresql(user, give_credi
     entry.refresh_from_db()
     assert (entry.amount, entry.reason) == (5, "Setup")
     assert CreditEntry.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_only_the_reason_of_a_ledger_row_can_be_rewritten_on_postgresql(user, give_credits):
+    entry = give_credits(user, 5)
+
+    CreditEntry.objects.filter(pk=entry.pk).update(reason="Free credits")
+
+    entry.refresh_from_db()
+    assert (entry.amount, entry.reason, entry.key) == (5, "Free credits", f"{entry.key}")

@@ -116,3 +116,23 @@ def test_a_cover_that_is_not_a_static_file_is_refused_in_the_admin(staff_client,
     assert fine.status_code == 302
     theme.refresh_from_db()
     assert getattr(theme, field) == "themes/covers/viking.webp"
+
+
+def test_hiding_themes_needs_the_change_permission_and_names_who_did_it(client, catalogue):
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.models import Permission
+
+    viking = Theme.objects.get(slug="viking")
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename="view_theme"))
+    client.force_login(staff)
+    changelist = reverse("admin:themes_theme_changelist")
+
+    assert client.get(changelist).context["action_form"] is None
+    client.post(changelist, {"action": "hide", "_selected_action": [viking.pk]})
+    assert Theme.objects.get(pk=viking.pk).is_active
+
+    staff.user_permissions.add(Permission.objects.get(codename="change_theme"))
+    client.post(changelist, {"action": "hide", "_selected_action": [viking.pk]})
+    assert not Theme.objects.get(pk=viking.pk).is_active
+    assert LogEntry.objects.get(object_id=str(viking.pk)).user == staff
