@@ -15,7 +15,8 @@ from accounts.tasks import user_send_welcome_email as user_send_welcome_email_ta
 from studio.avatars.services import avatar_delete
 from studio.core.adminlog import admin_log_anonymise
 from studio.core.tasks import enqueue_on_commit
-from studio.credits.services import credit_reasons_neutralise, credit_signup_grant, payment_events_scrub
+from studio.credits.purchases import payment_events_scrub
+from studio.credits.services import credit_reasons_neutralise, credit_signup_grant
 
 
 def user_signup_complete(*, user: User) -> None:

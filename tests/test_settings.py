@@ -26,7 +26,7 @@ from django.urls import reverse
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaNotConfigured
 from studio.core.exceptions import ApplicationError
-from studio.credits import services as credit_services
+from studio.credits import purchases
 from studio.credits.models import CreditPurchase
 from studio.credits.selectors import credit_balance
 from studio.photos import services as photo_services
@@ -126,7 +126,7 @@ def test_without_stripe_production_sells_no_credits_and_the_test_checkout_refuse
     assert user_client.get(checkout).status_code == 404
     assert user_client.post(checkout).status_code == 404
     with pytest.raises(ApplicationError):
-        credit_services.purchase_pay_test(user=user, purchase_id=opened_before.pk)
+        purchases.purchase_pay_test(user=user, purchase_id=opened_before.pk)
     assert credit_balance(user=user) == 0
 
 

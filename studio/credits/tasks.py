@@ -16,13 +16,13 @@ TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
     time_limit=90,
 )
 def purchase_reconcile(purchase_id: str) -> None:
-    from studio.credits import services
+    from studio.credits import purchases
 
-    services.purchase_reconcile(purchase_id=purchase_id)
+    purchases.purchase_reconcile(purchase_id=purchase_id)
 
 
 @shared_task
 def purchase_reconcile_pending() -> None:
-    from studio.credits import services
+    from studio.credits import purchases
 
-    services.purchase_reconcile_pending()
+    purchases.purchase_reconcile_pending()

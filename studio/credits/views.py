@@ -12,7 +12,7 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.ratelimit import rate_limit
-from studio.credits import selectors, services
+from studio.credits import purchases, selectors
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.forms import PackForm
 from studio.credits.models import CreditPurchase
@@ -37,8 +37,8 @@ def _buy_context(form: PackForm, error: str = "") -> dict:
         "avatar_price": avatar_full_price(),
         "prompt_price": settings.CREDITS_PRICE_PROMPT,
         "max_prompts": settings.FAIR_USE_MAX_PROMPTS,
-        "test_mode": services.uses_test_checkout(),
-        "purchases_open": services.purchases_open(),
+        "test_mode": purchases.uses_test_checkout(),
+        "purchases_open": purchases.purchases_open(),
     }
 
 
@@ -52,7 +52,7 @@ def credit_buy(request: HtmxRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "credits/buy.html", _buy_context(form, form.errors["pack"][0]), status=422)
     try:
-        url = services.purchase_start(user=request.user, pack_slug=form.cleaned_data["pack"])
+        url = purchases.purchase_start(user=request.user, pack_slug=form.cleaned_data["pack"])
     except PackNotOnSale as error:
         return render(request, "credits/buy.html", _buy_context(form, error.message), status=422)
     except CheckoutUnavailable as error:
@@ -81,12 +81,12 @@ def credit_history(request: HtmxRequest) -> HttpResponse:
 def purchase_checkout(request: HtmxRequest, purchase_id: uuid.UUID) -> HttpResponse:
     """The local test checkout; it exists only without a Stripe key, where it is allowed."""
     purchase = _get_purchase_or_404(request, purchase_id)
-    if not services.uses_test_checkout() or purchase.provider != CreditPurchase.Provider.TEST:
+    if not purchases.uses_test_checkout() or purchase.provider != CreditPurchase.Provider.TEST:
         raise Http404("No test checkout here.")
     if purchase.is_paid:
         return redirect("credits:purchase", purchase_id=purchase.pk)
     if request.method == "POST":
-        services.purchase_pay_test(user=request.user, purchase_id=purchase.pk)
+        purchases.purchase_pay_test(user=request.user, purchase_id=purchase.pk)
         return redirect("credits:purchase", purchase_id=purchase.pk)
     return render(request, "credits/checkout.html", {"purchase": purchase})
 

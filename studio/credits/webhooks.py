@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from studio.credits import services
+from studio.credits import purchases
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("Invalid payload.")
     try:
-        new = services.stripe_event_handle(event=event)
+        new = purchases.stripe_event_handle(event=event)
     except ValueError as error:
         # Signed by Stripe, so a retry would bring the same body: acknowledge it, and say so.
         logger.error("Stripe webhook: a signed event of an unexpected shape was ignored: %s", error)

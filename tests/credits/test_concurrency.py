@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from studio.core.exceptions import InsufficientCredits
-from studio.credits import services
+from studio.credits import purchases, services
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
 from tests.concurrency import run_together
@@ -70,7 +70,7 @@ def test_racing_first_grants_create_one_wallet():
 def test_one_purchase_completed_by_racing_events_is_granted_once():
     purchase = PurchaseFactory()
 
-    results = run_together(lambda i: services.purchase_complete(purchase_id=purchase.pk, event_id=f"evt_{i}"))
+    results = run_together(lambda i: purchases.purchase_complete(purchase_id=purchase.pk, event_id=f"evt_{i}"))
 
     assert sorted(results) == [False] * 9 + [True]
     assert credit_balance(user=purchase.user) == 50

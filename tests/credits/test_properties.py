@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.core.exceptions import InsufficientCredits
-from studio.credits import services
+from studio.credits import purchases, services
 from studio.credits.models import CreditEntry, Wallet
 from studio.credits.packs import credit_packs
 from tests.factories import UserFactory
@@ -40,11 +40,11 @@ def test_balance_always_equals_the_ledger_and_never_goes_negative(operations, st
 
     for op, value in operations:
         if op == "buy":
-            url = services.purchase_start(user=user, pack_slug=value)
+            url = purchases.purchase_start(user=user, pack_slug=value)
             purchase_id = url.rstrip("/").rsplit("/", 1)[-1]
-            assert services.purchase_complete(purchase_id=purchase_id, event_id=f"test:{purchase_id}")
+            assert purchases.purchase_complete(purchase_id=purchase_id, event_id=f"test:{purchase_id}")
             expected += next(p.credits for p in credit_packs() if p.slug == value)
-            replayable.append((services.purchase_complete, {"purchase_id": purchase_id, "event_id": "again"}))
+            replayable.append((purchases.purchase_complete, {"purchase_id": purchase_id, "event_id": "again"}))
         elif op == "spend":
             kwargs = {"user": user, "amount": value, "key": next(keys), "reason": "Avatar"}
             try:

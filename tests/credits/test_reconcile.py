@@ -7,7 +7,7 @@ import pytest
 import stripe
 from django.utils import timezone
 
-from studio.credits import services
+from studio.credits import purchases
 from studio.credits.models import CreditPurchase
 from studio.credits.selectors import credit_balance
 from tests.credits.conftest import checkout_event, checkout_session
@@ -24,7 +24,7 @@ def _session(purchase, **changes) -> stripe.StripeObject:
 def _stripe_says(purchase, **changes):
     client = mock.MagicMock()
     client.v1.checkout.sessions.retrieve.return_value = _session(purchase, **changes)
-    return mock.patch.object(services, "_stripe_client", return_value=client)
+    return mock.patch.object(purchases, "_stripe_client", return_value=client)
 
 
 def _age(purchase, minutes):
@@ -36,8 +36,8 @@ def test_a_paid_checkout_without_webhook_is_completed_once(stripe_on):
     purchase = PurchaseFactory()
 
     with _stripe_says(purchase):
-        assert services.purchase_reconcile(purchase_id=purchase.pk) is True
-        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is True
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
 
     purchase.refresh_from_db()
     assert purchase.status == "paid" and purchase.paid_event_id == f"reconcile:{purchase.provider_session_id}"
@@ -47,9 +47,9 @@ def test_a_paid_checkout_without_webhook_is_completed_once(stripe_on):
 def test_the_late_webhook_after_reconciling_grants_nothing_more(stripe_on):
     purchase = PurchaseFactory()
     with _stripe_says(purchase):
-        services.purchase_reconcile(purchase_id=purchase.pk)
+        purchases.purchase_reconcile(purchase_id=purchase.pk)
 
-    services.stripe_event_handle(event=checkout_event(purchase, event_id="evt_late"))
+    purchases.stripe_event_handle(event=checkout_event(purchase, event_id="evt_late"))
 
     assert credit_balance(user=purchase.user) == 50
 
@@ -58,9 +58,9 @@ def test_an_unpaid_checkout_stays_unpaid_and_an_expired_one_is_marked(stripe_on)
     open_one, expired_one = PurchaseFactory(), PurchaseFactory()
 
     with _stripe_says(open_one, payment_status="unpaid", status="open"):
-        assert services.purchase_reconcile(purchase_id=open_one.pk) is False
+        assert purchases.purchase_reconcile(purchase_id=open_one.pk) is False
     with _stripe_says(expired_one, payment_status="unpaid", status="expired"):
-        assert services.purchase_reconcile(purchase_id=expired_one.pk) is False
+        assert purchases.purchase_reconcile(purchase_id=expired_one.pk) is False
 
     assert CreditPurchase.objects.get(pk=open_one.pk).status == "pending"
     assert CreditPurchase.objects.get(pk=expired_one.pk).status == "expired"
@@ -75,13 +75,13 @@ def test_pending_checkouts_between_ten_minutes_and_a_day_old_are_checked(
     _age(stuck, 30)
     _age(ancient, 60 * 30)
     _age(paid, 30)
-    services.purchase_complete(purchase_id=paid.pk, event_id="evt_1")
+    purchases.purchase_complete(purchase_id=paid.pk, event_id="evt_1")
 
     with (
         _stripe_says(stuck) as client,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
-        assert services.purchase_reconcile_pending() == 1
+        assert purchases.purchase_reconcile_pending() == 1
 
     assert len(callbacks) == 1  # one task, queued after commit
 
@@ -93,7 +93,7 @@ def test_a_paid_session_that_does_not_match_the_pack_grants_nothing(stripe_on):
     purchase = PurchaseFactory()
 
     with _stripe_says(purchase, amount_total=1):
-        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
 
     assert CreditPurchase.objects.get(pk=purchase.pk).status == "pending"
     assert credit_balance(user=purchase.user) == 0
@@ -102,7 +102,7 @@ def test_a_paid_session_that_does_not_match_the_pack_grants_nothing(stripe_on):
 def _stripe_lists(*sessions):
     client = mock.MagicMock()
     client.v1.checkout.sessions.list.return_value.auto_paging_iter.return_value = list(sessions)
-    return mock.patch.object(services, "_stripe_client", return_value=client)
+    return mock.patch.object(purchases, "_stripe_client", return_value=client)
 
 
 def test_a_checkout_whose_session_id_was_never_stored_is_found_at_stripe_and_completed(
@@ -116,7 +116,7 @@ def test_a_checkout_whose_session_id_was_never_stored_is_found_at_stripe_and_com
         _stripe_lists(unrelated, _session(purchase, id="cs_test_found")) as client,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.purchase_reconcile_pending() == 1
+        assert purchases.purchase_reconcile_pending() == 1
 
     purchase.refresh_from_db()
     assert (purchase.status, purchase.provider_session_id) == ("paid", "cs_test_found")
@@ -128,7 +128,7 @@ def test_a_checkout_stripe_never_opened_stays_pending(stripe_on):
     purchase = PurchaseFactory(provider_session_id="")
 
     with _stripe_lists():
-        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
 
     purchase.refresh_from_db()
     assert (purchase.status, purchase.provider_session_id) == ("pending", "")
@@ -145,9 +145,9 @@ def test_the_reconcile_task_retries_network_errors(stripe_on):
 def test_nothing_is_asked_without_stripe(stripe_off):
     purchase = PurchaseFactory()
     _age(purchase, 30)
-    with mock.patch.object(services, "_stripe_client") as client:
-        assert services.purchase_reconcile_pending() == 0
-        assert services.purchase_reconcile(purchase_id=purchase.pk) is False
+    with mock.patch.object(purchases, "_stripe_client") as client:
+        assert purchases.purchase_reconcile_pending() == 0
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
     client.assert_not_called()
 
 

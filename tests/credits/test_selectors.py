@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from studio.credits import selectors, services
+from studio.credits import purchases, selectors, services
 from studio.credits.models import CreditEntry, Wallet
 from tests.credits.factories import PurchaseFactory
 from tests.factories import UserFactory
@@ -51,7 +51,7 @@ def test_wallets_out_of_balance_finds_only_the_wrong_ones_in_one_query(give_cred
 def test_credit_totals_by_day(user, give_credits):
     staff = UserFactory(is_staff=True)
     purchase = PurchaseFactory(user=user)
-    services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
+    purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
     give_credits(user, 8)
     services.credit_spend(user=user, amount=16, key="spend:1", reason="Avatar")
     services.credit_refund(user=user, amount=3, key="refund:1", reason="Styles failed")
@@ -73,7 +73,7 @@ def test_purchase_revenue_by_day_counts_paid_purchases_only():
     paid = [PurchaseFactory(), PurchaseFactory(credits=20, price=600)]
     PurchaseFactory()  # never paid
     for number, purchase in enumerate(paid):
-        services.purchase_complete(purchase_id=purchase.pk, event_id=f"evt_{number}")
+        purchases.purchase_complete(purchase_id=purchase.pk, event_id=f"evt_{number}")
     today = timezone.now().date()
 
     assert selectors.purchase_revenue_by_day(start=today, end=today) == [

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from studio.core.exceptions import ApplicationError, InsufficientCredits
-from studio.credits import services
+from studio.credits import purchases, services
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PaymentEvent, Wallet
 from studio.credits.selectors import credit_balance
 from tests.credits.conftest import checkout_event
@@ -223,7 +223,7 @@ def test_signup_grant_of_zero_still_creates_the_wallet(user, settings):
 
 
 def test_purchase_start_without_stripe_opens_the_test_checkout(user, stripe_off):
-    url = services.purchase_start(user=user, pack_slug="plus")
+    url = purchases.purchase_start(user=user, pack_slug="plus")
 
     purchase = CreditPurchase.objects.get(user=user)
     assert url == f"/credits/checkout/{purchase.pk}/"
@@ -233,15 +233,15 @@ def test_purchase_start_without_stripe_opens_the_test_checkout(user, stripe_off)
 
 def test_purchase_start_refuses_an_unknown_pack(user):
     with pytest.raises(ApplicationError, match="not on sale"):
-        services.purchase_start(user=user, pack_slug="everything-free")
+        purchases.purchase_start(user=user, pack_slug="everything-free")
     assert not CreditPurchase.objects.exists()
 
 
 def test_purchase_start_with_stripe_creates_a_checkout_session(user, stripe_on):
     session = SimpleNamespace(id="cs_test_abc", url="https://checkout.stripe.com/c/pay/cs_test_abc")
-    with mock.patch.object(services, "_stripe_client") as client:
+    with mock.patch.object(purchases, "_stripe_client") as client:
         client.return_value.v1.checkout.sessions.create.return_value = session
-        url = services.purchase_start(user=user, pack_slug="starter")
+        url = purchases.purchase_start(user=user, pack_slug="starter")
 
     purchase = CreditPurchase.objects.get(user=user)
     assert url == session.url
@@ -257,10 +257,10 @@ def test_purchase_start_with_stripe_creates_a_checkout_session(user, stripe_on):
 
 
 def test_purchase_start_when_stripe_is_unreachable_says_so_and_charges_nothing(user, stripe_on):
-    with mock.patch.object(services, "_stripe_client") as client:
+    with mock.patch.object(purchases, "_stripe_client") as client:
         client.return_value.v1.checkout.sessions.create.side_effect = stripe.APIConnectionError("down")
         with pytest.raises(ApplicationError, match="Nothing was charged"):
-            services.purchase_start(user=user, pack_slug="starter")
+            purchases.purchase_start(user=user, pack_slug="starter")
     assert credit_balance(user=user) == 0
 
 
@@ -268,9 +268,9 @@ def test_purchase_complete_grants_the_pack_exactly_once():
     purchase = PurchaseFactory()
 
     results = [
-        services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id=purchase.provider_session_id),
-        services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id=purchase.provider_session_id),
-        services.purchase_complete(purchase_id=purchase.pk, event_id="evt_2"),
+        purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id=purchase.provider_session_id),
+        purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id=purchase.provider_session_id),
+        purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_2"),
     ]
 
     purchase.refresh_from_db()
@@ -284,20 +284,20 @@ def test_purchase_complete_grants_the_pack_exactly_once():
 
 def test_purchase_complete_after_expiry_still_grants():
     purchase = PurchaseFactory()
-    assert services.purchase_expire(purchase_id=purchase.pk)
+    assert purchases.purchase_expire(purchase_id=purchase.pk)
 
-    assert services.purchase_complete(purchase_id=purchase.pk, event_id="evt_late")
+    assert purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_late")
 
     purchase.refresh_from_db()
     assert purchase.status == "paid"
-    assert not services.purchase_expire(purchase_id=purchase.pk)  # paid stays paid
+    assert not purchases.purchase_expire(purchase_id=purchase.pk)  # paid stays paid
     assert credit_balance(user=purchase.user) == 50
 
 
 def test_purchase_complete_refuses_another_checkout_session():
     purchase = PurchaseFactory(provider_session_id="cs_test_right")
 
-    assert not services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id="cs_test_wrong")
+    assert not purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1", session_id="cs_test_wrong")
 
     purchase.refresh_from_db()
     assert purchase.status == "pending"
@@ -309,16 +309,16 @@ def test_purchase_pay_test_only_without_stripe(user, stripe_off, settings):
     stripe_purchase = PurchaseFactory(user=user)
 
     with pytest.raises(ApplicationError):
-        services.purchase_pay_test(user=user, purchase_id=stripe_purchase.pk)
+        purchases.purchase_pay_test(user=user, purchase_id=stripe_purchase.pk)
     with pytest.raises(ApplicationError):
-        services.purchase_pay_test(user=UserFactory(), purchase_id=purchase.pk)
+        purchases.purchase_pay_test(user=UserFactory(), purchase_id=purchase.pk)
     settings.STRIPE_SECRET_KEY = "sk_test_x"
     with pytest.raises(ApplicationError):
-        services.purchase_pay_test(user=user, purchase_id=purchase.pk)
+        purchases.purchase_pay_test(user=user, purchase_id=purchase.pk)
     settings.STRIPE_SECRET_KEY = ""
 
-    assert services.purchase_pay_test(user=user, purchase_id=purchase.pk)
-    assert not services.purchase_pay_test(user=user, purchase_id=purchase.pk)
+    assert purchases.purchase_pay_test(user=user, purchase_id=purchase.pk)
+    assert not purchases.purchase_pay_test(user=user, purchase_id=purchase.pk)
     assert credit_balance(user=user) == 50
 
 
@@ -329,8 +329,8 @@ def test_a_paid_checkout_event_grants_once_and_is_recorded_once():
     purchase = PurchaseFactory()
     event = checkout_event(purchase, event_id="evt_paid")
 
-    assert services.stripe_event_handle(event=event) is True
-    assert services.stripe_event_handle(event=event) is False
+    assert purchases.stripe_event_handle(event=event) is True
+    assert purchases.stripe_event_handle(event=event) is False
 
     assert credit_balance(user=purchase.user) == 50
     assert PaymentEvent.objects.filter(event_id="evt_paid").count() == 1
@@ -339,8 +339,8 @@ def test_a_paid_checkout_event_grants_once_and_is_recorded_once():
 def test_completed_then_async_succeeded_for_one_session_grants_once():
     purchase = PurchaseFactory()
 
-    services.stripe_event_handle(event=checkout_event(purchase, event_id="evt_a"))
-    services.stripe_event_handle(
+    purchases.stripe_event_handle(event=checkout_event(purchase, event_id="evt_a"))
+    purchases.stripe_event_handle(
         event=checkout_event(purchase, event_id="evt_b", type="checkout.session.async_payment_succeeded")
     )
 
@@ -351,10 +351,10 @@ def test_completed_then_async_succeeded_for_one_session_grants_once():
 def test_an_unpaid_completion_waits_for_the_async_payment():
     purchase = PurchaseFactory()
 
-    services.stripe_event_handle(event=checkout_event(purchase, event_id="evt_a", payment_status="unpaid"))
+    purchases.stripe_event_handle(event=checkout_event(purchase, event_id="evt_a", payment_status="unpaid"))
     assert credit_balance(user=purchase.user) == 0
 
-    services.stripe_event_handle(
+    purchases.stripe_event_handle(
         event=checkout_event(purchase, event_id="evt_b", type="checkout.session.async_payment_succeeded")
     )
     assert credit_balance(user=purchase.user) == 50
@@ -363,7 +363,7 @@ def test_an_unpaid_completion_waits_for_the_async_payment():
 def test_expired_event_marks_the_purchase_and_grants_nothing():
     purchase = PurchaseFactory()
 
-    services.stripe_event_handle(
+    purchases.stripe_event_handle(
         event=checkout_event(purchase, event_id="evt_x", type="checkout.session.expired", payment_status="unpaid")
     )
 
@@ -375,7 +375,7 @@ def test_expired_event_marks_the_purchase_and_grants_nothing():
 def test_an_event_for_a_purchase_we_do_not_know_is_recorded_and_ignored():
     purchase = PurchaseFactory.build(provider_session_id="cs_test_elsewhere")  # never saved
 
-    assert services.stripe_event_handle(event=checkout_event(purchase, event_id="evt_other")) is True
+    assert purchases.stripe_event_handle(event=checkout_event(purchase, event_id="evt_other")) is True
 
     assert PaymentEvent.objects.filter(event_id="evt_other").exists()
     assert not CreditEntry.objects.exists()

@@ -8,7 +8,7 @@ import stripe
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.credits import services
+from studio.credits import purchases, services
 from studio.credits.models import CreditPurchase
 from studio.credits.selectors import credit_balance
 from tests.credits.factories import PurchaseFactory
@@ -88,7 +88,7 @@ def test_buying_with_htmx_redirects_the_browser(user_client, stripe_off):
 
 def test_buying_with_stripe_redirects_to_stripe_checkout(user_client, user, stripe_on):
     session = SimpleNamespace(id="cs_test_1", url="https://checkout.stripe.com/c/pay/cs_test_1")
-    with mock.patch.object(services, "_stripe_client") as client:
+    with mock.patch.object(purchases, "_stripe_client") as client:
         client.return_value.v1.checkout.sessions.create.return_value = session
         response = user_client.post(reverse("credits:buy"), {"pack": "studio"})
 
@@ -96,7 +96,7 @@ def test_buying_with_stripe_redirects_to_stripe_checkout(user_client, user, stri
 
 
 def test_buying_when_stripe_is_down_says_so_on_the_page(user_client, user, stripe_on):
-    with mock.patch.object(services, "_stripe_client") as client:
+    with mock.patch.object(purchases, "_stripe_client") as client:
         client.return_value.v1.checkout.sessions.create.side_effect = stripe.APIConnectionError("down")
         response = user_client.post(reverse("credits:buy"), {"pack": "studio"})
 
@@ -114,7 +114,7 @@ def test_buying_an_unknown_pack_is_refused_on_the_page(user_client, user):
 
 
 def test_a_pack_withdrawn_while_buying_is_refused_as_bad_input_not_as_an_outage(user_client, user, stripe_on):
-    with mock.patch.object(services, "credit_pack_get", return_value=None):
+    with mock.patch.object(purchases, "credit_pack_get", return_value=None):
         response = user_client.post(reverse("credits:buy"), {"pack": "studio"})
 
     assert response.status_code == 422
@@ -201,7 +201,7 @@ def test_purchase_status_poll_continues_while_pending_and_stops_with_the_new_bal
     assert waiting.status_code == 200 and b"hx-trigger" in waiting.content
     assert b"<html" not in waiting.content
 
-    services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
+    purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
     done = user_client.get(url, headers={"HX-Request": "true"})
 
     html = done.content.decode()
@@ -228,7 +228,7 @@ def test_cancelled_page_says_nothing_was_charged(user_client, user):
 def test_history_shows_balance_purchases_and_entries_in_plain_words(user_client, user, give_credits):
     services.credit_signup_grant(user=user)
     purchase = PurchaseFactory(user=user)
-    services.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
+    purchases.purchase_complete(purchase_id=purchase.pk, event_id="evt_1")
     services.credit_spend(user=user, amount=16, key="spend:avatar:1", reason="Avatar “Ada”: training and 14 styles")
     services.credit_refund(user=user, amount=2, key="refund:avatar:1", reason="2 styles of “Ada” failed: refunded")
     PurchaseFactory(user=user)  # abandoned

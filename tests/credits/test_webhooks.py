@@ -8,7 +8,7 @@ import pytest
 import stripe
 from django.urls import get_resolver, reverse
 
-from studio.credits import services
+from studio.credits import purchases
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent
 from studio.credits.selectors import credit_balance
 from tests.credits.conftest import WEBHOOK_SECRET, checkout_event, checkout_session, post_event
@@ -157,7 +157,7 @@ def test_a_paid_checkout_grants_only_the_packs_price_in_its_currency_for_its_own
 ):
     purchase = PurchaseFactory()
 
-    with caplog.at_level(logging.ERROR, logger="studio.credits.services"):
+    with caplog.at_level(logging.ERROR, logger="studio.credits.purchases"):
         response = post_event(client, checkout_event(purchase, **changes))
 
     assert response.status_code == 200
@@ -171,7 +171,7 @@ def _stripe_lists(*sessions):
     client.v1.checkout.sessions.list.return_value.auto_paging_iter.return_value = [
         stripe.StripeObject.construct_from(session, "sk_test_0123456789") for session in sessions
     ]
-    return mock.patch.object(services, "_stripe_client", return_value=client)
+    return mock.patch.object(purchases, "_stripe_client", return_value=client)
 
 
 def test_a_purchase_whose_session_id_was_never_stored_is_paid_once_stripe_itself_confirms_the_session(

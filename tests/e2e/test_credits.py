@@ -51,7 +51,7 @@ def test_cancelling_the_test_checkout_charges_nothing(page, logged_in):
 
 
 def test_the_return_page_fills_in_when_the_payment_is_confirmed(page, logged_in):
-    from studio.credits.services import purchase_complete
+    from studio.credits.purchases import purchase_complete
     from tests.credits.factories import PurchaseFactory
 
     purchase = PurchaseFactory(user=logged_in)  # back from Stripe Checkout, webhook not here yet

@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 from astria_sandbox.render import render_prompt_image
 from studio.avatars.models import AvatarState, GeneratedImage, PromptState, SubjectClass
 from studio.credits.models import CreditPurchase
-from studio.credits.services import credit_grant, purchase_pay_test
+from studio.credits.purchases import purchase_pay_test
+from studio.credits.services import credit_grant
 from studio.photos import services as photo_services
 from studio.themes import services as theme_services
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
