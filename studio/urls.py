@@ -1,8 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from studio.avatars import webhooks as avatar_webhooks
 from studio.core import views as core_views
+
+# The admin logs in through the site's log-in page, and so under its throttling (accounts/login_limits.py).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", core_views.landing, name="landing"),

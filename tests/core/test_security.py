@@ -88,21 +88,6 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_admin_login_is_throttled_too(client, settings):
-    from tests.factories import UserFactory
-
-    staff = UserFactory(is_staff=True)
-    settings.AXES_FAILURE_LIMIT = 3
-    url = reverse("admin:login")
-
-    for _ in range(3):
-        client.post(url, {"username": staff.email, "password": "wrong"})
-    response = client.post(url, {"username": staff.email, "password": "wrong"})
-
-    assert response.status_code == 429
-    assert b"Too many failed log-in attempts" in response.content
-
-
 def test_purchases_are_rate_limited(client, user, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "purchase": "2/m"}
     client.force_login(user)
