@@ -157,6 +157,17 @@ def test_the_admin_s_own_form_takes_no_password(client):
     assert client.get("/admin/").status_code == 302  # still not logged in
 
 
+def test_too_many_log_in_requests_get_the_studio_s_429_page():
+    browser = Client(REMOTE_ADDR=ATTACKER)
+    for n in range(30):
+        browser.post(reverse("account_login"), {"login": f"someone{n}@example.test", "password": "wrong"})
+
+    response = browser.post(reverse("account_login"), {"login": "someone@example.test", "password": "wrong"})
+
+    assert response.status_code == 429
+    assert b"Please wait a minute and try again" in response.content
+
+
 def test_axes_failure_limit_still_sets_the_failures_per_account_and_address(monkeypatch, tmp_path):
     from tests.test_settings import production_settings
 
