@@ -433,6 +433,8 @@ PHOTOS_COACH = {
 PHOTOS_PROCESSING_MAX_ATTEMPTS = 3
 PHOTOS_PROCESSING_RETRY_AFTER = 120  # seconds
 PHOTOS_PROCESSING_GIVE_UP_AFTER = 900  # seconds
+# Photos one user may have waiting for the images worker at once: the queue is shared by everyone.
+PHOTOS_MAX_PROCESSING = env.int("PHOTOS_MAX_PROCESSING", default=20)
 CELERY_BEAT_SCHEDULE["photos-sweep"] = {"task": "studio.photos.tasks.photo_sweep", "schedule": 60.0}
 
 # --- Themes and fair use --------------------------------------------------------------------
@@ -533,6 +535,8 @@ AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
 EXPORT_KEEP_HOURS = 24
+# Drafts one user may hold at once (each keeps its photos until it is ordered or deleted).
+AVATAR_MAX_DRAFTS = env.int("AVATAR_MAX_DRAFTS", default=5)
 CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),

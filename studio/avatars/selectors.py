@@ -23,6 +23,10 @@ def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
     return Avatar.objects.filter(user=user).order_by("-created_at")
 
 
+def avatar_drafts_for_user(*, user: User) -> QuerySet[Avatar]:
+    return avatar_list_for_user(user=user).filter(state=AvatarState.DRAFT)
+
+
 def _count(queryset: QuerySet) -> Coalesce:
     """COUNT(*) of a queryset filtered on avatar=OuterRef("pk"), as a subquery; 0 when empty."""
     counted = queryset.order_by().values("avatar").annotate(n=Count("pk")).values("n")

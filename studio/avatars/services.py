@@ -19,6 +19,7 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.selectors import avatar_drafts_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.selectors import credit_totals_for_references
@@ -34,8 +35,20 @@ def _locked(avatar_id: uuid.UUID | str, **filters) -> Avatar:
     return Avatar.objects.select_for_update().get(pk=avatar_id, **filters)
 
 
+class DraftLimitReached(ApplicationError):
+    """The user already holds AVATAR_MAX_DRAFTS drafts."""
+
+
 @transaction.atomic
 def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
+    """A new draft; refused while the user holds AVATAR_MAX_DRAFTS of them (each keeps its photos)."""
+    # The user's row, locked, so that two creates at once cannot both take the last place.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    if avatar_drafts_for_user(user=user).count() >= settings.AVATAR_MAX_DRAFTS:
+        raise DraftLimitReached(
+            f"You already have {settings.AVATAR_MAX_DRAFTS} avatars waiting for photos or an order, "
+            "the most at once. Finish or delete one of them to start another."
+        )
     avatar = Avatar(user=user, name=name.strip(), subject_class=subject_class)
     avatar.full_clean()
     avatar.save()

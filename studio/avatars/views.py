@@ -68,10 +68,15 @@ def avatar_list_updates(request: HtmxRequest) -> HttpResponse:
 def avatar_create(request: HtmxRequest) -> HttpResponse:
     form = AvatarCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        avatar = services.avatar_create(user=request.user, **form.cleaned_data)
-        return redirect("photos:upload", avatar_id=avatar.pk)
-    status = 422 if form.is_bound else 200
-    return render(request, "avatars/create.html", {"form": form}, status=status)
+        try:
+            avatar = services.avatar_create(user=request.user, **form.cleaned_data)
+        except services.DraftLimitReached as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("photos:upload", avatar_id=avatar.pk)
+    drafts = list(selectors.avatar_drafts_for_user(user=request.user))
+    context = {"form": form, "drafts": drafts, "max_drafts": settings.AVATAR_MAX_DRAFTS}
+    return render(request, "avatars/create.html", context, status=422 if form.is_bound else 200)
 
 
 # --- The gallery ----------------------------------------------------------------------------------

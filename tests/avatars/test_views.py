@@ -7,7 +7,7 @@ from django.urls import reverse
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
-from tests.factories import AvatarFactory
+from tests.factories import AvatarFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +198,38 @@ def test_a_favourites_zip_with_no_favourites_explains_itself(user_client, user):
 
     assert "Mark a few images as favourites first" in response.content.decode()
     assert not GalleryExport.objects.exists()
+
+
+# --- New avatars ------------------------------------------------------------------------------------
+
+
+def test_a_user_holds_at_most_avatar_max_drafts_drafts_and_the_page_says_which(user_client, user, settings):
+    settings.AVATAR_MAX_DRAFTS = 2
+    done_avatar(user=user, prompts=0)  # ordered avatars take no place
+    url = reverse("avatars:create")
+
+    made = [user_client.post(url, {"name": name, "subject_class": "woman"}) for name in ("Ada", "Grace", "Hedy")]
+    page = user_client.get(url).content.decode()
+
+    assert [answer.status_code for answer in made] == [302, 302, 422]
+    assert "You already have 2 avatars waiting for photos or an order" in made[2].content.decode()
+    assert sorted(Avatar.objects.filter(state=AvatarState.DRAFT).values_list("name", flat=True)) == ["Ada", "Grace"]
+    assert "Finish or delete one of them to start another" in page and 'name="create"' not in page
+    for draft in Avatar.objects.filter(state=AvatarState.DRAFT):
+        assert f'href="{reverse("photos:upload", args=[draft.pk])}"' in page
+        assert f'href="{reverse("avatars:delete", args=[draft.pk])}"' in page
+
+
+def test_deleting_a_draft_makes_room_for_a_new_one(user_client, user, settings):
+    settings.AVATAR_MAX_DRAFTS = 1
+    draft = AvatarFactory(user=user)
+    AvatarFactory(user=UserFactory())  # someone else's draft takes none of this user's room
+    url = reverse("avatars:create")
+
+    assert user_client.post(url, {"name": "Ada", "subject_class": "woman"}).status_code == 422
+    user_client.post(reverse("avatars:delete", args=[draft.pk]))
+
+    assert user_client.post(url, {"name": "Ada", "subject_class": "woman"}).status_code == 302
 
 
 # --- Delete -------------------------------------------------------------------------------------------
