@@ -350,6 +350,8 @@ RATE_LIMITS = {
     "purchase": env("RATE_LIMIT_PURCHASE", default="20/m"),
     "callback": env("RATE_LIMIT_CALLBACK", default="30/m"),  # unknown callback tokens only
     "generate": env("RATE_LIMIT_GENERATE", default="10/m"),
+    "export": env("RATE_LIMIT_EXPORT", default="20/h"),
+    "favourite": env("RATE_LIMIT_FAVOURITE", default="120/m"),
 }
 RATELIMIT_IP_META_KEY = "studio.core.net.client_ip"
 

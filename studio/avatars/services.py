@@ -195,19 +195,26 @@ def image_set_favourite(*, user: User, image_id: uuid.UUID, favourite: bool) -> 
 
 
 def prompt_sync_like(*, prompt_id: int) -> None:
-    """Like a prompt at Astria while one of its images is a favourite; unlike it otherwise."""
-    prompt = Prompt.objects.filter(pk=prompt_id, astria_prompt_id__isnull=False).first()
-    if prompt is None:
-        return
-    wanted = prompt.images.filter(is_favourite=True).exists()
-    if wanted == prompt.liked:
-        return
-    client = get_client()
-    if wanted:
-        client.like_prompt(prompt.astria_prompt_id)
-    else:
-        client.unlike_prompt(prompt.astria_prompt_id)
-    Prompt.objects.filter(pk=prompt.pk, liked=not wanted).update(liked=wanted)
+    """Like a prompt at Astria while one of its images is a favourite; unlike it otherwise.
+
+    Each toggle enqueues a sync, and each sync acts on the favourites as they are when it runs, so
+    toggles in quick succession end in one call per change of what Astria should show, or none.
+    Syncs of one prompt take turns on its row, locked for the call, so two running at once never
+    both make it.
+    """
+    with transaction.atomic():
+        prompt = Prompt.objects.select_for_update().filter(pk=prompt_id, astria_prompt_id__isnull=False).first()
+        if prompt is None:
+            return
+        wanted = prompt.images.filter(is_favourite=True).exists()
+        if wanted == prompt.liked:
+            return
+        client = get_client()
+        if wanted:
+            client.like_prompt(prompt.astria_prompt_id)
+        else:
+            client.unlike_prompt(prompt.astria_prompt_id)
+        Prompt.objects.filter(pk=prompt.pk, liked=not wanted).update(liked=wanted)
 
 
 # --- Staff actions -------------------------------------------------------------------------------

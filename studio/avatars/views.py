@@ -143,6 +143,7 @@ def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.U
 
 @login_required
 @require_POST
+@rate_limit("favourite")
 def image_favourite(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
     _get_image_or_404(request, avatar_id, image_id)
     favourite = request.POST.get("favourite") == "1"
@@ -240,6 +241,7 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limit("export")
 def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     scope = request.POST.get("scope", GalleryExport.Scope.ALL)
