@@ -44,9 +44,10 @@ def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
     """A new draft; refused while the user holds AVATAR_MAX_DRAFTS of them (each keeps its photos)."""
     # The user's row, locked, so that two creates at once cannot both take the last place.
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-    if avatar_drafts_for_user(user=user).count() >= settings.AVATAR_MAX_DRAFTS:
+    most = settings.AVATAR_MAX_DRAFTS
+    if avatar_drafts_for_user(user=user).count() >= most:
         raise DraftLimitReached(
-            f"You already have {settings.AVATAR_MAX_DRAFTS} avatars waiting for photos or an order, "
+            f"You already have {most} avatar{'s' if most != 1 else ''} waiting for photos or an order, "
             "the most at once. Finish or delete one of them to start another."
         )
     avatar = Avatar(user=user, name=name.strip(), subject_class=subject_class)
