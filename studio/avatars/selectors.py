@@ -23,7 +23,7 @@ def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
     return Avatar.objects.filter(user=user).order_by("-created_at")
 
 
-def avatar_drafts_for_user(*, user: User) -> QuerySet[Avatar]:
+def avatar_list_drafts_for_user(*, user: User) -> QuerySet[Avatar]:
     return avatar_list_for_user(user=user).filter(state=AvatarState.DRAFT)
 
 

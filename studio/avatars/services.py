@@ -19,7 +19,7 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
-from studio.avatars.selectors import avatar_drafts_for_user
+from studio.avatars.selectors import avatar_list_drafts_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.selectors import credit_totals_for_references
@@ -45,7 +45,7 @@ def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
     # The user's row, locked, so that two creates at once cannot both take the last place.
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     most = settings.AVATAR_MAX_DRAFTS
-    if avatar_drafts_for_user(user=user).count() >= most:
+    if avatar_list_drafts_for_user(user=user).count() >= most:
         raise DraftLimitReached(
             f"You already have {most} avatar{'s' if most != 1 else ''} waiting for photos or an order, "
             "the most at once. Finish or delete one of them to start another."

@@ -74,7 +74,7 @@ def avatar_create(request: HtmxRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             return redirect("photos:upload", avatar_id=avatar.pk)
-    drafts = list(selectors.avatar_drafts_for_user(user=request.user))
+    drafts = list(selectors.avatar_list_drafts_for_user(user=request.user))
     context = {"form": form, "drafts": drafts, "max_drafts": settings.AVATAR_MAX_DRAFTS}
     return render(request, "avatars/create.html", context, status=422 if form.is_bound else 200)
 
