@@ -20,7 +20,7 @@ class UserAdmin(CreditAdjustAdminMixin, DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
     # Deleting a user here is the person's own account deletion (services.user_delete): their
-    # avatars with files and Astria tunes, sessions and log-in records go; the ledger and purchases
+    # avatars with files and Astria tunes, sessions and log-in counters go; the ledger and purchases
     # stay, anonymised, with the emptied user row behind them.
     def delete_model(self, request, obj: User) -> None:
         services.user_delete(user=obj)
@@ -32,7 +32,7 @@ class UserAdmin(CreditAdjustAdminMixin, DjangoUserAdmin):
     def get_deleted_objects(self, objs, request):
         users = list(objs)
         what = (
-            "{}: every avatar with its photos, images and Astria tune, the sessions and log-in records; "
+            "{}: every avatar with its photos, images and Astria tune, the sessions and log-in counters; "
             "the credit ledger and purchases stay, anonymised"
         )
         perms_needed = set() if self.has_delete_permission(request) else {self.opts.verbose_name}

@@ -1,15 +1,13 @@
-import hashlib
 
 from allauth.account.models import EmailAddress
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.login_limits import login_unlock
 from accounts.models import Session, User
 from accounts.tasks import user_send_welcome_email as user_send_welcome_email_task
 from studio.avatars.services import avatar_delete
@@ -47,21 +45,17 @@ def user_delete(*, user: User) -> None:
     Avatars go as their own delete takes them (photos, images, callback log, Astria tunes and
     prompts). The credit ledger and purchases are accounting records and stay, so the user row
     stays behind them, emptied: no address, no dates, no sessions; the ledger's reasons no longer
-    name anything, the stored payment events keep no contact details, and the log-in records of
-    the address are gone. Only a hash of the normalised address remains, so the welcome credits
-    are not given twice (credits.services.credit_signup_grant).
+    name anything, the stored payment events keep no contact details, and the address's log-in
+    counters are gone (what stays in the cache is hashed and expires). Only a hash of the
+    normalised address remains, so the welcome credits are not given twice
+    (credits.services.credit_signup_grant).
     """
     for avatar_id in list(user.avatars.values_list("pk", flat=True)):
         avatar_delete(user=user, avatar_id=avatar_id)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        logins = {user.email, user.email.lower()}
-        sessions = Session.objects.filter(user_id=user.pk)
-        session_hashes = [hashlib.sha256(key.encode()).hexdigest() for key in sessions.values_list("pk", flat=True)]
-        AccessLog.objects.filter(Q(username__in=logins) | Q(session_hash__in=session_hashes)).delete()
-        AccessAttempt.objects.filter(username__in=logins).delete()
-        AccessFailureLog.objects.filter(username__in=logins).delete()
-        sessions.delete()
+        login_unlock(email=user.email)
+        Session.objects.filter(user_id=user.pk).delete()
         credit_reasons_neutralise(user=user)
         payment_events_scrub(user=user)
         admin_log_anonymise(model=User, object_ids=[user.pk], text=DELETED_USER)

@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
-    "axes",
     "allauth",
     "allauth.account",
     "accounts",
@@ -93,7 +92,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "csp.middleware.CSPMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -216,7 +214,6 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth and accounts ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -242,14 +239,22 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Avatar Studio] "
+# Log-in throttling, for the site and the admin alike (the admin logs in through this form):
+# failures per address, per account and address, per customer account from addresses that never
+# logged in to it, and per staff account from anywhere (accounts/login_limits.py explains each).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip",
+    # AXES_FAILURE_LIMIT keeps the name it had when django-axes counted account-and-address pairs.
+    "login_failed_pair": f"{env.int('AXES_FAILURE_LIMIT', default=10)}/15m/key",
+    "login_failed_account": env("RATE_LIMIT_LOGIN_ACCOUNT", default="20/h") + "/key",
+    "login_failed_staff": env("RATE_LIMIT_LOGIN_STAFF", default="10/h") + "/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+LOGIN_KNOWN_ADDRESS_DAYS = 90  # how long an address that logged in to an account is spared its lock-out
 
 # --- Email ----------------------------------------------------------------------------------
 # Console email prints every message, password-reset and confirmation links included, to the
@@ -341,16 +346,6 @@ if BEHIND_PROXY:
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-# Login throttling that also covers the admin: too many failures lock a user name and address.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "studio.core.net.client_ip"
-AXES_USERNAME_CALLABLE = "studio.core.net.login_name"
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
-AXES_VERBOSE = False
-
 # Expensive actions, per user (or per address when anonymous); exceeding one answers 429.
 RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", default="120/m"),
@@ -358,6 +353,8 @@ RATE_LIMITS = {
     "purchase": env("RATE_LIMIT_PURCHASE", default="20/m"),
     "callback": env("RATE_LIMIT_CALLBACK", default="30/m"),  # unknown callback tokens only
     "generate": env("RATE_LIMIT_GENERATE", default="10/m"),
+    "export": env("RATE_LIMIT_EXPORT", default="20/h"),
+    "favourite": env("RATE_LIMIT_FAVOURITE", default="120/m"),
 }
 RATELIMIT_IP_META_KEY = "studio.core.net.client_ip"
 
@@ -449,6 +446,8 @@ PHOTOS_COACH = {
 PHOTOS_PROCESSING_MAX_ATTEMPTS = 3
 PHOTOS_PROCESSING_RETRY_AFTER = 120  # seconds
 PHOTOS_PROCESSING_GIVE_UP_AFTER = 900  # seconds
+# Photos one user may have waiting for the images worker at once: the queue is shared by everyone.
+PHOTOS_MAX_PROCESSING = env.int("PHOTOS_MAX_PROCESSING", default=20)
 CELERY_BEAT_SCHEDULE["photos-sweep"] = {"task": "studio.photos.tasks.photo_sweep", "schedule": 60.0}
 
 # --- Themes and fair use --------------------------------------------------------------------
@@ -538,6 +537,8 @@ PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
 DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=30)
 EXPORT_KEEP_HOURS = 24
+# Drafts one user may hold at once (each keeps its photos until it is ordered or deleted).
+AVATAR_MAX_DRAFTS = env.int("AVATAR_MAX_DRAFTS", default=5)
 CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),

@@ -1,6 +1,7 @@
 """The site map: each app mounted at its own prefix. Every path here is a promise (bookmarks,
 emails, the addresses Astria and Stripe were given), so a path never changes."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,9 @@ from studio.avatars import webhooks as avatar_webhooks
 from studio.core import views as core_views
 from studio.credits import webhooks as credit_webhooks
 from studio.themes import views as theme_views
+
+# The admin logs in through the site's log-in page, and so under its throttling (accounts/login_limits.py).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", core_views.landing, name="landing"),

@@ -20,7 +20,6 @@ import pytest
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -177,10 +176,6 @@ class Owner:
         return EmailConfirmationHMAC(EmailAddress.objects.get(user=self.user)).key
 
 
-def _axes_kwargs(owner: Owner) -> dict:
-    return {"username": owner.user.email, "ip_address": "203.0.113.9", "user_agent": "test", "path_info": "/"}
-
-
 ADMIN_OBJECTS = {
     Avatar: lambda owner: owner.avatar,
     Prompt: lambda owner: owner.image.prompt,
@@ -200,9 +195,6 @@ ADMIN_OBJECTS = {
     User: lambda owner: owner.user,
     EmailAddress: lambda owner: EmailAddress.objects.get(user=owner.user),
     Group: lambda owner: Group.objects.create(name="Support"),
-    AccessAttempt: lambda owner: AccessAttempt.objects.create(failures_since_start=1, **_axes_kwargs(owner)),
-    AccessLog: lambda owner: AccessLog.objects.create(**_axes_kwargs(owner)),
-    AccessFailureLog: lambda owner: AccessFailureLog.objects.create(**_axes_kwargs(owner)),
 }
 
 

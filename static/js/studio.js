@@ -60,7 +60,9 @@
 
   // Errors htmx did not swap get a plain-words toast instead of silence.
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Trigger")) return; // the answer brought its own message
+    var status = xhr ? xhr.status : 0;
     var message = status === 429 ? "Too many requests: please wait a moment and try again."
       : status === 403 ? "Your session has expired. Reload the page and try again."
       : "Something went wrong on our side. Please try again.";

@@ -1,5 +1,6 @@
 """Zip downloads of an avatar's images (all of them or the favourites), built by a task and kept a day."""
 
+import hashlib
 import tempfile
 import uuid
 import zipfile
@@ -19,22 +20,42 @@ from studio.avatars.selectors import image_list_for_export
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 
+# A zip is reused while it has this long left to live, so its link still works when the user clicks.
+REUSE_WHILE_LEFT = timedelta(hours=1)
+# A build still running after this long died with its worker (the task's time limit is 300 s).
+BUILD_AT_MOST = timedelta(minutes=5)
+
 
 def export_create(*, user: User, avatar_id: uuid.UUID, scope: str) -> GalleryExport:
-    """Start building a zip of the avatar's images (all, or the favourites)."""
+    """Start building a zip of the avatar's images (all, or the favourites). While a zip of the same
+    images is ready, or being built, that one is the answer: asking again builds nothing."""
     with transaction.atomic():
         avatar = Avatar.objects.select_for_update().get(pk=avatar_id, user=user)
         images = avatar.images.all()
         if scope == GalleryExport.Scope.FAVOURITES:
             images = images.filter(is_favourite=True)
-        if not images.exists():
+        ids = sorted(str(pk) for pk in images.values_list("pk", flat=True))
+        if not ids:
             raise ApplicationError(
                 "Mark a few images as favourites first." if scope == GalleryExport.Scope.FAVOURITES
                 else "There are no images to download yet."
             )
-        export = GalleryExport.objects.create(avatar=avatar, scope=scope)
+        fingerprint = hashlib.sha256(",".join(ids).encode()).hexdigest()
+        now = timezone.now()
+        same = avatar.exports.filter(scope=scope, fingerprint=fingerprint)
+        reusable = (
+            same.filter(state=GalleryExport.State.READY, created_at__gt=now - _lifetime() + REUSE_WHILE_LEFT)
+            | same.filter(state=GalleryExport.State.BUILDING, created_at__gt=now - BUILD_AT_MOST)
+        ).order_by("-created_at").first()
+        if reusable is not None:
+            return reusable
+        export = GalleryExport.objects.create(avatar=avatar, scope=scope, fingerprint=fingerprint)
         enqueue_on_commit(tasks.export_build, str(export.pk))
     return export
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
 
 
 def export_build(*, export_id: str) -> None:
@@ -72,7 +93,7 @@ def export_fail(*, export_id: str) -> None:
 
 def export_purge_expired() -> int:
     """Zips are kept for a day: they are copies, rebuilt on request."""
-    expired = GalleryExport.objects.filter(created_at__lt=timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS))
+    expired = GalleryExport.objects.filter(created_at__lt=timezone.now() - _lifetime())
     names = [name for name in expired.values_list("file", flat=True) if name]
     count = expired.count()
     expired.delete()

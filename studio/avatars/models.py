@@ -277,6 +277,8 @@ class GalleryExport(BaseModel):
     file = models.FileField(upload_to="exports/", blank=True, max_length=200)
     image_count = models.PositiveIntegerField(default=0)
     bytes = models.PositiveIntegerField(default=0)
+    # A digest of the ids of the images it holds: asking again for the same images reuses it.
+    fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

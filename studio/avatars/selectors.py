@@ -26,6 +26,10 @@ def avatar_list_for_user(*, user: User) -> QuerySet[Avatar]:
     return Avatar.objects.filter(user=user).order_by("-created_at")
 
 
+def avatar_list_drafts_for_user(*, user: User) -> QuerySet[Avatar]:
+    return avatar_list_for_user(user=user).filter(state=AvatarState.DRAFT)
+
+
 def avatar_list_idle_drafts() -> QuerySet[Avatar]:
     """Drafts whose owner changed nothing (name, photos, styles) for DRAFT_RETENTION_DAYS."""
     since = timezone.now() - timedelta(days=settings.DRAFT_RETENTION_DAYS)

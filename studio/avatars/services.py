@@ -19,7 +19,7 @@ from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
-from studio.avatars.selectors import avatar_list_idle_drafts
+from studio.avatars.selectors import avatar_list_drafts_for_user, avatar_list_idle_drafts
 from studio.core.adminlog import admin_log_anonymise
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
@@ -36,8 +36,21 @@ def _locked(avatar_id: uuid.UUID | str, **filters) -> Avatar:
     return Avatar.objects.select_for_update().get(pk=avatar_id, **filters)
 
 
+class DraftLimitReached(ApplicationError):
+    """The user already holds AVATAR_MAX_DRAFTS drafts."""
+
+
 @transaction.atomic
 def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
+    """A new draft; refused while the user holds AVATAR_MAX_DRAFTS of them (each keeps its photos)."""
+    # The user's row, locked, so that two creates at once cannot both take the last place.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    most = settings.AVATAR_MAX_DRAFTS
+    if avatar_list_drafts_for_user(user=user).count() >= most:
+        raise DraftLimitReached(
+            f"You already have {most} avatar{'s' if most != 1 else ''} waiting for photos or an order, "
+            "the most at once. Finish or delete one of them to start another."
+        )
     avatar = Avatar(user=user, name=name.strip(), subject_class=subject_class)
     avatar.full_clean()
     avatar.save()
@@ -249,19 +262,26 @@ def image_set_favourite(*, user: User, image_id: uuid.UUID, favourite: bool) -> 
 
 
 def prompt_sync_like(*, prompt_id: int) -> None:
-    """Like a prompt at Astria while one of its images is a favourite; unlike it otherwise."""
-    prompt = Prompt.objects.filter(pk=prompt_id, astria_prompt_id__isnull=False).first()
-    if prompt is None:
-        return
-    wanted = prompt.images.filter(is_favourite=True).exists()
-    if wanted == prompt.liked:
-        return
-    client = get_client()
-    if wanted:
-        client.like_prompt(prompt.astria_prompt_id)
-    else:
-        client.unlike_prompt(prompt.astria_prompt_id)
-    Prompt.objects.filter(pk=prompt.pk, liked=not wanted).update(liked=wanted)
+    """Like a prompt at Astria while one of its images is a favourite; unlike it otherwise.
+
+    Each toggle enqueues a sync, and each sync acts on the favourites as they are when it runs, so
+    toggles in quick succession end in one call per change of what Astria should show, or none.
+    Syncs of one prompt take turns on its row, locked for the call, so two running at once never
+    both make it.
+    """
+    with transaction.atomic():
+        prompt = Prompt.objects.select_for_update().filter(pk=prompt_id, astria_prompt_id__isnull=False).first()
+        if prompt is None:
+            return
+        wanted = prompt.images.filter(is_favourite=True).exists()
+        if wanted == prompt.liked:
+            return
+        client = get_client()
+        if wanted:
+            client.like_prompt(prompt.astria_prompt_id)
+        else:
+            client.unlike_prompt(prompt.astria_prompt_id)
+        Prompt.objects.filter(pk=prompt.pk, liked=not wanted).update(liked=wanted)
 
 
 # --- Staff actions -------------------------------------------------------------------------------

@@ -73,10 +73,15 @@ def avatar_list_updates(request: HtmxRequest) -> HttpResponse:
 def avatar_create(request: HtmxRequest) -> HttpResponse:
     form = AvatarCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        avatar = services.avatar_create(user=request.user, **form.cleaned_data)
-        return redirect("photos:upload", avatar_id=avatar.pk)
-    status = 422 if form.is_bound else 200
-    return render(request, "avatars/create.html", {"form": form}, status=status)
+        try:
+            avatar = services.avatar_create(user=request.user, **form.cleaned_data)
+        except services.DraftLimitReached as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("photos:upload", avatar_id=avatar.pk)
+    drafts = list(selectors.avatar_list_drafts_for_user(user=request.user))
+    context = {"form": form, "drafts": drafts, "max_drafts": settings.AVATAR_MAX_DRAFTS}
+    return render(request, "avatars/create.html", context, status=422 if form.is_bound else 200)
 
 
 # --- The gallery ----------------------------------------------------------------------------------
@@ -150,6 +155,7 @@ def image_thumbnail(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.U
 
 @login_required
 @require_POST
+@rate_limit("favourite")
 def image_favourite(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
     _get_image_or_404(request, avatar_id, image_id)
     favourite = request.POST.get("favourite") == "1"
@@ -247,6 +253,7 @@ def avatar_delete(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limit("export")
 def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     form = ExportForm(request.POST)

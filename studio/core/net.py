@@ -32,7 +32,7 @@ def from_trusted_proxy(remote_addr: str) -> bool:
 class ForwardedHeadersMiddleware:
     """Drops the X-Forwarded-* headers of requests that did not come from TRUSTED_PROXIES.
 
-    Rate limits, login throttling (axes, allauth) and Django's HTTPS detection read them, and anyone
+    Rate limits, log-in throttling and Django's HTTPS detection read them, and anyone
     who reaches gunicorn directly could write them. gunicorn's FORWARDED_ALLOW_IPS only keeps them
     out of its own `wsgi.url_scheme`; it still passes them on to the application.
     """
@@ -62,14 +62,3 @@ def client_ip(request: HttpRequest) -> str:
         if len(hops) >= count:
             return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
-
-
-def login_name(request: HttpRequest, credentials: dict | None = None) -> str:
-    """The login being tried: allauth's form calls it "login", the admin's "username"."""
-    credentials = credentials or {}
-    data = getattr(request, "POST", {}) or {}
-    for field in ("login", "username", "email"):
-        value = credentials.get(field) or data.get(field)
-        if value:
-            return str(value).strip().lower()
-    return ""

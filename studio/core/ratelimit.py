@@ -11,7 +11,12 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_ratelimit.core import _split_rate, is_ratelimited
+from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
+from django_htmx.http import trigger_client_event
+from django_ratelimit.core import get_usage
+
+from studio.core.htmx import wants_fragment
 
 
 def _key(group: str, request: HttpRequest) -> str:
@@ -23,12 +28,30 @@ def _key(group: str, request: HttpRequest) -> str:
     return f"ip:{client_ip(request)}"
 
 
-def _over_limit(request: HttpRequest, *, action: str, rate: str) -> bool:
-    return is_ratelimited(request, group=f"studio.{action}", key=_key, rate=rate, increment=True)
+def _over_limit(request: HttpRequest, *, action: str, rate: str) -> int:
+    """Count this request; the seconds until the limit lets requests through again (0 while under it)."""
+    usage = get_usage(request, group=f"studio.{action}", key=_key, rate=rate, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return 0
+    return max(usage["time_left"], 1)
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{pluralize(seconds)}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
 
 
 def rate_limited(request: HttpRequest, *, retry_after: int) -> HttpResponse:
-    response = render(request, "core/429.html", {"retry_after": retry_after}, status=429)
+    """The 429 page; to htmx, the same words as a toast (htmx swaps no 4xx into the page)."""
+    context = {"wait": _in_words(retry_after)}
+    if wants_fragment(request):
+        response = HttpResponse(status=429)
+        message = render_to_string("core/429.html#message", context, request=request)
+        trigger_client_event(response, "toast", {"message": " ".join(message.split()), "level": "error"})
+    else:
+        response = render(request, "core/429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -49,8 +72,9 @@ def failure_limit(action: str) -> Callable:
                 return view(request, *args, **kwargs)
             except Http404:
                 rate = settings.RATE_LIMITS.get(action)
-                if rate and _over_limit(request, action=action, rate=rate):
-                    return rate_limited(request, retry_after=_split_rate(rate)[1])
+                retry_after = _over_limit(request, action=action, rate=rate) if rate else 0
+                if retry_after:
+                    return rate_limited(request, retry_after=retry_after)
                 raise
 
         return wrapper
@@ -68,10 +92,10 @@ def rate_limit(action: str) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             rate = settings.RATE_LIMITS.get(action)
-            if rate and request.method not in ("GET", "HEAD", "OPTIONS") and _over_limit(
-                request, action=action, rate=rate
-            ):
-                return rate_limited(request, retry_after=_split_rate(rate)[1])
+            if rate and request.method not in ("GET", "HEAD", "OPTIONS"):
+                retry_after = _over_limit(request, action=action, rate=rate)
+                if retry_after:
+                    return rate_limited(request, retry_after=retry_after)
             return view(request, *args, **kwargs)
 
         return wrapper

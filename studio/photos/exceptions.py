@@ -7,3 +7,7 @@ class PhotosLocked(ApplicationError):
 
 class PhotoLimitReached(ApplicationError):
     """The avatar already has as many photos as it can use."""
+
+
+class PhotosStillProcessing(ApplicationError):
+    """The user has PHOTOS_MAX_PROCESSING photos waiting for the images worker already."""

@@ -22,6 +22,11 @@ def photo_get_for_user(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID 
     return photos.get(pk=photo_id)
 
 
+def photo_count_processing_for_user(*, user: User) -> int:
+    """The user's photos waiting for the images worker, over all their avatars."""
+    return Photo.objects.filter(avatar__user=user, verdict=PhotoVerdict.PROCESSING).count()
+
+
 def photo_list_accepted(*, avatar: Avatar) -> QuerySet[Photo]:
     """The photos to train on: accepted, with or without warnings, oldest first."""
     return Photo.objects.filter(avatar=avatar, verdict__in=KEPT_VERDICTS).order_by("created_at", "id")

@@ -22,11 +22,11 @@ from accounts.models import User
 from studio.avatars.models import Avatar
 from studio.core.tasks import enqueue_on_commit
 from studio.photos import intake, quality
-from studio.photos.exceptions import PhotoLimitReached, PhotosLocked
+from studio.photos.exceptions import PhotoLimitReached, PhotosLocked, PhotosStillProcessing
 from studio.photos.imaging import ImageRefused
 from studio.photos.models import KEPT_VERDICTS, Photo, PhotoVerdict
 from studio.photos.quality import REFUSE, Finding
-from studio.photos.selectors import photo_get_for_user
+from studio.photos.selectors import photo_count_processing_for_user, photo_get_for_user
 from studio.photos.tasks import photo_process as photo_process_task
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,13 @@ def photo_upload(*, user: User, avatar: Avatar, upload: UploadedFile) -> Photo:
         raise PhotoLimitReached(
             f"This avatar already has {settings.PHOTOS_MAX_PER_AVATAR} photos, the most it can use. "
             "Remove one to add another."
+        )
+    # Counted under this avatar's lock only: uploads to two avatars at the same instant may each
+    # take the last place. The quota keeps one user from filling the shared queue; one over is harmless.
+    if photo_count_processing_for_user(user=user) >= settings.PHOTOS_MAX_PROCESSING:
+        raise PhotosStillProcessing(
+            f"You have {settings.PHOTOS_MAX_PROCESSING} photos being checked right now. "
+            "Wait for them to be checked, then add the rest."
         )
     name = display_name(upload.name)
     limits = intake.PhotoLimits.from_settings()

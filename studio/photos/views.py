@@ -70,12 +70,16 @@ def photo_upload(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         return _render(request, avatar, template=template, form=form, status=422)
 
     errors: list[str] = []
-    for upload in form.cleaned_data["photos"]:
+    uploads = form.cleaned_data["photos"]
+    for index, upload in enumerate(uploads):
         try:
             services.photo_upload(user=request.user, avatar=avatar, upload=upload)
         except ApplicationError as error:
-            errors.append(error.message)
-            break  # the avatar is full or locked: the rest would fail the same way
+            # The avatar is full or locked, or too many photos are being checked: the rest would
+            # fail the same way. Nothing of them was kept, so the user is told which to add again.
+            names = ", ".join(services.display_name(rest.name) for rest in uploads[index:])
+            errors.append(f"{error.message} Not added: {names}.")
+            break
     for dropped_upload in dropped:
         if dropped_upload.reason == FILE_TOO_LARGE:
             services.photo_upload_dropped(user=request.user, avatar=avatar, name=dropped_upload.name)

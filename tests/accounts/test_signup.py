@@ -78,7 +78,8 @@ def test_login_and_logout(client):
     assert client.get(reverse("avatars:list")).status_code == 302
 
 
-def test_wrong_passwords_lock_the_account_for_a_while(client):
+def test_wrong_passwords_pause_log_ins_to_the_account_from_that_address(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_pair": "5/15m/key"}
     user = UserFactory()
 
     for _ in range(5):
@@ -89,7 +90,7 @@ def test_wrong_passwords_lock_the_account_for_a_while(client):
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
 
     assert response.status_code == 200
-    assert b"Too many failed login attempts" in response.content
+    assert b"Too many failed log-in attempts" in response.content
     assert client.get(reverse("avatars:list")).status_code == 302
 
 

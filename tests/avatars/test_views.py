@@ -7,7 +7,7 @@ from django.urls import reverse
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
-from tests.factories import AvatarFactory
+from tests.factories import AvatarFactory, UserFactory
 from tests.themes.factories import ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -249,6 +249,135 @@ def test_a_zip_request_that_names_no_kind_holds_all_the_images(user_client, user
         user_client.post(reverse("avatars:export_create", args=[avatar.pk]))
 
     assert GalleryExport.objects.get(avatar=avatar).scope == GalleryExport.Scope.ALL
+
+
+def test_asking_again_for_the_same_zip_builds_nothing(user_client, user, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=2)
+    url = reverse("avatars:export_create", args=[avatar.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "all"}, headers=HTMX)
+
+    with django_capture_on_commit_callbacks() as builds:
+        again = user_client.post(url, {"scope": "all"}, headers=HTMX)
+
+    export = GalleryExport.objects.get()
+    assert builds == [] and export.state == GalleryExport.State.READY
+    assert "Your zip of all images is ready: 2 images" in again.content.decode()
+
+
+def test_a_second_click_while_the_zip_is_built_waits_for_the_same_build(
+    user_client, user, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    url = reverse("avatars:export_create", args=[avatar.pk])
+
+    with django_capture_on_commit_callbacks() as builds:
+        for _ in range(2):
+            user_client.post(url, {"scope": "all"}, headers=HTMX)
+    assert len(builds) == 1 and GalleryExport.objects.get().state == GalleryExport.State.BUILDING
+
+    GalleryExport.objects.update(created_at=timezone.now() - timedelta(minutes=10))  # its worker died
+    with django_capture_on_commit_callbacks() as builds:
+        user_client.post(url, {"scope": "all"}, headers=HTMX)
+    assert len(builds) == 1 and GalleryExport.objects.count() == 2
+
+
+def test_a_zip_is_built_again_once_its_images_change(user_client, user, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=3)
+    first, second, _ = GeneratedImage.objects.filter(avatar=avatar).order_by("index")
+    url = reverse("avatars:export_create", args=[avatar.pk])
+    GeneratedImage.objects.filter(pk=first.pk).update(is_favourite=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "favourites"})
+
+    GeneratedImage.objects.filter(pk=second.pk).update(is_favourite=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "favourites"})
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "all"})
+
+    assert sorted(GalleryExport.objects.values_list("scope", "image_count")) == [
+        ("all", 3), ("favourites", 1), ("favourites", 2)
+    ]
+
+
+def test_a_zip_close_to_its_deletion_is_built_afresh(user_client, user, settings, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    url = reverse("avatars:export_create", args=[avatar.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "all"})
+    old = timezone.now() - timedelta(hours=settings.EXPORT_KEEP_HOURS) + timedelta(minutes=30)
+    GalleryExport.objects.update(created_at=old)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(url, {"scope": "all"})
+
+    assert GalleryExport.objects.filter(state=GalleryExport.State.READY).count() == 2
+
+
+def test_zip_requests_are_rate_limited_per_user(user_client, user, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "export": "2/h"}
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    url = reverse("avatars:export_create", args=[avatar.pk])
+
+    answers = [user_client.post(url, {"scope": "all"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [302, 302, 429]
+    assert 60 < int(answers[2]["Retry-After"]) <= 3600
+    assert "Please wait" in answers[2].content.decode() and "minutes and try again" in answers[2].content.decode()
+
+
+def test_favourite_toggles_are_rate_limited_per_user(user_client, user, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "favourite": "3/m"}
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    image = GeneratedImage.objects.get(avatar=avatar)
+    url = reverse("avatars:favourite", args=[avatar.pk, image.pk])
+
+    answers = [user_client.post(url, {"favourite": str(n % 2)}, headers=HTMX) for n in range(1, 6)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert "Please wait" in answers[3]["HX-Trigger"]
+    assert GeneratedImage.objects.get(pk=image.pk).is_favourite is True  # the third toggle's state
+
+
+# --- New avatars ------------------------------------------------------------------------------------
+
+
+def test_a_user_holds_at_most_avatar_max_drafts_drafts_and_the_page_says_which(user_client, user, settings):
+    settings.AVATAR_MAX_DRAFTS = 2
+    done_avatar(user=user, prompts=0)  # ordered avatars take no place
+    url = reverse("avatars:create")
+
+    made = [user_client.post(url, {"name": name, "subject_class": "woman"}) for name in ("Ada", "Grace", "Hedy")]
+    page = user_client.get(url).content.decode()
+
+    assert [answer.status_code for answer in made] == [302, 302, 422]
+    assert "You already have 2 avatars waiting for photos or an order" in made[2].content.decode()
+    assert sorted(Avatar.objects.filter(state=AvatarState.DRAFT).values_list("name", flat=True)) == ["Ada", "Grace"]
+    assert "Finish or delete one of them to start another" in page and 'name="create"' not in page
+    for draft in Avatar.objects.filter(state=AvatarState.DRAFT):
+        assert f'href="{reverse("photos:upload", args=[draft.pk])}"' in page
+        assert f'href="{reverse("avatars:delete", args=[draft.pk])}"' in page
+
+
+def test_deleting_a_draft_makes_room_for_a_new_one(user_client, user, settings):
+    settings.AVATAR_MAX_DRAFTS = 1
+    draft = AvatarFactory(user=user)
+    AvatarFactory(user=UserFactory())  # someone else's draft takes none of this user's room
+    url = reverse("avatars:create")
+
+    assert user_client.post(url, {"name": "Ada", "subject_class": "woman"}).status_code == 422
+    user_client.post(reverse("avatars:delete", args=[draft.pk]))
+
+    assert user_client.post(url, {"name": "Ada", "subject_class": "woman"}).status_code == 302
 
 
 # --- Delete -------------------------------------------------------------------------------------------

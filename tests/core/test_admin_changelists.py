@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 from allauth.account.models import EmailAddress
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -40,13 +39,6 @@ def _callback_event() -> None:
     )
 
 
-def _access(model) -> None:
-    fields = {"user_agent": "Firefox", "ip_address": "192.0.2.1", "username": "x@example.test", "path_info": "/"}
-    if model is AccessAttempt:
-        fields |= {"get_data": "", "post_data": "", "failures_since_start": 1, "username": f"u{next(_serial)}"}
-    model.objects.create(http_accept="text/html", **fields)
-
-
 # One new row of each model (with whatever related rows it shows in its list).
 MAKE = {
     User: lambda: UserFactory(),
@@ -67,9 +59,6 @@ MAKE = {
     Theme: lambda: ThemeFactory(),
     PromptIdea: lambda: PromptIdeaFactory(),
     CustomPrompt: lambda: CustomPromptFactory(),
-    AccessAttempt: lambda: _access(AccessAttempt),
-    AccessLog: lambda: _access(AccessLog),
-    AccessFailureLog: lambda: _access(AccessFailureLog),
 }
 
 

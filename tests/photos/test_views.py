@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from studio.avatars.models import Avatar, AvatarState
 from studio.photos.models import Photo, PhotoVerdict
+from tests.factories import AvatarFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos, uploaded
 from tests.photos.factories import PhotoFactory
@@ -159,6 +160,36 @@ def test_a_full_avatar_says_so_to_the_page_script(post_photos, avatar, settings)
     assert response.status_code == 422
     assert 'id="upload-errors"' in response.content.decode()
     assert "already has 20 photos" in response.content.decode()
+
+
+def test_uploads_wait_while_too_many_of_the_users_photos_are_being_checked(
+    post_photos, client, user, avatar, settings, media_files
+):
+    settings.PHOTOS_MAX_PROCESSING = 2
+    PhotoFactory.create_batch(2, avatar=AvatarFactory(user=user), verdict=PhotoVerdict.PROCESSING)
+
+    response = post_photos(avatar, [uploaded(data, f"IMG_{i}.jpg") for i, data in enumerate(distinct_photos(2))])
+
+    page = client.get(page_url(avatar)).content.decode()
+    assert response.status_code == 302
+    assert "You have 2 photos being checked right now. Wait for them to be checked, then add the rest." in page
+    assert "Not added: IMG_0.jpg, IMG_1.jpg." in page
+    assert not Photo.objects.filter(avatar=avatar).exists() and media_files() == []
+
+
+def test_the_page_script_is_told_to_wait_for_the_photos_being_checked(post_photos, user, avatar, settings):
+    settings.PHOTOS_MAX_PROCESSING = 1
+    PhotoFactory(avatar=avatar, verdict=PhotoVerdict.PROCESSING)
+    PhotoFactory(avatar=AvatarFactory(), verdict=PhotoVerdict.PROCESSING)  # someone else's: not counted
+
+    refused = post_photos(avatar, [uploaded(name="IMG_9.jpg")], headers=HTMX)
+    Photo.objects.filter(avatar=avatar).update(verdict=PhotoVerdict.ACCEPTED)
+    accepted = post_photos(avatar, [uploaded(name="IMG_9.jpg")], headers=HTMX)
+
+    assert refused.status_code == 422 and 'id="upload-errors"' in refused.content.decode()
+    assert "Wait for them to be checked" in refused.content.decode()
+    assert accepted.status_code == 200
+    assert Photo.objects.filter(avatar=avatar, original_name="IMG_9.jpg").exists()
 
 
 def test_too_many_files_in_one_request_get_a_clear_page(post_photos, avatar, settings):

@@ -82,9 +82,12 @@ class Command(BaseCommand):
 
     def _avatar(self, user, options) -> Avatar:
         photos = self._photos(options["photos"])
-        avatar = avatar_create(user=user, name=options["name"], subject_class=options["subject_class"])
-        for name, data in photos:
-            photo_upload(user=user, avatar=avatar, upload=SimpleUploadedFile(name, data))
+        try:  # the demo user's quotas: too many drafts, or photos still being checked
+            avatar = avatar_create(user=user, name=options["name"], subject_class=options["subject_class"])
+            for name, data in photos:
+                photo_upload(user=user, avatar=avatar, upload=SimpleUploadedFile(name, data))
+        except ApplicationError as error:
+            raise CommandError(error.message) from None
         self.stdout.write(f"Uploaded {len(photos)} photos to the avatar “{avatar.name}”.")
         return avatar
 

@@ -1,0 +1,92 @@
+import threading
+
+import pytest
+
+from studio.avatars import services
+from studio.avatars.models import Avatar, AvatarState, GeneratedImage, Prompt
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
+from tests.concurrency import run_together
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class RecordingAstria:
+    """Astria's like routes, recording each call. With `overlap` set, a call waits that long for a
+    second one to start (none should), so that calls made at once would be seen overlapping."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.overlap = 0.0
+        self._second = threading.Event()
+
+    def _record(self, call: str, prompt_id: int) -> None:
+        self.calls.append((call, prompt_id))
+        if len(self.calls) > 1:
+            self._second.set()
+        self._second.wait(timeout=self.overlap)
+
+    def like_prompt(self, prompt_id: int) -> None:
+        self._record("like", prompt_id)
+
+    def unlike_prompt(self, prompt_id: int) -> None:
+        self._record("unlike", prompt_id)
+
+
+@pytest.fixture
+def astria(monkeypatch) -> RecordingAstria:
+    recording = RecordingAstria()
+    monkeypatch.setattr(services, "get_client", lambda: recording)
+    return recording
+
+
+@pytest.fixture
+def image(user) -> GeneratedImage:
+    avatar = done_avatar(user=user, prompts=0)
+    return GeneratedImageFactory(prompt=PromptFactory(avatar=avatar, astria_prompt_id=4242), avatar=avatar)
+
+
+def test_rapid_favourite_toggles_make_one_astria_call_per_change(
+    user, image, astria, django_capture_on_commit_callbacks
+):
+    def toggle(*states: bool) -> None:
+        # The syncs run after all the clicks, as on a busy worker.
+        with django_capture_on_commit_callbacks() as syncs:
+            for favourite in states:
+                services.image_set_favourite(user=user, image_id=image.pk, favourite=favourite)
+        for sync in syncs:
+            sync()
+
+    toggle(True, False, True)
+    toggle(False, True, False, True, False)
+    toggle(False)
+
+    assert astria.calls == [("like", 4242), ("unlike", 4242)]
+    assert Prompt.objects.get(pk=image.prompt_id).liked is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_like_syncs_running_at_once_call_astria_once(image, astria):
+    GeneratedImage.objects.filter(pk=image.pk).update(is_favourite=True)
+    astria.overlap = 0.5
+
+    results = run_together(lambda i: services.prompt_sync_like(prompt_id=image.prompt_id), 4)
+
+    assert results == [None] * 4
+    assert astria.calls == [("like", 4242)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_drafts_created_at_once_never_exceed_the_limit(settings):
+    settings.AVATAR_MAX_DRAFTS = 3
+    user = UserFactory()
+
+    results = run_together(
+        lambda i: services.avatar_create(user=user, name=f"Avatar {i}", subject_class="woman"), 6
+    )
+
+    assert sum(isinstance(result, Avatar) for result in results) == 3
+    assert sum(isinstance(result, services.DraftLimitReached) for result in results) == 3
+    assert Avatar.objects.filter(user=user, state=AvatarState.DRAFT).count() == 3
