@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from studio.core.config import logging_config
+
 env = environ.Env()
 if (Path(__file__).parent / ".env").is_file():
     env.read_env(Path(__file__).parent / ".env")
@@ -29,25 +31,9 @@ forwarded_allow_ips = env("FORWARDED_ALLOW_IPS", default=env("TRUSTED_PROXIES", 
 control_socket_disable = True  # nothing here uses gunicornc: no socket left in $HOME/.gunicorn
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "studio.core.logging.RedactSecrets"}},
-    "formatters": {"json": {"()": "studio.core.logging.json_formatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["redact"],
-        }
-    },
-    "loggers": {
-        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
-
+logconfig_dict = logging_config(
+    level="INFO", format="json", loggers=["gunicorn.error", "gunicorn.access"], root=False
+)
 
 def on_starting(server) -> None:
     """Files the workers write (photos, results, exports, a SQLite database) are the owner's only.

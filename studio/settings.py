@@ -7,13 +7,11 @@ are used with DEBUG off only when an ALLOW_* variable names them; `manage.py che
 reports each one that is missing. The variables are listed in README.md.
 """
 
-import ipaddress
-import secrets
-from decimal import Decimal
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from studio.core import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,25 +24,7 @@ if (BASE_DIR / ".env").is_file():
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
-
-
-def _secret_key() -> str:
-    if key := env("SECRET_KEY", default=""):
-        return key
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (50+ random "
-            "characters), or set DEBUG=1 for local development."
-        )
-    # `make run` writes the key once, so web, worker and beat share it; a process started
-    # without it gets a key of its own.
-    key_file = VAR_DIR / "secret_key"
-    if key_file.is_file():
-        return key_file.read_text().strip()
-    return secrets.token_urlsafe(50)
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = config.secret_key(value=env("SECRET_KEY", default=""), debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 PUBLIC_URL = env("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_URL])
@@ -102,7 +82,7 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
+        # template_partials wraps the loaders (filesystem and app directories, cached) itself.
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
@@ -114,20 +94,6 @@ TEMPLATES = [
                 "template_partials.templatetags.partials",
                 "django.contrib.humanize.templatetags.humanize",
             ],
-            "loaders": [
-                (
-                    "template_partials.loader.Loader",
-                    [
-                        (
-                            "django.template.loaders.cached.Loader",
-                            [
-                                "django.template.loaders.filesystem.Loader",
-                                "django.template.loaders.app_directories.Loader",
-                            ],
-                        )
-                    ],
-                )
-            ],
         },
     }
 ]
@@ -136,11 +102,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'studio.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks and take the write lock up front.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -150,22 +113,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 
 
-def _redis_with_db(url: str, db: int) -> str:
-    return f"{url.split('?')[0].rsplit('/', 1)[0]}/{db}" if url.count("/") >= 3 else f"{url}/{db}"
-
-
-def _redis_db_number(url: str) -> int:
-    tail = url.split("?")[0].rsplit("/", 1)[-1] if url.count("/") >= 3 else ""
-    return int(tail) if tail.isdigit() else 0
-
-
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "studio.core.cache.RedisCacheWithFallback",  # counters only: a Redis outage loosens them
             # The broker's database number plus one, unless REDIS_CACHE_DB says otherwise.
-            "LOCATION": _redis_with_db(
-                REDIS_URL, env.int("REDIS_CACHE_DB", default=_redis_db_number(REDIS_URL) + 1)
+            "LOCATION": config.redis_url_with_db(
+                REDIS_URL, env.int("REDIS_CACHE_DB", default=config.redis_db_number(REDIS_URL) + 1)
             ),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -193,17 +147,14 @@ else:
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB: a child that grew past this is replaced
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
-CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}  # each section below adds its periodic tasks
@@ -239,9 +190,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Avatar Studio] "
-# Log-in throttling, for the site and the admin alike (the admin logs in through this form):
-# failures per address, per account and address, per customer account from addresses that never
-# logged in to it, and per staff account from anywhere (accounts/login_limits.py explains each).
+# Log-in throttling for the site and the admin alike (the admin logs in through this form);
+# accounts/login_limits.py explains each failure counter.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip",
@@ -257,8 +207,7 @@ ACCOUNT_RATE_LIMITS = {
 LOGIN_KNOWN_ADDRESS_DAYS = 90  # how long an address that logged in to an account is spared its lock-out
 
 # --- Email ----------------------------------------------------------------------------------
-# Console email prints every message, password-reset and confirmation links included, to the
-# output: fine in development, a leak in production's logs. With DEBUG off it takes
+# Console email prints every message, reset links included: with DEBUG off it takes
 # ALLOW_CONSOLE_EMAIL; otherwise, without EMAIL_URL, sending fails with the reason.
 ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
 _EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
@@ -284,11 +233,9 @@ STORAGES = {
             "directory_permissions_mode": 0o700,
         },
     },
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )},
 }
 
 # With a bucket configured, media goes to S3-compatible private storage served by signed URLs.
@@ -326,23 +273,16 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-# Behind a proxy, X-Forwarded-Proto and X-Forwarded-For are believed only from the proxies'
-# own addresses (TRUSTED_PROXIES: addresses or networks, loopback by default, as gunicorn's
-# FORWARDED_ALLOW_IPS); anyone else's are dropped (studio.core.net.ForwardedHeadersMiddleware).
+# X-Forwarded-* count only from TRUSTED_PROXIES (as gunicorn's FORWARDED_ALLOW_IPS); anyone
+# else's are dropped (studio.core.net.ForwardedHeadersMiddleware).
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_PROXY else [])
-for _proxy in TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network (e.g. 127.0.0.1,10.0.0.0/8)."
-        ) from None
+TRUSTED_PROXIES = config.networks(
+    "TRUSTED_PROXIES", env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_PROXY else [])
+)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# How many proxies of ours sit in front of the app (each appends to X-Forwarded-For). The client
-# address used by rate limits and login throttling is taken that many hops from the right.
+# The client address (rate limits, log-in throttling) is this many hops from X-Forwarded-For's right.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
@@ -375,9 +315,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Astria ---------------------------------------------------------------------------------
-# With no ASTRIA_API_KEY the studio talks to the local sandbox (`python -m astria_sandbox`, which
-# reads its own ASTRIA_SANDBOX_* variables; the studio needs only its port). With DEBUG off that
-# takes ALLOW_ASTRIA_SANDBOX; otherwise the client refuses every call.
+# With no ASTRIA_API_KEY the studio talks to the local sandbox (`python -m astria_sandbox`); with
+# DEBUG off that takes ALLOW_ASTRIA_SANDBOX, otherwise the client refuses every call.
 ASTRIA_API_KEY = env("ASTRIA_API_KEY", default="")
 ASTRIA_SANDBOX_PORT = env.int("ASTRIA_SANDBOX_PORT", default=8765)
 ASTRIA_USES_SANDBOX = not ASTRIA_API_KEY
@@ -405,8 +344,7 @@ ASTRIA_READ_TIMEOUT = env.float("ASTRIA_READ_TIMEOUT", default=35.0)
 # studio.photos.quality.CoachLimits are built from these values.
 PHOTOS_MIN_ACCEPTED = 4  # accepted photos an avatar needs before it can be confirmed
 PHOTOS_MAX_PER_AVATAR = 20
-# Uploads: caps enforced while the body streams in (studio.photos.uploads); a proxy in front
-# should cap the body at PHOTOS_MAX_REQUEST_BYTES too (nginx: client_max_body_size).
+# Caps enforced while the body streams in (studio.photos.uploads); cap it at the proxy too.
 PHOTOS_MAX_FILE_BYTES = env.int("PHOTOS_MAX_FILE_BYTES", default=25 * 1024 * 1024)
 PHOTOS_MAX_REQUEST_BYTES = env.int("PHOTOS_MAX_REQUEST_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = PHOTOS_MAX_PER_AVATAR + 5  # past this Django answers 400
@@ -415,11 +353,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Images: checked from the header before decoding (in the request, and again in the images worker
-# before it decodes anything), then normalised by the worker. A 48 MP phone photo fits under
-# PHOTOS_MAX_PIXELS (Pillow's own limit stays above it); PNG and WebP, which are decoded at full
-# size, have a lower cap; and a file may claim at most PHOTOS_MAX_PIXELS_PER_BYTE pixels per byte
-# (camera JPEG and HEIC: 3 to 30; a 1-bit "pixel flood" PNG: thousands).
+# Images: checked from the header before any decoding (request and worker), then normalised. PNG
+# and WebP decode at full size, so they have a lower cap; pixels per byte: camera photos 3 to 30,
+# a 1-bit "pixel flood" PNG thousands.
 PHOTOS_MAX_PIXELS = env.int("PHOTOS_MAX_PIXELS", default=50_000_000)
 PHOTOS_MAX_PIXELS_PNG_WEBP = env.int("PHOTOS_MAX_PIXELS_PNG_WEBP", default=25_000_000)
 PHOTOS_MAX_PIXELS_PER_BYTE = env.int("PHOTOS_MAX_PIXELS_PER_BYTE", default=200)
@@ -429,9 +365,8 @@ PHOTOS_LONG_SIDE = 2048  # "about": JPEG draft decoding may stop a little short 
 PHOTOS_JPEG_QUALITY = 90
 PHOTOS_THUMBNAIL_SIZE = 400
 PHOTOS_THUMBNAIL_QUALITY = 80
-# The coach (studio.photos.quality.CoachLimits): sharpness is the Laplacian variance at 512 px
-# after stretching the grey levels, brightness the mean grey level (0-255), face size a fraction
-# of the shorter side, and near-duplicates differ in at most this many of 64 dHash bits.
+# The coach: sharpness is the Laplacian variance at 512 px, brightness the mean grey level (0-255),
+# face size a fraction of the shorter side, near-duplicates differ in at most this many dHash bits.
 PHOTOS_COACH = {
     "sharpness_refuse": 12.0,
     "sharpness_warn": 40.0,
@@ -456,11 +391,8 @@ FAIR_USE_MAX_THEME_PROMPTS = env.int("FAIR_USE_MAX_THEME_PROMPTS", default=7)
 FAIR_USE_MAX_CUSTOM_PROMPTS = env.int("FAIR_USE_MAX_CUSTOM_PROMPTS", default=7)
 FAIR_USE_MAX_PROMPTS = env.int("FAIR_USE_MAX_PROMPTS", default=14)
 IMAGES_PER_PROMPT = env.int("IMAGES_PER_PROMPT", default=8)
-# The prompt builder (studio/themes/prompting.py). A user's own prompt is cut at this length, gets
-# the quality terms it lacks, and the default negative prompt; every negative prompt gets the
-# safety terms. Prompts with a forbidden word or phrase are refused with the word named: the list
-# is studio/themes/data/forbidden_words.txt (which says how words are matched), and
-# THEMES_FORBIDDEN_WORDS (comma-separated) replaces it.
+# The prompt builder (studio/themes/prompting.py). Forbidden words: the list is
+# studio/themes/data/forbidden_words.txt (which says how words match); THEMES_FORBIDDEN_WORDS replaces it.
 THEMES_CUSTOM_PROMPT_MAX_CHARS = env.int("THEMES_CUSTOM_PROMPT_MAX_CHARS", default=300)
 THEMES_QUALITY_SUFFIX = env(
     "THEMES_QUALITY_SUFFIX", default="highly detailed, sharp focus, beautiful lighting, high quality"
@@ -476,8 +408,7 @@ THEMES_FORBIDDEN_WORDS = env.list("THEMES_FORBIDDEN_WORDS", default=None)
 THEMES_BRANCHES_WITHOUT_SAMPLER_SETTINGS = frozenset({"flux1"})
 
 # --- Credits and prices ---------------------------------------------------------------------
-# An avatar costs the tune (training) plus one price per prompt; "generate more" costs the
-# prompts only. Failed work is refunded at the same prices.
+# An avatar costs the tune plus one price per prompt ("generate more": the prompts); refunds alike.
 CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
 CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
 CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
@@ -508,9 +439,8 @@ ASTRIA_IMAGE_HOSTS = env.list(
     "ASTRIA_IMAGE_HOSTS",
     default=["sdbooth2-production.s3.amazonaws.com", "cdn.astria.ai", "api.astria.ai", "www.astria.ai"],
 )
-# Result images come over https, on the default port, from hosts at public addresses only. The
-# local sandbox (ASTRIA_API_URL itself: http, its own port, on this machine) may serve them too,
-# only where the sandbox itself is allowed (DEBUG or ALLOW_ASTRIA_SANDBOX).
+# Result images come over https, port 443, from public addresses only; the local sandbox too,
+# where it is allowed (studio/avatars/result_images.py).
 RESULT_IMAGE_MAX_BYTES = 25 * 1024 * 1024
 RESULT_MAX_PIXELS = 50_000_000
 RESULT_LONG_SIDE = 4096
@@ -518,16 +448,10 @@ RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 640  # a gallery column on a 3x phone (195 css px, 585 px) still uses the thumbnail
 CALLBACK_MAX_BYTES = 256 * 1024
-# A submit that keeps dying (its worker killed each time) fails the avatar after this many runs;
-# one that Astria keeps refusing with 429/5xx or timeouts is retried until the avatar has been
-# queued this many seconds, then failed and refunded.
+# When to give up on a submit, and the reconciler's timings: studio/avatars/submission.py explains.
 AVATAR_SUBMIT_MAX_CRASHES = 3
 AVATAR_SUBMIT_GIVE_UP_AFTER = env.int("AVATAR_SUBMIT_GIVE_UP_AFTER", default=3600)
-# Seconds one submit may hold an avatar while it talks to Astria (longer than the task's time
-# limit); past that, a submit killed mid-way no longer keeps the others out.
 AVATAR_SUBMIT_LEASE = env.int("AVATAR_SUBMIT_LEASE", default=180)
-# The reconciler: how often it runs, when it looks at what callbacks should have reported, when
-# it gives up (seconds).
 RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=60)
 RECONCILE_POLL_INTERVAL = env.int("RECONCILE_POLL_INTERVAL", default=60)
 RECONCILE_QUEUED_GRACE = env.int("RECONCILE_QUEUED_GRACE", default=120)
@@ -543,36 +467,21 @@ CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
     "task": "studio.avatars.tasks.avatar_reconcile",
     "schedule": float(RECONCILE_INTERVAL),
 }
-# Files in media storage that no row points to (a crash between a write and its row, a delete
-# whose file removal failed) are removed once older than MEDIA_SWEEP_GRACE_HOURS, so a file being
-# written right now is never touched.
+# Media files no row points to are removed once this old, so a file being written is never touched.
 MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
 
 # --- Operator dashboard ------------------------------------------------------------------------
-# What Astria charges, in USD per branch, for the "Astria spend" figures (`fast` is Astria's free
-# test mode). The defaults are Astria's legacy list prices, $1.50 per fine-tune and $0.10 per
-# prompt; set your own from your invoice, e.g. ASTRIA_COST_PER_TUNE="fast=0,sd15=1.50,flux1=1.50".
-# A branch missing here is shown as "no price set" rather than counted as free.
+# What Astria charges in USD per branch, for the "Astria spend" figures (defaults: Astria's list
+# prices); a branch missing here is shown as "no price set" rather than counted as free.
 
-
-def _usd_by_branch(name: str, default: dict[str, str]) -> dict[str, Decimal]:
-    raw = env(name, default="")
-    pairs = [item.split("=", 1) for item in raw.split(",") if item.strip()] if raw else list(default.items())
-    try:
-        prices = {branch.strip(): Decimal(price.strip()) for branch, price in pairs}
-    except (ValueError, ArithmeticError):
-        raise ImproperlyConfigured(f'{name} must look like "fast=0,sd15=1.50" (USD per branch).') from None
-    if any(not price.is_finite() or price < 0 for price in prices.values()):
-        raise ImproperlyConfigured(f"{name}: prices must be zero or more.")
-    return prices
-
-
-ASTRIA_COST_PER_TUNE = _usd_by_branch(
-    "ASTRIA_COST_PER_TUNE", {"fast": "0", "sd15": "1.50", "sdxl1": "1.50", "flux1": "1.50"}
+ASTRIA_COST_PER_TUNE = config.usd_by_branch(
+    "ASTRIA_COST_PER_TUNE", env("ASTRIA_COST_PER_TUNE", default=""),
+    {"fast": "0", "sd15": "1.50", "sdxl1": "1.50", "flux1": "1.50"},
 )
-ASTRIA_COST_PER_PROMPT = _usd_by_branch(
-    "ASTRIA_COST_PER_PROMPT", {"fast": "0", "sd15": "0.10", "sdxl1": "0.10", "flux1": "0.10"}
+ASTRIA_COST_PER_PROMPT = config.usd_by_branch(
+    "ASTRIA_COST_PER_PROMPT", env("ASTRIA_COST_PER_PROMPT", default=""),
+    {"fast": "0", "sd15": "0.10", "sdxl1": "0.10", "flux1": "0.10"},
 )
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -585,26 +494,5 @@ USE_TZ = True
 # JSON lines on stdout in production, plain lines in development; secrets are always redacted.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "studio.core.logging.RedactSecrets"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "studio.core.logging.json_formatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-            "filters": ["redact"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.db.backends": {"level": "INFO"},
-    },
-}
+LOGGING = config.logging_config(level=LOG_LEVEL, format=LOG_FORMAT, loggers=["django", "django.server"])
+LOGGING["loggers"]["django.db.backends"] = {"level": "INFO"}
