@@ -57,6 +57,18 @@ def user_client(client, user):
 
 
 @pytest.fixture
+def staff(db):
+    """A member of staff with every permission of the admin."""
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def celery_worker_real():
     """A real Celery worker thread consuming this process's queue (not eager mode)."""
     from celery.contrib.testing.worker import start_worker

@@ -14,16 +14,9 @@ from studio.avatars import callbacks, reconcile, services
 from studio.avatars.models import AstriaTuneDeletion, AvatarState, CallbackEvent
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import PromptFactory
-from tests.factories import AvatarFactory, UserFactory
+from tests.factories import AvatarFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
 
 
 def change_url(avatar) -> str:

@@ -13,12 +13,9 @@ from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, Promp
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
 from tests.factories import UserFactory
+from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
-
-
-def state_of(avatar) -> str:
-    return Avatar.objects.get(pk=avatar.pk).state
 
 
 def refunds(user) -> list[int]:

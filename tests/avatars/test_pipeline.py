@@ -12,12 +12,9 @@ from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
 from tests.concurrency import run_together
+from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
-
-
-def state_of(avatar) -> str:
-    return Avatar.objects.get(pk=avatar.pk).state
 
 
 def test_confirm_spends_once_queues_and_creates_the_prompts(user, make_draft, django_capture_on_commit_callbacks):

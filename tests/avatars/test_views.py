@@ -8,11 +8,10 @@ from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedI
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.factories import AvatarFactory
+from tests.helpers import HTMX
 from tests.themes.factories import ThemeFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 # --- My avatars ---------------------------------------------------------------------------------

@@ -2,15 +2,8 @@ import pytest
 from django.urls import reverse
 
 from studio.themes.models import Theme
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def test_staff_see_the_catalogue_and_the_library(staff_client, catalogue):
