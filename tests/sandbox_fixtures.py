@@ -119,16 +119,17 @@ class CallbackReceiver:
     def __init__(self, status: int = 204) -> None:
         self.status = status
         self.received: list[ReceivedCallback] = []
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._lock:
+                with receiver._arrived:
                     receiver.received.append(
                         ReceivedCallback(self.path, self.headers.get("Content-Type", ""), json.loads(body))
                     )
+                    receiver._arrived.notify_all()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -145,14 +146,10 @@ class CallbackReceiver:
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[ReceivedCallback]:
         """The first `count` callbacks, waiting for them to arrive; fails the test after timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received[:count])
-            if time.monotonic() > deadline:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout):
                 pytest.fail(f"expected {count} callbacks within {timeout} s, got {len(self.received)}")
-            time.sleep(0.02)
+            return list(self.received[:count])
 
     def close(self) -> None:
         self._server.shutdown()
