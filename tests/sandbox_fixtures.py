@@ -73,15 +73,29 @@ class SandboxHandle:
         """Run the sandbox's clock once now (it also runs by itself every 50 ms)."""
         self.sandbox.advance()
 
-    def wait_for(self, condition: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.05):
-        """Poll `condition` until it returns something truthy, and return that; fail after timeout."""
+    def wait_for(
+        self,
+        condition: Callable[[], object],
+        *,
+        timeout: float = 10.0,
+        interval: float = 0.05,
+        progress: Callable[[], object] | None = None,
+    ):
+        """Poll `condition` until it returns something truthy, and return that; fail after timeout.
+
+        With `progress`, the timeout counts from the last change of progress(): work that moves
+        slowly on a busy machine is waited for as long as it moves, and only a stall fails."""
         deadline = time.monotonic() + timeout
+        seen = progress() if progress else None
         while True:
             result = condition()
             if result:
                 return result
+            if progress and (now := progress()) != seen:
+                seen, deadline = now, time.monotonic() + timeout
             if time.monotonic() > deadline:
-                pytest.fail(f"the sandbox did not reach the expected state within {timeout} s")
+                stalled = f" (stuck at {seen!r})" if progress else ""
+                pytest.fail(f"the sandbox did not reach the expected state within {timeout} s{stalled}")
             time.sleep(interval)
 
 

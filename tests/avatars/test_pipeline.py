@@ -94,7 +94,11 @@ def test_the_whole_flow_with_a_real_worker_and_real_callbacks(
 
     services.avatar_confirm(user=user, avatar_id=avatar.pk)
 
-    astria_sandbox.wait_for(lambda: state_of(avatar) == AvatarState.DONE, timeout=60)
+    astria_sandbox.wait_for(
+        lambda: state_of(avatar) == AvatarState.DONE,
+        timeout=60,  # without a step forward: a loaded machine is slow, not stuck
+        progress=lambda: (state_of(avatar), GeneratedImage.objects.filter(avatar=avatar).count()),
+    )
     assert GeneratedImage.objects.filter(avatar=avatar).count() == 24
     # Astria's callbacks moved it along: one for the tune and one per prompt, each recorded once.
     assert CallbackEvent.objects.filter(avatar=avatar, kind="tune").count() == 1
