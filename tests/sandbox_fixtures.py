@@ -13,15 +13,18 @@ callback URLs the sandbox can reach; `callback_receiver` is a tiny stand-in rece
 own webhooks are not under test. Registered in tests/conftest.py (`pytest_plugins`).
 """
 
+import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from astria_sandbox import render
 from astria_sandbox.engine import Sandbox
 from studio.astria.client import AstriaClient
 
@@ -99,9 +102,40 @@ class SandboxHandle:
             time.sleep(interval)
 
 
+class RenderedOnce:
+    """The sandbox's image renderer, remembering its last images for the whole test process.
+
+    An image is a function of its arguments only (the photos, the prompt's text and id, the
+    index), and fresh sandboxes number prompts alike, so the tests that take the same draft
+    through the pipeline ask for the same images: each is painted once, not once per test.
+    """
+
+    def __init__(self, paint: Callable[..., bytes], size: int = 128) -> None:
+        self._paint, self._size = paint, size
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, *, photos: list[bytes], **arguments) -> bytes:
+        key = (tuple(hashlib.sha256(photo).digest() for photo in photos), *sorted(arguments.items()))
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+        image = self._paint(photos=photos, **arguments)
+        with self._lock:
+            self._images[key] = image
+            while len(self._images) > self._size:
+                self._images.popitem(last=False)
+        return image
+
+
+_render_once = RenderedOnce(render.render_prompt_image)
+
+
 @pytest.fixture
-def astria_sandbox(settings):
+def astria_sandbox(settings, monkeypatch):
     """A fresh sandbox (zero delays, in-memory state) with ASTRIA_API_URL pointing at it."""
+    monkeypatch.setattr(render, "render_prompt_image", _render_once)
     sandbox = Sandbox(
         host="127.0.0.1",
         port=0,
