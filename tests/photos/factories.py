@@ -1,5 +1,6 @@
 import functools
 import uuid
+from typing import NamedTuple
 
 import factory
 from django.conf import settings
@@ -26,16 +27,26 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     height = 2048
 
 
+class CleanPhoto(NamedTuple):
+    jpeg: bytes
+    thumbnail: bytes
+    size: tuple[int, int]
+    dhash: str
+
+
 @functools.cache
-def _normalised(index: int) -> tuple[bytes, bytes, tuple[int, int], str]:
-    """The clean JPEG, WebP thumbnail, size and hash the images worker makes of the index-th of a
-    set of different one-face portraits; made once per test process."""
+def clean_photo(index: int) -> CleanPhoto:
+    """What the images worker keeps of the index-th of a set of different one-face portraits (a
+    clean JPEG, its WebP thumbnail, its size and hash); made once per test process."""
     img = samples.photo(faces=((0.3 + 0.05 * (index % 6), 0.4, 0.3),), seed=20 + index)
-    jpeg = imaging.encode_jpeg(img, quality=settings.PHOTOS_JPEG_QUALITY)
-    thumbnail = imaging.make_webp_thumbnail(
-        img, settings.PHOTOS_THUMBNAIL_SIZE, quality=settings.PHOTOS_THUMBNAIL_QUALITY
+    return CleanPhoto(
+        jpeg=imaging.encode_jpeg(img, quality=settings.PHOTOS_JPEG_QUALITY),
+        thumbnail=imaging.make_webp_thumbnail(
+            img, settings.PHOTOS_THUMBNAIL_SIZE, quality=settings.PHOTOS_THUMBNAIL_QUALITY
+        ),
+        size=img.size,
+        dhash=f"{quality.dhash(img):016x}",
     )
-    return jpeg, thumbnail, img.size, f"{quality.dhash(img):016x}"
 
 
 def ready_photos(avatar: Avatar, count: int = 4) -> list[Photo]:
@@ -45,18 +56,18 @@ def ready_photos(avatar: Avatar, count: int = 4) -> list[Photo]:
     first = Photo.objects.filter(avatar=avatar).count()
     photos = []
     for index in range(first, first + count):
-        jpeg, thumbnail, (width, height), dhash = _normalised(index)
+        clean = clean_photo(index)
         stem = f"{photo_folder(avatar)}/{uuid.uuid4().hex}"
         photos.append(
             PhotoFactory(
                 avatar=avatar,
                 original_name=f"IMG_{index}.jpg",
-                image=default_storage.save(f"{stem}.jpg", ContentFile(jpeg)),
-                thumbnail=default_storage.save(f"{stem}.webp", ContentFile(thumbnail)),
-                width=width,
-                height=height,
-                bytes=len(jpeg),
-                dhash=dhash,
+                image=default_storage.save(f"{stem}.jpg", ContentFile(clean.jpeg)),
+                thumbnail=default_storage.save(f"{stem}.webp", ContentFile(clean.thumbnail)),
+                width=clean.size[0],
+                height=clean.size[1],
+                bytes=len(clean.jpeg),
+                dhash=clean.dhash,
             )
         )
     return photos
