@@ -9,6 +9,7 @@ import pytest
 from celery.signals import task_postrun
 
 from studio.avatars.models import Avatar
+from studio.credits.models import CreditEntry, EntryKind
 
 # The header htmx sends with every request it makes.
 HTMX = {"HX-Request": "true"}
@@ -17,6 +18,11 @@ HTMX = {"HX-Request": "true"}
 def state_of(avatar: Avatar) -> str:
     """The avatar's state as stored now (the instance in hand may be stale)."""
     return Avatar.objects.get(pk=avatar.pk).state
+
+
+def refunds(user) -> list[int]:
+    """The amounts refunded to the user so far, oldest first."""
+    return list(CreditEntry.objects.filter(user=user, kind=EntryKind.REFUND).values_list("amount", flat=True))
 
 
 def free_port() -> int:

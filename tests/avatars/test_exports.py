@@ -1,0 +1,42 @@
+"""Zip downloads of a gallery: exactly the chosen images, or a word on why there is nothing to zip."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from studio.avatars.models import GalleryExport, GeneratedImage
+from tests.avatars.factories import done_avatar
+from tests.helpers import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_zip_holds_exactly_the_chosen_images(user_client, user, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=2, images_per_prompt=3)
+    favourites = list(GeneratedImage.objects.filter(avatar=avatar)[:2])
+    GeneratedImage.objects.filter(pk__in=[i.pk for i in favourites]).update(is_favourite=True)
+
+    sizes = {}
+    for scope, expected in (("all", 6), ("favourites", 2)):
+        with django_capture_on_commit_callbacks(execute=True):
+            user_client.post(reverse("avatars:export_create", args=[avatar.pk]), {"scope": scope})
+        export = GalleryExport.objects.filter(avatar=avatar, scope=scope).get()
+        assert export.state == GalleryExport.State.READY
+        response = user_client.get(reverse("avatars:export", args=[avatar.pk, export.pk]) + "?download=1")
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        assert len(archive.namelist()) == expected
+        sizes[scope] = sorted(info.file_size for info in archive.infolist())
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_a_favourites_zip_with_no_favourites_explains_itself(user_client, user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+
+    url = reverse("avatars:export_create", args=[avatar.pk])
+
+    response = user_client.post(url, {"scope": "favourites"}, headers=HTMX)
+
+    assert "Mark a few images as favourites first" in response.content.decode()
+    assert not GalleryExport.objects.exists()
