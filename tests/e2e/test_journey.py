@@ -81,7 +81,9 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     page.get_by_label("The subject is a").select_option("woman")
     page.get_by_role("button", name="Continue to photos").click()
 
-    # Photos: five pass the worker's checks, the web page is refused with its reason.
+    # Photos: five pass the worker's checks, the web page is refused with its reason. The page's
+    # script must be listening before files are chosen: wait for the page to have loaded.
+    page.wait_for_url("**/photos/")
     page.get_by_label("Choose photos").set_input_files([str(path) for path in photo_files])
     expect(page.locator(".photo-card")).to_have_count(6, timeout=LONG)
     expect(page.locator(".photo-card.is-accepted")).to_have_count(5, timeout=LONG)
