@@ -94,8 +94,8 @@ class SandboxHandle:
             result = condition()
             if result:
                 return result
-            if progress and (now := progress()) != seen:
-                seen, deadline = now, time.monotonic() + timeout
+            if progress and (current := progress()) != seen:
+                seen, deadline = current, time.monotonic() + timeout
             if time.monotonic() > deadline:
                 stalled = f" (stuck at {seen!r})" if progress else ""
                 pytest.fail(f"the sandbox did not reach the expected state within {timeout} s{stalled}")
