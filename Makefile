@@ -30,8 +30,10 @@ run: $(VENV)/.runtime
 	@echo
 	PATH="$(BIN):$$PATH" DEBUG=$${DEBUG:-1} PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.dev start
 
+# One test process per core (pytest-xdist), idle ones taking over the rest of a busy one's tests.
+# PYTEST_ARGS comes last, so `make test PYTEST_ARGS="-n 0 tests/credits"` runs one process.
 test: $(VENV)/.dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \

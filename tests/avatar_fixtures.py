@@ -3,14 +3,12 @@
 import time
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studio.avatars.models import SubjectClass
 from studio.credits.services import credit_grant
-from studio.photos import services as photo_services
 from studio.themes import services as theme_services
 from tests.factories import AvatarFactory
-from tests.photos.conftest import distinct_photos
+from tests.photos.factories import ready_photos
 
 THEMES = ("golden-hour", "film-noir", "watercolour")
 
@@ -31,16 +29,13 @@ def fund(db):
 
 
 @pytest.fixture
-def make_draft(django_capture_on_commit_callbacks, catalogue, fund):
-    """A draft ready to confirm: 4 accepted photos (checked as the images worker would), the given
-    themes and custom prompts, and credits to pay for it."""
+def make_draft(catalogue, fund):
+    """A draft ready to confirm: 4 accepted photos (stored as the images worker leaves them, see
+    `ready_photos`), the given themes and custom prompts, and credits to pay for it."""
 
     def make(user, *, subject_class=SubjectClass.WOMAN, themes=THEMES, customs=(), photos=4, credits=50):
         avatar = AvatarFactory(user=user, name="Ada", subject_class=subject_class)
-        for index, data in enumerate(distinct_photos(photos)):
-            upload = SimpleUploadedFile(f"IMG_{index}.jpg", data, content_type="image/jpeg")
-            with django_capture_on_commit_callbacks(execute=True):
-                photo_services.photo_upload(user=user, avatar=avatar, upload=upload)
+        ready_photos(avatar, photos)
         for slug in themes:
             theme_services.theme_choose(avatar=avatar, theme_slug=slug)
         for text in customs:
@@ -65,18 +60,19 @@ def studio_on_sandbox(settings, astria_sandbox):
 
 @pytest.fixture
 def reconcile_until(studio_on_sandbox, django_capture_on_commit_callbacks):
-    """Run the reconciler as beat would (its tasks inline) until condition() holds."""
+    """Run the reconciler as beat would (its tasks inline) until condition() holds. With the
+    sandbox's delays at zero, every round finds the next step due, so rounds follow each other
+    without waiting."""
     from studio.avatars import reconcile
 
-    def run(condition, *, rounds: int = 80) -> None:
+    def run(condition, *, rounds: int = 20) -> None:
         for _ in range(rounds):
             studio_on_sandbox.advance()
             with django_capture_on_commit_callbacks(execute=True):
                 reconcile.avatar_reconcile()
             if condition():
                 return
-            time.sleep(0.02)
-        raise AssertionError("the reconciler did not get there")
+        raise AssertionError(f"the reconciler did not get there in {rounds} rounds")
 
     return run
 

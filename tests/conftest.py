@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests.factories import UserFactory
+from tests.helpers import tasks_finished
 
 pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest"]
 
@@ -57,8 +58,21 @@ def user_client(client, user):
 
 
 @pytest.fixture
+def staff(db):
+    """A member of staff with every permission of the admin."""
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def celery_worker_real():
-    """A real Celery worker thread consuming this process's queue (not eager mode)."""
+    """A real Celery worker thread consuming this process's queues (not eager mode); yields the
+    tasks finished so far (`FinishedTasks`), to wait on."""
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
 
@@ -67,9 +81,9 @@ def celery_worker_real():
     queues = [settings.CELERY_TASK_DEFAULT_QUEUE, *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())]
     app.conf.task_always_eager = False
     try:
-        with start_worker(
+        with tasks_finished() as finished, start_worker(
             app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
-        ) as worker:
-            yield worker
+        ):
+            yield finished
     finally:
         app.conf.task_always_eager = True

@@ -13,15 +13,18 @@ callback URLs the sandbox can reach; `callback_receiver` is a tiny stand-in rece
 own webhooks are not under test. Registered in tests/conftest.py (`pytest_plugins`).
 """
 
+import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from astria_sandbox import render
 from astria_sandbox.engine import Sandbox
 from studio.astria.client import AstriaClient
 
@@ -73,21 +76,66 @@ class SandboxHandle:
         """Run the sandbox's clock once now (it also runs by itself every 50 ms)."""
         self.sandbox.advance()
 
-    def wait_for(self, condition: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.05):
-        """Poll `condition` until it returns something truthy, and return that; fail after timeout."""
+    def wait_for(
+        self,
+        condition: Callable[[], object],
+        *,
+        timeout: float = 10.0,
+        interval: float = 0.05,
+        progress: Callable[[], object] | None = None,
+    ):
+        """Poll `condition` until it returns something truthy, and return that; fail after timeout.
+
+        With `progress`, the timeout counts from the last change of progress(): work that moves
+        slowly on a busy machine is waited for as long as it moves, and only a stall fails."""
         deadline = time.monotonic() + timeout
+        seen = progress() if progress else None
         while True:
             result = condition()
             if result:
                 return result
+            if progress and (current := progress()) != seen:
+                seen, deadline = current, time.monotonic() + timeout
             if time.monotonic() > deadline:
-                pytest.fail(f"the sandbox did not reach the expected state within {timeout} s")
+                stalled = f" (stuck at {seen!r})" if progress else ""
+                pytest.fail(f"the sandbox did not reach the expected state within {timeout} s{stalled}")
             time.sleep(interval)
 
 
+class RenderedOnce:
+    """The sandbox's image renderer, remembering its last images for the whole test process.
+
+    An image is a function of its arguments only (the photos, the prompt's text and id, the
+    index), and fresh sandboxes number prompts alike, so the tests that take the same draft
+    through the pipeline ask for the same images: each is painted once, not once per test.
+    """
+
+    def __init__(self, paint: Callable[..., bytes], size: int = 128) -> None:
+        self._paint, self._size = paint, size
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, *, photos: list[bytes], **arguments) -> bytes:
+        key = (tuple(hashlib.sha256(photo).digest() for photo in photos), *sorted(arguments.items()))
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+        image = self._paint(photos=photos, **arguments)
+        with self._lock:
+            self._images[key] = image
+            while len(self._images) > self._size:
+                self._images.popitem(last=False)
+        return image
+
+
+_render_once = RenderedOnce(render.render_prompt_image)
+
+
 @pytest.fixture
-def astria_sandbox(settings):
+def astria_sandbox(settings, monkeypatch):
     """A fresh sandbox (zero delays, in-memory state) with ASTRIA_API_URL pointing at it."""
+    monkeypatch.setattr(render, "render_prompt_image", _render_once)
     sandbox = Sandbox(
         host="127.0.0.1",
         port=0,
@@ -119,16 +167,17 @@ class CallbackReceiver:
     def __init__(self, status: int = 204) -> None:
         self.status = status
         self.received: list[ReceivedCallback] = []
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._lock:
+                with receiver._arrived:
                     receiver.received.append(
                         ReceivedCallback(self.path, self.headers.get("Content-Type", ""), json.loads(body))
                     )
+                    receiver._arrived.notify_all()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -145,14 +194,10 @@ class CallbackReceiver:
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[ReceivedCallback]:
         """The first `count` callbacks, waiting for them to arrive; fails the test after timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received[:count])
-            if time.monotonic() > deadline:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout):
                 pytest.fail(f"expected {count} callbacks within {timeout} s, got {len(self.received)}")
-            time.sleep(0.02)
+            return list(self.received[:count])
 
     def close(self) -> None:
         self._server.shutdown()

@@ -24,7 +24,6 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
@@ -41,14 +40,13 @@ from studio.avatars.models import (
 )
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, PaymentProvider, Wallet
 from studio.credits.services import credit_grant, wallet_get_or_create
-from studio.photos import services as photo_services
 from studio.photos.models import Photo
 from studio.themes import services as theme_services
 from studio.themes.models import CustomPrompt, PromptIdea, Theme
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.credits.factories import PurchaseFactory
 from tests.factories import AvatarFactory, UserFactory
-from tests.photos import corpus
+from tests.photos.factories import ready_photos
 
 pytestmark = pytest.mark.django_db
 
@@ -104,11 +102,6 @@ WITH_PARAMS = [route for route in ROUTES if route.params]
 # --- What A owns ------------------------------------------------------------------------------------
 
 
-def _jpeg_upload(seed: int) -> SimpleUploadedFile:
-    data = corpus.jpeg(corpus.photo(faces=((0.4, 0.4, 0.3),), seed=seed))
-    return SimpleUploadedFile(f"IMG_{seed}.jpg", data, content_type="image/jpeg")
-
-
 class Owner:
     """A user and, made on first use, real objects of theirs (files included)."""
 
@@ -122,10 +115,7 @@ class Owner:
 
     @cached_property
     def photo(self) -> Photo:
-        photo = photo_services.photo_upload(user=self.user, avatar=self.avatar, upload=_jpeg_upload(31))
-        photo_services.photo_process(photo_id=photo.pk)  # as the images worker would
-        photo.refresh_from_db()
-        assert photo.image, "the photo was not processed"
+        (photo,) = ready_photos(self.avatar, 1)  # files included, as the images worker leaves them
         return photo
 
     @cached_property

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from django.core import mail
 
@@ -14,8 +12,6 @@ def test_welcome_email_is_sent_by_a_real_worker(celery_worker_real):
 
     user_send_welcome_email.delay(user.pk)
 
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not mail.outbox:
-        time.sleep(0.1)
+    celery_worker_real.wait_for(user_send_welcome_email, timeout=20)
     assert [m.to for m in mail.outbox] == [[user.email]]
     assert mail.outbox[0].subject == "Welcome to Avatar Studio"

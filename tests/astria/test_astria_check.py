@@ -1,18 +1,12 @@
 """`manage.py astria_check`: plain words on the setup, non-zero exit on problems."""
 
-import socket
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from studio.astria.checks import _local_reason
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import free_port
 
 
 def _run() -> tuple[str, CommandError | None]:
@@ -40,7 +34,7 @@ def test_sandbox_with_the_studio_running_locally_is_all_set(astria_sandbox, sett
 
 
 def test_sandbox_with_nothing_at_public_url_warns_that_the_reconciler_will_poll(astria_sandbox, settings):
-    settings.PUBLIC_URL = f"http://127.0.0.1:{_free_port()}"
+    settings.PUBLIC_URL = f"http://127.0.0.1:{free_port()}"
 
     output, error = _run()
 
@@ -51,7 +45,7 @@ def test_sandbox_with_nothing_at_public_url_warns_that_the_reconciler_will_poll(
 
 def test_a_sandbox_that_is_not_running_is_a_problem(settings):
     settings.ASTRIA_USES_SANDBOX = True
-    settings.ASTRIA_API_URL = f"http://127.0.0.1:{_free_port()}"
+    settings.ASTRIA_API_URL = f"http://127.0.0.1:{free_port()}"
 
     output, error = _run()
 

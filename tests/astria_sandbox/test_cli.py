@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from astria_sandbox import cli
 from astria_sandbox.management.commands.astria_sandbox import Command
 from tests.astria.factories import photo_bytes
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY_POINTS = {
@@ -25,15 +26,9 @@ ENTRY_POINTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(params=ENTRY_POINTS)
 def sandbox_process(request, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DEBUG": "1", "VAR_DIR": str(tmp_path), "ASTRIA_SANDBOX_PROMPT_DELAY": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     flags = ["--port", str(port), "--training-delay", "0", "--fail-next", "1", "--fail-status", "429"]

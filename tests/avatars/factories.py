@@ -1,10 +1,12 @@
 import io
+from collections.abc import Callable
+from datetime import datetime
 
 import factory
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from studio.avatars.models import AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.models import Avatar, AvatarState, GeneratedImage, Prompt, PromptState
 from tests.factories import AvatarFactory
 
 
@@ -51,3 +53,18 @@ def done_avatar(*, user, prompts: int = 2, images_per_prompt: int = 8, **fields)
         for index in range(images_per_prompt):
             GeneratedImageFactory(prompt=prompt, avatar=avatar, index=index)
     return avatar
+
+
+def dated_avatar(
+    *, at: Callable[[int], datetime], created: int, queued=None, submitted=None, finished=None, **fields
+) -> Avatar:
+    """An avatar whose creation, payment, submission and end are given in days ago (None: not yet);
+    `at` turns days ago into a time."""
+    made = AvatarFactory(**fields)
+    times = {"created_at": at(created)}
+    for name, days_ago in (("queued_at", queued), ("submitted_at", submitted), ("finished_at", finished)):
+        if days_ago is not None:
+            times[name] = at(days_ago)
+    Avatar.objects.filter(pk=made.pk).update(**times)
+    made.refresh_from_db()
+    return made

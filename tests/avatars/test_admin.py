@@ -19,13 +19,6 @@ from tests.factories import AvatarFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-
 def change_url(avatar) -> str:
     return reverse("admin:avatars_avatar_change", args=[avatar.pk])
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from studio.avatars import selectors
 from studio.avatars.models import Avatar, AvatarState, PromptState
-from tests.avatars.factories import PromptFactory
+from tests.avatars.factories import PromptFactory, dated_avatar
 from tests.factories import AvatarFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,16 +20,9 @@ def at(days_ago: int) -> datetime:
     return datetime.combine(TODAY - timedelta(days=days_ago), time(12), tzinfo=UTC)
 
 
-def avatar(state=AvatarState.DONE, *, created: int, queued=None, submitted=None, finished=None, **fields):
+def avatar(state=AvatarState.DONE, *, created: int, **fields):
     """An avatar whose times are given in days ago."""
-    made = AvatarFactory(state=state, **fields)
-    times = {"created_at": at(created)}
-    for name, days_ago in (("queued_at", queued), ("submitted_at", submitted), ("finished_at", finished)):
-        if days_ago is not None:
-            times[name] = at(days_ago)
-    Avatar.objects.filter(pk=made.pk).update(**times)
-    made.refresh_from_db()
-    return made
+    return dated_avatar(at=at, state=state, created=created, **fields)
 
 
 def test_avatars_per_day_count_created_paid_done_and_failed_on_their_own_days():

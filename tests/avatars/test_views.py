@@ -1,5 +1,3 @@
-import io
-import zipfile
 
 import pytest
 from django.urls import reverse
@@ -8,11 +6,10 @@ from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedI
 from studio.credits.selectors import credit_balance
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.factories import AvatarFactory, UserFactory
+from tests.helpers import HTMX
 from tests.themes.factories import ThemeFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 # --- My avatars ---------------------------------------------------------------------------------
@@ -201,35 +198,6 @@ def test_favourite_toggles_in_place_and_likes_the_prompt_at_astria(
     with django_capture_on_commit_callbacks(execute=True):
         user_client.post(url, {"favourite": "0"})
     assert astria_sandbox.client().get_prompt(tune.id, remote.id).raw["liked"] is False
-
-
-def test_the_zip_holds_exactly_the_chosen_images(user_client, user, django_capture_on_commit_callbacks):
-    avatar = done_avatar(user=user, prompts=2, images_per_prompt=3)
-    favourites = list(GeneratedImage.objects.filter(avatar=avatar)[:2])
-    GeneratedImage.objects.filter(pk__in=[i.pk for i in favourites]).update(is_favourite=True)
-
-    sizes = {}
-    for scope, expected in (("all", 6), ("favourites", 2)):
-        with django_capture_on_commit_callbacks(execute=True):
-            user_client.post(reverse("avatars:export_create", args=[avatar.pk]), {"scope": scope})
-        export = GalleryExport.objects.filter(avatar=avatar, scope=scope).get()
-        assert export.state == GalleryExport.State.READY
-        response = user_client.get(reverse("avatars:export", args=[avatar.pk, export.pk]) + "?download=1")
-        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-        assert len(archive.namelist()) == expected
-        sizes[scope] = sorted(info.file_size for info in archive.infolist())
-    assert "attachment" in response["Content-Disposition"]
-
-
-def test_a_favourites_zip_with_no_favourites_explains_itself(user_client, user):
-    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
-
-    url = reverse("avatars:export_create", args=[avatar.pk])
-
-    response = user_client.post(url, {"scope": "favourites"}, headers=HTMX)
-
-    assert "Mark a few images as favourites first" in response.content.decode()
-    assert not GalleryExport.objects.exists()
 
 
 def test_a_zip_of_an_unknown_kind_is_refused_with_the_choices(user_client, user):

@@ -6,13 +6,8 @@ from tests.factories import UserFactory
 
 @pytest.fixture
 def staff(db):
+    """Staff without admin permissions: the dashboard needs no more."""
     return UserFactory(is_staff=True)
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

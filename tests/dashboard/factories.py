@@ -9,9 +9,9 @@ from django.utils import timezone
 from accounts.models import User
 from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
 from studio.credits.models import CreditEntry, CreditPurchase, Wallet
-from tests.avatars.factories import PromptFactory
+from tests.avatars.factories import PromptFactory, dated_avatar
 from tests.credits.factories import PurchaseFactory
-from tests.factories import AvatarFactory, UserFactory
+from tests.factories import UserFactory
 
 _serial = itertools.count()
 
@@ -35,15 +35,8 @@ def paid(user: User, today: date, cents: int, days_ago: int) -> CreditPurchase:
     return PurchaseFactory(user=user, price=cents, status=CreditPurchase.Status.PAID, paid_at=at(today, days_ago))
 
 
-def avatar(user: User, today: date, state: str, *, created: int, queued=None, submitted=None, finished=None, **fields):
-    made = AvatarFactory(user=user, state=state, **fields)
-    times = {"created_at": at(today, created)}
-    for name, days_ago in (("queued_at", queued), ("submitted_at", submitted), ("finished_at", finished)):
-        if days_ago is not None:
-            times[name] = at(today, days_ago)
-    Avatar.objects.filter(pk=made.pk).update(**times)
-    made.refresh_from_db()
-    return made
+def avatar(user: User, today: date, state: str, *, created: int, **fields) -> Avatar:
+    return dated_avatar(at=lambda days_ago: at(today, days_ago), user=user, state=state, created=created, **fields)
 
 
 def prompts(avatar: Avatar, today: date, count: int, *, days_ago: int, state=PromptState.DONE, **fields) -> None:

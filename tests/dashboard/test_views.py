@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from studio.avatars.models import AvatarState, PromptState
+from tests import helpers
 from tests.dashboard.factories import avatar, ledger, paid, prompts
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:index")
-HTMX = {"HX-Request": "true", "HX-Target": "dashboard-body"}
+HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance, then one query per figure: credits, revenue, avatars (3),
 # Astria use (2), fair use, pending (2), failures (3), wallets.
 MAX_QUERIES = 17

@@ -29,6 +29,7 @@ def test_images_appear_while_you_watch(page):
     jazz = PromptFactory(avatar=avatar, position=2, label="Jazz singer", state=PromptState.SUBMITTED)
     finish(golden)
     log_in(page, user)
+    page.clock.install()  # the page's own time, moved on to its next poll instead of waited for
 
     page.goto(f"/avatars/{avatar.pk}/")
     progress = page.locator("#avatar-progress")
@@ -40,12 +41,14 @@ def test_images_appear_while_you_watch(page):
     page.evaluate("window.stillTheSamePage = true")
 
     finish(noir)
+    page.clock.fast_forward(3_000)
     expect(images).to_have_count(16)
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("8 images")
     expect(progress).to_contain_text("Generating: 2 of 3 prompts done")
 
     finish(jazz, images=6)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE, finished_at=timezone.now())
+    page.clock.fast_forward(3_000)
     expect(images).to_have_count(22)
     expect(progress).to_contain_text("Done")
     expect(progress.get_by_role("progressbar")).to_have_count(0)

@@ -11,7 +11,6 @@ import zipfile
 
 import pytest
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from studio.avatars import services as avatar_services
@@ -19,13 +18,12 @@ from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, Gener
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance
 from studio.credits.services import credit_grant
-from studio.photos import services as photo_services
-from studio.photos.selectors import photo_count_accepted
 from studio.themes import services as theme_services
 from tests.e2e.browser import log_in
 from tests.factories import UserFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos
+from tests.photos.factories import ready_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -83,7 +81,9 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     page.get_by_label("The subject is a").select_option("woman")
     page.get_by_role("button", name="Continue to photos").click()
 
-    # Photos: five pass the worker's checks, the web page is refused with its reason.
+    # Photos: five pass the worker's checks, the web page is refused with its reason. The page's
+    # script must be listening before files are chosen: wait for the page to have loaded.
+    page.wait_for_url("**/photos/")
     page.get_by_label("Choose photos").set_input_files([str(path) for path in photo_files])
     expect(page.locator(".photo-card")).to_have_count(6, timeout=LONG)
     expect(page.locator(".photo-card.is-accepted")).to_have_count(5, timeout=LONG)
@@ -178,13 +178,10 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     assert credit_balance(user=avatar.user) == 2  # deleting is not a refund
 
 
-def ready_draft(studio, user, name: str) -> Avatar:
-    """An avatar with four photos the worker accepted and three themes, made through the services."""
+def ready_draft(user, name: str) -> Avatar:
+    """An avatar with four accepted photos (the upload is the journey's) and three themes."""
     avatar = avatar_services.avatar_create(user=user, name=name, subject_class=SubjectClass.WOMAN)
-    for index, data in enumerate(distinct_photos(4)):
-        upload = SimpleUploadedFile(f"IMG_{index}.jpg", data, content_type="image/jpeg")
-        photo_services.photo_upload(user=user, avatar=avatar, upload=upload)
-    studio.wait_for(lambda: photo_count_accepted(avatar=avatar) == 4, timeout=60)
+    ready_photos(avatar, 4)
     for slug in ("golden-hour", "film-noir", "watercolour"):
         theme_services.theme_choose(avatar=avatar, theme_slug=slug)
     return avatar
@@ -194,7 +191,7 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
     studio.set_delays(training=3600)  # the customer's avatar never finishes training
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
-    avatar = ready_draft(studio, customer, "Grace")
+    avatar = ready_draft(customer, "Grace")
     avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk)
     studio.wait_for(lambda: Avatar.objects.get(pk=avatar.pk).tune_id, timeout=60)  # at Astria, training
     stuck = Avatar.objects.get(pk=avatar.pk)

@@ -7,12 +7,12 @@ from django.urls import reverse
 from studio.avatars.models import Avatar, AvatarState
 from studio.photos.models import Photo, PhotoVerdict
 from tests.factories import AvatarFactory
+from tests.helpers import HTMX
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos, uploaded
 from tests.photos.factories import PhotoFactory
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 
 
 def page_url(avatar) -> str:

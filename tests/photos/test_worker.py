@@ -1,12 +1,12 @@
-import time
-
 import pytest
 from django.conf import settings
 
 from studio.celery import app
 from studio.photos import services
-from studio.photos.models import Photo, PhotoVerdict
+from studio.photos.models import PhotoVerdict
+from studio.photos.tasks import photo_process
 from tests.factories import AvatarFactory, UserFactory
+from tests.helpers import tasks_finished
 from tests.photos.conftest import uploaded
 
 
@@ -18,8 +18,10 @@ def images_worker():
     app.conf.task_always_eager = False
     try:
         queue = settings.CELERY_TASK_ROUTES["studio.photos.tasks.*"]["queue"]
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]):
-            yield
+        with tasks_finished() as finished, start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+        ):
+            yield finished
     finally:
         app.conf.task_always_eager = True
 
@@ -38,9 +40,7 @@ def test_an_upload_is_checked_by_a_real_worker_on_the_images_queue(images_worker
 
     photo = services.photo_upload(user=user, avatar=avatar, upload=uploaded())  # enqueued on commit
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and Photo.objects.get(pk=photo.pk).verdict == PhotoVerdict.PROCESSING:
-        time.sleep(0.1)
+    images_worker.wait_for(photo_process, timeout=30)
     photo.refresh_from_db()
     assert photo.verdict == PhotoVerdict.ACCEPTED
     assert photo.image and photo.thumbnail and not photo.incoming

@@ -7,12 +7,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def test_staff_see_the_catalogue_and_the_library(staff_client, catalogue):
     themes = staff_client.get(reverse("admin:themes_theme_changelist"))
     ideas = staff_client.get(reverse("admin:themes_promptidea_changelist"), {"q": "samurai"})

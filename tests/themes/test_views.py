@@ -5,11 +5,10 @@ from studio.avatars.models import Avatar
 from studio.themes import services
 from studio.themes.models import ChosenTheme, CustomPrompt
 from tests.factories import AvatarFactory
+from tests.helpers import HTMX
 from tests.themes.factories import PromptIdeaFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 def styles_url(avatar, **query):

@@ -1,0 +1,54 @@
+"""The emails an avatar's owner gets: the images are ready (with the prompts refunded), or the
+avatar failed and its credits are back."""
+
+import uuid
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from studio.avatars import emails
+from studio.avatars.models import AvatarState, PromptState
+from tests.avatars.factories import PromptFactory, done_avatar
+from tests.factories import AvatarFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_ready_email_counts_the_images_links_the_gallery_and_names_the_refunded_prompts(user, settings):
+    settings.PUBLIC_URL = "https://studio.example.com"
+    avatar = done_avatar(user=user, name="Ada", prompts=2, images_per_prompt=3)
+    PromptFactory(avatar=avatar, label="Astronaut", state=PromptState.FAILED)
+
+    emails.avatar_send_ready_email(avatar_id=avatar.pk)
+
+    (email,) = mail.outbox
+    assert email.to == [user.email] and email.subject == "Your avatars of Ada are ready"
+    assert "6 images are waiting in your gallery" in email.body
+    assert "1 prompt could not be generated" in email.body and "  - Astronaut\n" in email.body
+    assert "https://studio.example.com" + reverse("avatars:detail", args=[avatar.pk]) in email.body
+
+
+def test_the_failed_email_says_what_happened_and_that_the_credits_are_back(user):
+    avatar = AvatarFactory(
+        user=user, name="Ada", state=AvatarState.FAILED, failure_reason="Astria could not train on these photos."
+    )
+
+    emails.avatar_send_failed_email(avatar_id=avatar.pk)
+
+    (email,) = mail.outbox
+    assert email.to == [user.email]
+    assert email.subject == "We could not make your avatars of Ada: credits refunded"
+    assert "What happened: Astria could not train on these photos." in email.body
+    assert "Every credit for the work that was not delivered is back in your account" in email.body
+
+
+def test_a_closed_account_or_a_deleted_avatar_gets_no_email(user):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=1)
+    user.is_active = False
+    user.save()
+
+    emails.avatar_send_ready_email(avatar_id=avatar.pk)
+    emails.avatar_send_failed_email(avatar_id=uuid.uuid4())
+
+    assert mail.outbox == []

@@ -1,0 +1,60 @@
+"""Progress read back from Astria: a prompt that fails is refunded once and the rest delivered; a
+tune that disappears fails the avatar and refunds everything once."""
+
+
+import pytest
+from django.core import mail
+
+from studio.avatars import progress, services, submission
+from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
+from studio.credits.selectors import credit_balance, wallets_out_of_balance
+from tests.helpers import refunds, state_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_prompt_that_fails_is_refunded_once_and_the_rest_is_delivered(
+    user, confirmed, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+):
+    avatar = confirmed()
+    balance = credit_balance(user=user)
+    studio_on_sandbox.set_faults(fail_prompts_next=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission.avatar_submit(avatar_id=str(avatar.pk))
+
+    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
+    failed = Prompt.objects.get(avatar=avatar, state=PromptState.FAILED)
+    services.prompt_fail(prompt_id=failed.pk, reason="again")  # a duplicate failure changes nothing
+
+    assert avatar.prompts.filter(state=PromptState.DONE).count() == 2
+    assert refunds(user) == [1]
+    assert credit_balance(user=user) == balance + 1
+    assert "Astria could not run this prompt" in failed.failure_reason
+    ready = [m for m in mail.outbox if "ready" in m.subject]
+    assert len(ready) == 1 and failed.label in ready[0].body
+    assert not wallets_out_of_balance().exists()
+
+
+def test_a_tune_that_disappears_fails_the_avatar_and_refunds_everything_once(
+    user, confirmed, studio_on_sandbox, django_capture_on_commit_callbacks
+):
+    studio_on_sandbox.set_delays(training=3600)
+    avatar = confirmed()
+    paid = credit_balance(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission.avatar_submit(avatar_id=str(avatar.pk))
+    studio_on_sandbox.client().delete_tune(Avatar.objects.get(pk=avatar.pk).tune_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        progress.avatar_sync_tune(avatar_id=str(avatar.pk))
+        progress.avatar_sync_tune(avatar_id=str(avatar.pk))
+        services.avatar_fail(avatar_id=avatar.pk, reason="a second failure")
+
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.FAILED
+    assert "disappeared" in avatar.failure_reason
+    assert refunds(user) == [2 + 3]
+    assert credit_balance(user=user) == paid + 5
+    assert set(avatar.prompts.values_list("state", flat=True)) == {PromptState.FAILED}
+    failed_mails = [m for m in mail.outbox if "refunded" in m.subject]
+    assert len(failed_mails) == 1 and "disappeared" in failed_mails[0].body

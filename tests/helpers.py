@@ -1,0 +1,61 @@
+"""Small things many tests share."""
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from celery.signals import task_postrun
+
+from studio.avatars.models import Avatar
+from studio.credits.models import CreditEntry, EntryKind
+
+# The header htmx sends with every request it makes.
+HTMX = {"HX-Request": "true"}
+
+
+def state_of(avatar: Avatar) -> str:
+    """The avatar's state as stored now (the instance in hand may be stale)."""
+    return Avatar.objects.get(pk=avatar.pk).state
+
+
+def refunds(user) -> list[int]:
+    """The amounts refunded to the user so far, oldest first."""
+    return list(CreditEntry.objects.filter(user=user, kind=EntryKind.REFUND).values_list("amount", flat=True))
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FinishedTasks:
+    """The tasks run in this process so far, to wait for one instead of polling for its effects."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._finished = threading.Condition()
+
+    def record(self, sender=None, **kwargs) -> None:
+        with self._finished:
+            self.names.append(sender.name)
+            self._finished.notify_all()
+
+    def wait_for(self, task, *, timeout: float) -> None:
+        """Return once `task` has finished (succeeded or failed); fail the test after timeout."""
+        with self._finished:
+            if not self._finished.wait_for(lambda: task.name in self.names, timeout=timeout):
+                pytest.fail(f"{task.name} did not finish within {timeout} s (finished: {self.names})")
+
+
+@contextlib.contextmanager
+def tasks_finished() -> Iterator[FinishedTasks]:
+    finished = FinishedTasks()
+    task_postrun.connect(finished.record, weak=False)
+    try:
+        yield finished
+    finally:
+        task_postrun.disconnect(finished.record)
