@@ -29,9 +29,11 @@ def fund(db):
 
 
 @pytest.fixture
-def make_draft(catalogue, fund):
+def make_draft(catalogue, fund, settings):
     """A draft ready to confirm: 4 accepted photos (stored as the images worker leaves them, see
-    `ready_photos`), the given themes and custom prompts, and credits to pay for it."""
+    `ready_photos`), the given themes and custom prompts, and credits to pay for it. Its prompts
+    ask for 2 images each rather than 8: every image is stored the same way, so 2 prove it."""
+    settings.IMAGES_PER_PROMPT = 2
 
     def make(user, *, subject_class=SubjectClass.WOMAN, themes=THEMES, customs=(), photos=4, credits=50):
         avatar = AvatarFactory(user=user, name="Ada", subject_class=subject_class)

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests.factories import UserFactory
-from tests.helpers import tasks_finished
+from tests.helpers import real_worker
 
 pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest"]
 
@@ -70,20 +70,10 @@ def staff_client(client, staff):
 
 
 @pytest.fixture
-def celery_worker_real():
+def celery_worker_real(settings):
     """A real Celery worker thread consuming this process's queues (not eager mode); yields the
     tasks finished so far (`FinishedTasks`), to wait on."""
-    from celery.contrib.testing.worker import start_worker
-    from django.conf import settings
-
-    from studio.celery import app
-
     queues = [settings.CELERY_TASK_DEFAULT_QUEUE, *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())]
-    app.conf.task_always_eager = False
-    try:
-        with tasks_finished() as finished, start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
-        ):
-            yield finished
-    finally:
-        app.conf.task_always_eager = True
+    with real_worker(queues) as finished:
+        yield finished
+

@@ -59,3 +59,22 @@ def tasks_finished() -> Iterator[FinishedTasks]:
         yield finished
     finally:
         task_postrun.disconnect(finished.record)
+
+
+@contextlib.contextmanager
+def real_worker(queues: list[str]) -> Iterator[FinishedTasks]:
+    """A real Celery worker thread consuming queues (not eager mode); yields the tasks finished so
+    far, to wait on."""
+    from celery.contrib.testing.worker import start_worker
+
+    from studio.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with tasks_finished() as finished, start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
+        ) as worker:
+            yield finished
+            worker.stop()  # at once, rather than when its loop next looks up from the broker
+    finally:
+        app.conf.task_always_eager = True

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -101,7 +102,7 @@ def test_callbacks_in_the_wrong_order_end_in_the_right_state(
 
     submitted.refresh_from_db()
     assert submitted.state == AvatarState.DONE
-    assert GeneratedImage.objects.filter(avatar=submitted).count() == 24
+    assert GeneratedImage.objects.filter(avatar=submitted).count() == 3 * settings.IMAGES_PER_PROMPT
 
 
 @pytest.mark.postgres

@@ -2,6 +2,7 @@
 by the reconciler alone, or by a real worker and Astria's callbacks."""
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from studio.avatars import services
@@ -25,7 +26,7 @@ def test_with_callbacks_dropped_the_reconciler_finishes_every_image(
 
     avatar.refresh_from_db()
     assert avatar.prompts.filter(state=PromptState.DONE).count() == 3
-    assert GeneratedImage.objects.filter(avatar=avatar).count() == 3 * 8
+    assert GeneratedImage.objects.filter(avatar=avatar).count() == 3 * settings.IMAGES_PER_PROMPT
     for image in GeneratedImage.objects.filter(avatar=avatar):
         assert image.image.size == image.bytes and image.thumbnail.size > 0
         assert (image.width, image.height) == (1024, 1024)
@@ -50,7 +51,7 @@ def test_the_whole_flow_with_a_real_worker_and_real_callbacks(
         timeout=60,  # without a step forward: a loaded machine is slow, not stuck
         progress=lambda: (state_of(avatar), GeneratedImage.objects.filter(avatar=avatar).count()),
     )
-    assert GeneratedImage.objects.filter(avatar=avatar).count() == 24
+    assert GeneratedImage.objects.filter(avatar=avatar).count() == 3 * settings.IMAGES_PER_PROMPT
     # Astria's callbacks moved it along: one for the tune and one per prompt, each recorded once.
     assert CallbackEvent.objects.filter(avatar=avatar, kind="tune").count() == 1
     assert CallbackEvent.objects.filter(avatar=avatar, kind="prompt").count() == 3

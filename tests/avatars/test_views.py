@@ -1,5 +1,6 @@
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState
@@ -394,7 +395,7 @@ def test_the_confirm_page_shows_the_exact_prompts_and_price_then_pays(
     url = reverse("avatars:confirm", args=[avatar.pk])
 
     page = user_client.get(url).content.decode()
-    assert "5 credits" in page and "sks woman" in page and "24 images" in page
+    assert "5 credits" in page and "sks woman" in page and "6 images" in page
 
     response = user_client.post(url)
     assert response.status_code == 302 and response.url == reverse("avatars:detail", args=[avatar.pk])
@@ -449,4 +450,4 @@ def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
 
     assert avatar.prompts.filter(batch=1, state=PromptState.DONE).count() == 3
     assert credit_balance(user=user) == balance - 3
-    assert GeneratedImage.objects.filter(avatar=avatar).count() == 6 * 8
+    assert GeneratedImage.objects.filter(avatar=avatar).count() == 6 * settings.IMAGES_PER_PROMPT

@@ -104,9 +104,9 @@ def focus_shows():
         if right - left < 1 or bottom - top < 1:
             return False
         clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
-        focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        focused = page.screenshot(clip=clip, caret="hide")
         page.evaluate("() => { window.focusShowsElement = document.activeElement; document.activeElement.blur(); }")
-        blurred = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        blurred = page.screenshot(clip=clip, caret="hide")
         page.evaluate("() => window.focusShowsElement.focus()")
         changed = ImageChops.difference(
             Image.open(io.BytesIO(focused)).convert("RGB"), Image.open(io.BytesIO(blurred)).convert("RGB")

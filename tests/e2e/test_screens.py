@@ -178,7 +178,7 @@ def look_at(page, name: str, size: str) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server, studio_world, focus_shows):
-    context = browser.new_context(base_url=live_server.url, **SIZES[size])
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce", **SIZES[size])
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:

@@ -6,24 +6,15 @@ from studio.photos import services
 from studio.photos.models import PhotoVerdict
 from studio.photos.tasks import photo_process
 from tests.factories import AvatarFactory, UserFactory
-from tests.helpers import tasks_finished
+from tests.helpers import real_worker
 from tests.photos.conftest import uploaded
 
 
 @pytest.fixture
 def images_worker():
     """A real worker thread consuming the images queue (not eager mode)."""
-    from celery.contrib.testing.worker import start_worker
-
-    app.conf.task_always_eager = False
-    try:
-        queue = settings.CELERY_TASK_ROUTES["studio.photos.tasks.*"]["queue"]
-        with tasks_finished() as finished, start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
-        ):
-            yield finished
-    finally:
-        app.conf.task_always_eager = True
+    with real_worker([settings.CELERY_TASK_ROUTES["studio.photos.tasks.*"]["queue"]]) as finished:
+        yield finished
 
 
 def test_photo_tasks_are_routed_to_the_images_queue():
