@@ -119,7 +119,7 @@ def test_the_same_callback_ten_times_at_once_stores_one_set_of_images(user, make
 
     assert [response.status_code for response in responses] == [200] * 10
     assert CallbackEvent.objects.filter(prompt=prompt).count() == 1
-    assert GeneratedImage.objects.filter(prompt=prompt).count() == 8
+    assert GeneratedImage.objects.filter(prompt=prompt).count() == settings.IMAGES_PER_PROMPT
     assert Prompt.objects.get(pk=prompt.pk).state == PromptState.DONE
 
 
