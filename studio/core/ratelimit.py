@@ -17,14 +17,13 @@ from django_htmx.http import trigger_client_event
 from django_ratelimit.core import get_usage
 
 from studio.core.htmx import wants_fragment
+from studio.core.net import client_ip
 
 
 def _key(group: str, request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    from studio.core.net import client_ip
-
     return f"ip:{client_ip(request)}"
 
 
