@@ -1,4 +1,6 @@
 import os
+import time
+import types
 
 import pytest
 from django.core.cache import cache
@@ -77,3 +79,13 @@ def celery_worker_real(settings):
     with real_worker(queues) as finished:
         yield finished
 
+
+
+@pytest.fixture(autouse=True)
+def _frozen_rate_limit_clock(monkeypatch):
+    """django-ratelimit counts in fixed windows of the wall clock: with its clock stopped, a test's
+    requests all fall in one window, whenever the test runs."""
+    import django_ratelimit.core
+
+    now = int(time.time())
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))

@@ -1,3 +1,4 @@
+import re
 
 import pytest
 from django.conf import settings
@@ -300,8 +301,8 @@ def test_zip_requests_are_rate_limited_per_user(user_client, user, settings):
     answers = [user_client.post(url, {"scope": "all"}) for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [302, 302, 429]
-    assert 60 < int(answers[2]["Retry-After"]) <= 3600
-    assert "Please wait" in answers[2].content.decode() and "minutes and try again" in answers[2].content.decode()
+    assert 0 < int(answers[2]["Retry-After"]) <= 3600
+    assert re.search(r"Please wait \d+ (second|minute)s? and try again", answers[2].content.decode())
 
 
 def test_favourite_toggles_are_rate_limited_per_user(user_client, user, settings):
