@@ -3,6 +3,8 @@ forwarded headers it believes, and files that only their owner can read."""
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,17 @@ def test_files_the_processes_create_are_readable_by_their_owner_only(monkeypatch
 
     assert stat.S_IMODE((tmp_path / "result.jpg").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "exports").stat().st_mode) == 0o700
+
+
+def test_the_release_step_creates_the_sqlite_database_readable_by_its_owner_only(tmp_path):
+    release = next(
+        line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("release:")
+    )
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    } | {"DEBUG": "1", "VAR_DIR": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    subprocess.run(["sh", "-c", f"umask 022; {release}"], cwd=ROOT, env=environment, check=True, capture_output=True)
+
+    assert stat.S_IMODE((tmp_path / "studio.sqlite3").stat().st_mode) == 0o600
