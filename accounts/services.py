@@ -70,3 +70,9 @@ def user_delete(*, user: User) -> None:
         user.date_joined = timezone.now()  # required; when it closed says nothing of the person
         user.set_unusable_password()
         user.save()
+
+
+def sessions_clear_expired() -> int:
+    """Delete the sessions past their expiry (Django keeps them until asked); returns how many."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

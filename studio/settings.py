@@ -180,6 +180,7 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 # Database sessions that know their user, so deleting an account ends its sessions by an index.
 SESSION_ENGINE = "accounts.sessions"
+CELERY_BEAT_SCHEDULE["sessions-clear"] = {"task": "accounts.tasks.sessions_clear_expired", "schedule": 86400.0}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -147,3 +147,17 @@ def test_deleting_the_account_leaves_no_personal_data_in_sessions_logs_ledger_or
     assert stored["data"]["object"]["metadata"] == {"purchase_id": str(purchase.pk)}
     assert PaymentEvent.objects.get(event_id="evt_2").payload == theirs
     assert LogEntry.objects.get(object_id=str(user.pk)).object_repr == "Account (deleted)"
+
+
+def test_expired_sessions_are_cleared_and_live_ones_kept(user, other_user):
+    from django.test import Client
+
+    from accounts.models import Session
+    from accounts.services import sessions_clear_expired
+
+    for person in (user, other_user):
+        Client().force_login(person)
+    Session.objects.filter(user_id=user.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert sessions_clear_expired() == 1
+    assert list(Session.objects.values_list("user_id", flat=True)) == [other_user.pk]
