@@ -36,8 +36,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 # Without REDIS_URL, a test's real worker is a thread of the test process, fed by the in-memory
-# broker: the filesystem broker's reader can pick up a message while it is still being written,
-# which kills the worker. Polled every 0.1 s, each task starts within a tenth of a second.
+# broker: polled every 0.1 s, each task starts within a tenth of a second.
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
