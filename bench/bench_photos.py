@@ -42,6 +42,7 @@ INTAKE_LIMITS = intake.PhotoLimits(
         bright_warn=210.0,
         bright_refuse=235.0,
         face_min_fraction=0.08,
+        dominant_face_ratio=0.8,
         duplicate_max_distance=4,
     ),
 )

@@ -109,8 +109,13 @@ class Command(BaseCommand):
                 raise CommandError("The photos were not checked in time: is the worker running? (make run starts it)")
             time.sleep(0.5)
         if not photo_minimum_met(avatar=avatar):
-            refused = [f"{p.original_name}: {', '.join(f['message'] for f in p.refusals)}" for p in avatar.photos.all()]
-            raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(refused))
+            # Refused, or kept but not counted (a repeat of another photo's shot).
+            reasons = [
+                f"{p.original_name}: {' '.join(f['message'] for f in p.refusals or p.warnings)}"
+                for p in avatar.photos.all()
+                if not p.counts
+            ]
+            raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(reasons))
 
     def _choose_themes(self, avatar: Avatar, themes: str) -> None:
         for slug in [slug.strip() for slug in themes.split(",") if slug.strip()]:
