@@ -21,6 +21,7 @@ FACE_BOX = (179, 83, 88, 88)  # where the detector finds the face in SOURCE: x, 
 
 ONE_FACE = ((0.5, 0.4, 0.34),)
 TWO_FACES = ((0.3, 0.4, 0.22), (0.72, 0.4, 0.22))
+WITH_BYSTANDER = ((0.38, 0.4, 0.3), (0.8, 0.5, 0.18))  # a second, smaller face
 SMALL_FACE = ((0.5, 0.4, 0.06),)
 
 # (turn, light, tone): turn moves the nose and the middle of the face sideways, in face widths

@@ -15,7 +15,13 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
 
-from studio.photos.samples import ONE_FACE, SMALL_FACE, TWO_FACES, photo  # noqa: F401 (part of the corpus)
+from studio.photos.samples import (  # noqa: F401 (part of the corpus)
+    ONE_FACE,
+    SMALL_FACE,
+    TWO_FACES,
+    WITH_BYSTANDER,
+    photo,
+)
 
 pillow_heif.register_heif_opener()
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageOps
 
 from studio.avatars.models import Avatar, AvatarState
-from studio.photos import services
+from studio.photos import selectors, services
 from studio.photos.exceptions import PhotoLimitReached, PhotosLocked
 from studio.photos.models import Photo, PhotoVerdict
 from studio.photos.tasks import photo_process as photo_process_task
@@ -77,7 +77,7 @@ def test_a_truncated_file_passes_the_door_and_is_refused_by_the_full_decode(add_
 
 
 def test_warnings_keep_the_photo(add_photo):
-    photo = add_photo(corpus.jpeg(corpus.photo(faces=corpus.TWO_FACES)))
+    photo = add_photo(corpus.jpeg(corpus.photo(faces=corpus.WITH_BYSTANDER)))
 
     assert photo.verdict == PhotoVerdict.WARNED
     assert photo.warnings[0]["code"] == "several_faces" and photo.refusals == []
@@ -92,19 +92,33 @@ def test_pets_are_not_asked_for_faces(add_photo, user):
     assert photo.verdict == PhotoVerdict.ACCEPTED
 
 
-def test_a_near_duplicate_is_warned_and_the_warning_goes_when_its_twin_goes(add_photo, user, avatar):
+def test_the_same_shot_twice_counts_once_and_counts_again_when_its_twin_goes(add_photo, user, avatar):
     first = add_photo(corpus.jpeg(quality=92))
-    second = add_photo(corpus.jpeg(quality=70))
+    second = add_photo(corpus.jpeg(ImageOps.mirror(corpus.photo()), quality=70), name="IMG_0002.jpg")
 
-    assert second.verdict == PhotoVerdict.WARNED
-    assert [f["code"] for f in second.findings] == ["near_duplicate"]
+    assert second.verdict == PhotoVerdict.WARNED and not second.counted
+    assert [f["code"] for f in second.findings] == ["same_shot"]
+    assert "IMG_0001.jpg" in second.findings[0]["message"]
     first.refresh_from_db()
-    assert first.verdict == PhotoVerdict.ACCEPTED
+    assert first.verdict == PhotoVerdict.ACCEPTED and first.counted
+    assert selectors.photo_count_accepted(avatar=avatar) == 1
 
     services.photo_delete(user=user, avatar_id=avatar.pk, photo_id=first.pk)
 
     second.refresh_from_db()
-    assert second.verdict == PhotoVerdict.ACCEPTED and second.findings == []
+    assert second.verdict == PhotoVerdict.ACCEPTED and second.findings == [] and second.counted
+    assert selectors.photo_count_accepted(avatar=avatar) == 1
+
+
+def test_pets_near_duplicates_are_warned_and_still_count(add_photo, user):
+    dog = AvatarFactory(user=user, subject_class="dog")
+    picture = corpus.photo(faces=())
+
+    add_photo(corpus.jpeg(picture, quality=92), to=dog)
+    second = add_photo(corpus.jpeg(picture, quality=70), to=dog)
+
+    assert [f["code"] for f in second.findings] == ["near_duplicate"] and second.counted
+    assert selectors.photo_count_accepted(avatar=dog) == 2
 
 
 def test_processing_twice_changes_nothing(add_photo, media_files):

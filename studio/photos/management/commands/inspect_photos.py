@@ -13,8 +13,9 @@ class Command(BaseCommand):
         "Run photos through exactly the checks and normalisation an upload gets, judge them as one "
         "avatar's set (another person's face, the same shot twice, near-duplicates for pets), and "
         "print one JSON object per file: the verdict, the reasons for a refusal, the warnings, the "
-        "faces found, the distance to the set's identity, the same-shot pairs and the final size. "
-        "With --out, write the normalised JPEGs there. Answers \"why was my photo refused?\""
+        "faces found, the distance to the set's identity, the same-shot pairs and the final size; "
+        "the set's variety goes to standard error. With --out, write the normalised JPEGs there. "
+        "Answers \"why was my photo refused?\""
     )
 
     def add_arguments(self, parser):
@@ -70,13 +71,11 @@ class Command(BaseCommand):
                     key = "duplicate_of" if expected_faces is None else "same_shot_as"
                     report[key] = files[verdicts.repeats[index]]
             self.stdout.write(json.dumps(report, ensure_ascii=False))
-        if verdicts.variety is not None:
+        if verdicts.variety is not None:  # about the set, not a file: beside the JSON lines
             variety = verdicts.variety
-            self.stdout.write(json.dumps({"set": {
-                "variety": variety.level,
-                "scores": {axis: round(getattr(variety, axis), 2) for axis in ("pose", "look", "background", "light")},
-                "advice": list(variety.advice),
-            }}, ensure_ascii=False))
+            axes = ("pose", "look", "background", "light")
+            scores = ", ".join(f"{axis} {getattr(variety, axis):.2f}" for axis in axes)
+            self.stderr.write(f"Variety of the set: {variety.level} ({scores}). " + " ".join(variety.advice))
         if unreadable:
             raise CommandError(f"{unreadable} file(s) could not be read.")
 
