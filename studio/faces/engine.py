@@ -137,9 +137,9 @@ class _Models:
 
 _models: _Models | None = None
 _load_lock = threading.Lock()
-# dlib's network keeps per-call buffers: one descriptor at a time per process. The detector and
-# the landmark predictor hold no state between calls.
-_descriptor_lock = threading.Lock()
+# dlib's detector and network keep scratch buffers in the object: two threads using them at once
+# crash the process. One analysis at a time per process (the images worker is a process pool).
+_run_lock = threading.Lock()
 
 
 def models_folder() -> Path:
@@ -184,17 +184,17 @@ def analyse(img: Image.Image, *, max_faces: int = 4) -> Analysis:
     small = img if scale == 1 else img.resize(
         (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR)
     small_pixels = np.asarray(small)
-    found: list[tuple[dlib.rectangle, float]] = []
-    for upsample in UPSAMPLE_STEPS:
-        rects, scores, _ = models.detector.run(small_pixels, upsample, 0.0)
-        found = sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[0].width())
-        if found:
-            break
-    if not found:
-        return Analysis(width=img.width, height=img.height, faces=(), scene=None)
-
     pixels = np.asarray(img)
-    faces = tuple(_describe(models, small_pixels, pixels, rect, score, scale) for rect, score in found[:max_faces])
+    with _run_lock:
+        found: list[tuple[dlib.rectangle, float]] = []
+        for upsample in UPSAMPLE_STEPS:
+            rects, scores, _ = models.detector.run(small_pixels, upsample, 0.0)
+            found = sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[0].width())
+            if found:
+                break
+        faces = tuple(_describe(models, small_pixels, pixels, rect, score, scale) for rect, score in found[:max_faces])
+    if not faces:
+        return Analysis(width=img.width, height=img.height, faces=(), scene=None)
     return Analysis(width=img.width, height=img.height, faces=faces, scene=_scene(pixels, faces[0]))
 
 
@@ -206,8 +206,7 @@ def _describe(models: _Models, small: np.ndarray, pixels: np.ndarray, rect: dlib
                                round(rect.right() / scale), round(rect.bottom() / scale))
     full_shape = dlib.full_object_detection(full_rect, [dlib.point(round(x), round(y)) for x, y in points])
     chip = dlib.get_face_chip(pixels, full_shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-    with _descriptor_lock:
-        descriptor = np.asarray(models.descriptor.compute_face_descriptor(chip), dtype=np.float32)
+    descriptor = np.asarray(models.descriptor.compute_face_descriptor(chip), dtype=np.float32)
     height, width = pixels.shape[:2]
     x0, y0 = max(0, full_rect.left()), max(0, full_rect.top())
     x1, y1 = min(width, full_rect.right() + 1), min(height, full_rect.bottom() + 1)

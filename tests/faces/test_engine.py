@@ -1,4 +1,5 @@
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -121,3 +122,21 @@ def test_a_portrait_is_scored_against_the_sets_identity():
 
 def test_the_models_are_loaded_once_per_process():
     assert faces.load_models() is faces.load_models()
+
+
+def test_threads_can_analyse_at_the_same_time():
+    # dlib's detector crashes the process when two threads run it at once: the engine takes turns.
+    pictures = [photographs.photograph("astronaut", edit) for edit in ("original", "flipped", "darker")]
+    results: list = [None] * len(pictures)
+
+    def analyse(index: int) -> None:
+        results[index] = faces.analyse(pictures[index]).largest
+
+    threads = [threading.Thread(target=analyse, args=(index,)) for index in range(len(pictures))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert all(result is not None for result in results)
+    assert faces.distance(results[0].descriptor, face("astronaut").descriptor) < 1e-4
