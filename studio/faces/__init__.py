@@ -31,9 +31,9 @@ The API::
 
 Thresholds are arguments, never read here: the studio's values are the `PHOTOS_*` settings.
 
-Performance on the 2-core machine this was written on: about 0.1 s to find the faces of a
-normalised photo (detection on a 1000 px copy) and 0.1 s per face for landmarks and the
-descriptor; the models take about 90 MB once per process. `make bench` measures it.
+Cost on a 2-core machine: a few tenths of a second per photo (detection on a 640 px copy, then a
+larger one if that finds nothing; landmarks and the descriptor per face), about 50 MB per photo,
+and about 35 MB for the models, once per process. `make bench` measures it (`bench_faces`).
 
 Privacy: a descriptor and a fingerprint identify a person. They are kept only in the photo's
 row, deleted with it, and never logged or sent anywhere.
