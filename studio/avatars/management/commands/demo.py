@@ -33,8 +33,8 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 class Command(BaseCommand):
     help = (
         "Create (or reuse) a demo user with credits and one avatar made from the given photos (or "
-        "sample photos: re-takes of a public-domain portrait) and themes, through the studio's own services and tasks, and print "
-        "the gallery URL. Needs the worker running (make run starts it)."
+        "sample photos: re-takes of a public-domain portrait) and themes, through the studio's own "
+        "services and tasks, and print the gallery URL. Needs the worker running (make run starts it)."
     )
 
     def add_arguments(self, parser) -> None:
