@@ -29,6 +29,10 @@ The API::
     faces.score(img, identity, threshold=0.6)  # Score(face_found, distance, likeness) of a
                                              #   generated image's largest face
 
+A set's identity (what delivered portraits are scored against) is
+`studio.photos.selectors.photo_set_identity(avatar=...)`; `studio.photos.judgement.judge` gives
+it too, with each photo's distance to it.
+
 Thresholds are arguments, never read here: the studio's values are the `PHOTOS_*` settings.
 
 Cost on a 2-core machine: a few tenths of a second per photo (detection on a 640 px copy, then a

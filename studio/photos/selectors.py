@@ -1,6 +1,7 @@
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 
@@ -43,6 +44,17 @@ def photo_minimum_met(*, avatar: Avatar) -> bool:
     """Whether the avatar has the PHOTOS_MIN_ACCEPTED accepted photos that training needs, counted
     after the set's judgement (another person's face refused, a repeated shot counted once)."""
     return photo_count_accepted(avatar=avatar) >= settings.PHOTOS_MIN_ACCEPTED
+
+
+def photo_set_identity(*, avatar: Avatar) -> np.ndarray | None:
+    """The face the avatar's training photos agree on: the medoid descriptor of the photos that
+    count (`studio.faces.distance` to it scores a portrait). None for pets, couples and sets without
+    an analysed face. Biometric data: compare with it, never store or log it elsewhere."""
+    if judgement.subject_for(avatar.subject_class) != judgement.PERSON:
+        return None
+    found = [faces.Analysis.from_dict(p.analysis).largest for p in photo_list_accepted(avatar=avatar) if p.analysis]
+    descriptors = [face.descriptor for face in found if face is not None]
+    return descriptors[faces.medoid(descriptors)] if descriptors else None
 
 
 @dataclass(frozen=True)
