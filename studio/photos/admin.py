@@ -12,7 +12,9 @@ class PhotoAdmin(admin.ModelAdmin):
     list_filter = ["verdict"]
     list_select_related = ["avatar"]
     search_fields = ["original_name", "avatar__name", "avatar__user__email", "id"]
-    readonly_fields = [field.name for field in Photo._meta.fields]
+    # The face analysis (descriptors: biometric data) is never shown, not even to staff.
+    exclude = ["analysis"]
+    readonly_fields = [field.name for field in Photo._meta.fields if field.name != "analysis"]
 
     def has_add_permission(self, request):
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from studio import faces
 from studio.photos import imaging, quality
 from studio.photos.imaging import ImageRefused
 from studio.photos.quality import REFUSE, WARN, CoachLimits, Finding, Measurements
@@ -68,6 +69,11 @@ class IntakeResult:
     @property
     def dhash(self) -> int | None:
         return self.measurements.dhash if self.measurements else None
+
+    @property
+    def analysis(self) -> faces.Analysis | None:
+        """The faces found (people only): biometric data, stored with the photo and nowhere else."""
+        return self.measurements.analysis if self.measurements else None
 
 
 def verdict_for(findings: list[Finding]) -> str:

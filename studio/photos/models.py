@@ -41,6 +41,12 @@ class Photo(BaseModel):
     height = models.PositiveIntegerField(null=True, blank=True)
     bytes = models.PositiveIntegerField(null=True, blank=True, help_text="Size of the normalised JPEG.")
     dhash = models.CharField(max_length=16, blank=True, help_text="64-bit perceptual hash, hex.")
+    # The faces the images worker found (`studio.faces.Analysis.as_dict()`): descriptors are
+    # biometric data, so they live only here, go with the row, and are never logged or shown.
+    analysis = models.JSONField(null=True, blank=True, editable=False)
+    # Counts toward the photos an avatar needs and is trained on: false for a repeat of another
+    # photo's shot (the set's judgement, `studio.photos.judgement`).
+    counted = models.BooleanField(default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -60,6 +66,10 @@ class Photo(BaseModel):
     @property
     def is_kept(self) -> bool:
         return self.verdict in KEPT_VERDICTS
+
+    @property
+    def counts(self) -> bool:
+        return self.is_kept and self.counted
 
     @property
     def refusals(self) -> list[dict]:

@@ -1,21 +1,22 @@
 """The quality coach: plain-words findings about a photo before any credit is spent.
 
 Pure functions on a normalised RGB image (see `imaging.normalise`): sharpness (variance of the
-Laplacian), exposure (mean brightness), faces (OpenCV's bundled Haar cascades) and a perceptual
-hash (dHash) for spotting near-duplicates within a set. Each finding is a refusal or a warning,
-and says what to do about it.
+Laplacian), exposure (mean brightness), faces (`studio.faces`: dlib's detector, landmarks and
+descriptors) and a perceptual hash (dHash) for spotting near-duplicates within a set of pet
+photos. Each finding is a refusal or a warning, and says what to do about it. Findings about the
+set as a whole (another person, the same shot twice) are `studio.photos.judgement`'s.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TypeVar
 
-import cv2
 import numpy as np
 from PIL import Image
+
+from studio import faces
 
 REFUSE = "refuse"
 WARN = "warn"
@@ -23,8 +24,6 @@ WARN = "warn"
 # Measurements are taken on a copy scaled to this longest side, so the numbers mean the same
 # thing for a 1000 px and a 2048 px photo.
 MEASURE_SIDE = 512
-FACE_SEARCH_SIDE = 640
-Box = tuple[int, int, int, int]  # x, y, width, height in the measured image's pixels
 K = TypeVar("K", bound=Hashable)
 
 
@@ -55,6 +54,7 @@ class CoachLimits:
     bright_warn: float
     bright_refuse: float
     face_min_fraction: float
+    dominant_face_ratio: float
     duplicate_max_distance: int
 
     @classmethod
@@ -71,38 +71,38 @@ class Measurements:
     sharpness: float
     brightness: float
     dhash: int
-    faces: list[Box] = field(default_factory=list)
-    faces_searched: bool = False
+    analysis: faces.Analysis | None = None  # None: faces were not searched (pets)
 
     def as_dict(self) -> dict:
+        """What support staff may see: counts and sizes, never a descriptor."""
         return {
             "sharpness": round(self.sharpness, 1),
             "brightness": round(self.brightness, 1),
-            "faces": len(self.faces) if self.faces_searched else None,
+            "faces": len(self.analysis.faces) if self.analysis else None,
             "largest_face_fraction": round(self.largest_face_fraction, 3) if self.faces else None,
             "dhash": f"{self.dhash:016x}",
         }
 
     @property
+    def faces(self) -> tuple[faces.Face, ...]:
+        return self.analysis.faces if self.analysis else ()
+
+    @property
     def largest_face_fraction(self) -> float:
-        if not self.faces:
-            return 0.0
-        return max(w for _, _, w, _ in self.faces) / min(self.width, self.height)
+        return self.faces[0].size if self.faces else 0.0
 
 
 def measure(img: Image.Image, *, find_faces: bool) -> Measurements:
     """Measure an RGB image; faces are searched only when asked (people, not pets)."""
-    gray_full = np.asarray(img.convert("L"))
-    gray = _scaled(gray_full, MEASURE_SIDE)
-    faces = detect_faces(gray_full) if find_faces else []
+    gray = _scaled(img.convert("L"), MEASURE_SIDE)
+    levels = np.asarray(gray)
     return Measurements(
         width=img.width,
         height=img.height,
-        sharpness=sharpness(gray),
-        brightness=float(gray.mean()),
+        sharpness=sharpness(levels),
+        brightness=float(levels.mean()),
         dhash=dhash(img),
-        faces=faces,
-        faces_searched=find_faces,
+        analysis=faces.analyse(img) if find_faces else None,
     )
 
 
@@ -113,7 +113,11 @@ def sharpness(gray: np.ndarray) -> float:
     low, high = np.percentile(levels, (1, 99))
     if high - low >= 8:
         levels = (levels - low) * (255.0 / (high - low))
-    return float(cv2.Laplacian(levels, cv2.CV_64F).var())
+    # The 4-neighbour Laplacian, with the edges mirrored (OpenCV's default border).
+    padded = np.pad(levels, 1, mode="reflect")
+    laplacian = (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+                 - 4 * padded[1:-1, 1:-1])
+    return float(laplacian.var())
 
 
 def coach(m: Measurements, *, expected_faces: int | None, limits: CoachLimits) -> list[Finding]:
@@ -151,15 +155,21 @@ def coach(m: Measurements, *, expected_faces: int | None, limits: CoachLimits) -
 
 
 def _face_findings(m: Measurements, *, expected_faces: int, limits: CoachLimits) -> list[Finding]:
-    # Faces much smaller than the largest are usually background detail or detector noise.
-    largest = max((w for _, _, w, _ in m.faces), default=0)
-    count = sum(1 for _, _, w, _ in m.faces if w >= largest / 2)
+    # Faces much smaller than the largest are usually background detail or people passing by.
+    widths = [face.box[2] for face in m.faces]
+    count = sum(1 for w in widths if w >= widths[0] / 2) if widths else 0
     if count == 0:
-        return [Finding("no_face", WARN,
-            "We could not find a face in this photo. Use photos where the face is clearly "
-            "visible and turned towards the camera, with no sunglasses and nothing covering it.")]
+        return [Finding("no_face", REFUSE,
+            "We could not find a face in this photo, so the AI could not learn a likeness from it. "
+            "Use photos where the face is clearly visible and turned towards the camera, with no "
+            "sunglasses and nothing covering it.")]
     findings = []
-    if count > expected_faces:
+    if count > expected_faces and widths[expected_faces] >= limits.dominant_face_ratio * widths[expected_faces - 1]:
+        who = "the two of you" if expected_faces == 2 else "the person the avatar is of"
+        findings.append(Finding("no_main_face", REFUSE,
+            f"We found {count} faces of about the same size, so we cannot tell which is {who}. "
+            f"Use photos with only {who} in them, or crop the others out first."))
+    elif count > expected_faces:
         who = "just the two of you" if expected_faces == 2 else "only the person the avatar is of"
         findings.append(Finding("several_faces", WARN,
             f"We found {count} faces. Other people can end up in your avatars: use photos with "
@@ -181,45 +191,12 @@ def near_duplicate_finding() -> Finding:
         "different places, clothes, expressions and light. Consider replacing it.")
 
 
-# --- Faces -----------------------------------------------------------------------------------
-
-_local = threading.local()  # a CascadeClassifier must not be shared between threads
-
-
-def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier]:
-    if not hasattr(_local, "cascades"):
-        frontal = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
-        profile = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_profileface.xml")
-        if frontal.empty() or profile.empty():
-            raise RuntimeError("OpenCV's Haar cascade files are missing from the installation")
-        _local.cascades = (frontal, profile)
-    return _local.cascades
-
-
-def detect_faces(gray: np.ndarray) -> list[Box]:
-    """Faces in a greyscale image, as boxes in its own pixels: frontal first, then profiles."""
-    small = _scaled(gray, FACE_SEARCH_SIDE)
-    scale = gray.shape[1] / small.shape[1]
-    small = cv2.equalizeHist(small)
-    frontal, profile = _cascades()
-    min_size = (24, 24)
-    boxes = list(frontal.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=min_size))
-    if not boxes:
-        boxes = list(profile.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=min_size))
-        width = small.shape[1]
-        mirrored = profile.detectMultiScale(cv2.flip(small, 1), scaleFactor=1.1, minNeighbors=5,
-                                            minSize=min_size)
-        boxes += [(width - x - w, y, w, h) for x, y, w, h in mirrored]
-    return [tuple(round(v * scale) for v in box) for box in boxes]
-
-
-def _scaled(gray: np.ndarray, long_side: int) -> np.ndarray:
-    height, width = gray.shape
-    factor = long_side / max(width, height)
+def _scaled(gray: Image.Image, long_side: int) -> Image.Image:
+    factor = long_side / max(gray.size)
     if factor >= 1:
         return gray
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
+                       Image.Resampling.BOX)
 
 
 # --- Near-duplicates -------------------------------------------------------------------------

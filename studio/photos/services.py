@@ -19,12 +19,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from studio import faces
 from studio.avatars.models import Avatar
 from studio.core.tasks import enqueue_on_commit
-from studio.photos import intake, quality
+from studio.photos import intake, judgement
 from studio.photos.exceptions import PhotoLimitReached, PhotosLocked, PhotosStillProcessing
 from studio.photos.imaging import ImageRefused
-from studio.photos.models import KEPT_VERDICTS, Photo, PhotoVerdict
+from studio.photos.models import Photo, PhotoVerdict
 from studio.photos.quality import REFUSE, Finding
 from studio.photos.selectors import photo_count_processing_for_user, photo_get_for_user
 from studio.photos.tasks import photo_process as photo_process_task
@@ -110,11 +111,16 @@ def _photo_create_refused(*, avatar: Avatar, name: str, refusal: ImageRefused) -
 
 
 def _prune_refused(*, avatar: Avatar) -> None:
-    """Refused photos are only there to explain themselves: keep the most recent few."""
+    """Refused photos are only there to explain themselves: keep the most recent few. (A photo the
+    set refused, as someone else's, keeps its files: it comes back if the set changes its mind.)"""
     refused = Photo.objects.filter(avatar=avatar, verdict=PhotoVerdict.REJECTED)
     newest = refused.order_by("-created_at", "-id").values_list("pk", flat=True)
     keep = list(newest[: settings.PHOTOS_MAX_PER_AVATAR])
-    refused.exclude(pk__in=keep).delete()
+    pruned = list(refused.exclude(pk__in=keep))
+    if pruned:
+        names = _file_names(pruned)
+        Photo.objects.filter(pk__in=[p.pk for p in pruned]).delete()
+        transaction.on_commit(lambda: _delete_files(names))
 
 
 def _lock_draft_avatar(*, user: User, avatar_id: uuid.UUID) -> Avatar:
@@ -171,6 +177,7 @@ def photo_process(*, photo_id: uuid.UUID | str) -> None:
             "height": result.height,
             "bytes": len(result.jpeg),
             "dhash": f"{result.dhash:016x}",
+            "analysis": result.analysis.as_dict() if result.analysis else None,
         }
     with transaction.atomic():
         _lock_avatar_row(photo.avatar_id)
@@ -182,7 +189,7 @@ def photo_process(*, photo_id: uuid.UUID | str) -> None:
             **fields,
         )
         if finished and result.verdict != intake.REJECTED:
-            _refresh_near_duplicates(avatar_id=photo.avatar_id)
+            _judge_set(avatar=photo.avatar)
     if not finished:
         _delete_files(written)
     _delete_files([photo.incoming.name])
@@ -224,31 +231,43 @@ def photo_sweep() -> None:
                 enqueue_on_commit(photo_process_task, str(photo.pk))
 
 
-# --- Near-duplicates -------------------------------------------------------------------------
+# --- The set ---------------------------------------------------------------------------------
 
 
 def _lock_avatar_row(avatar_id: uuid.UUID) -> None:
-    # Serialises near-duplicate bookkeeping per avatar (a no-op on SQLite, which locks the file).
+    # Serialises the set's judgement per avatar (a no-op on SQLite, which locks the file): two
+    # photos finishing at once each judge the set with the other's analysis in it.
     list(Avatar.objects.select_for_update().filter(pk=avatar_id).values_list("pk", flat=True))
 
 
-def _refresh_near_duplicates(*, avatar_id: uuid.UUID) -> None:
-    """Recompute the near-duplicate warnings of an avatar's kept photos: a photo that repeats an
-    earlier one gets the warning; one whose twin was removed loses it."""
-    photos = list(Photo.objects.filter(avatar_id=avatar_id, verdict__in=KEPT_VERDICTS).exclude(dhash=""))
-    duplicates = quality.find_near_duplicates(
-        [(p.pk, p.dhash_int) for p in photos],
-        max_distance=intake.PhotoLimits.from_settings().coach.duplicate_max_distance,
+def _judge_set(*, avatar: Avatar) -> None:
+    """Judge the avatar's photos again as one set (`studio.photos.judgement`), from the analyses
+    stored with them, and write each photo's set findings, verdict and whether it counts. Call
+    with the avatar's row locked. Photos still being checked, and photos refused on their own
+    (they keep no file), are left alone."""
+    photos = list(Photo.objects.filter(avatar_id=avatar.pk).exclude(verdict=PhotoVerdict.PROCESSING)
+                  .exclude(image="").order_by("created_at", "id"))
+    own = {p.pk: [f for f in p.findings if f["code"] not in judgement.SET_CODES] for p in photos}
+    members = [
+        judgement.Member(
+            key=p.pk,
+            name=p.original_name,
+            analysis=faces.Analysis.from_dict(p.analysis) if p.analysis else None,
+            dhash=p.dhash_int,
+        )
+        for p in photos
+        if intake.verdict_for([Finding.from_dict(f) for f in own[p.pk]]) != intake.REJECTED
+    ]
+    verdicts = judgement.judge(
+        members, subject=judgement.subject_for(avatar.subject_class), limits=judgement.SetLimits.from_settings()
     )
-    warning = quality.near_duplicate_finding().as_dict()
     for photo in photos:
-        findings = [f for f in photo.findings if f["code"] != warning["code"]]
-        if photo.pk in duplicates:
-            findings.append(warning)
-        if findings != photo.findings:
-            verdict = intake.verdict_for([Finding.from_dict(f) for f in findings])
-            Photo.objects.filter(pk=photo.pk, verdict__in=KEPT_VERDICTS).update(
-                findings=findings, verdict=verdict, updated_at=timezone.now()
+        findings = own[photo.pk] + [f.as_dict() for f in verdicts.findings.get(photo.pk, [])]
+        verdict = intake.verdict_for([Finding.from_dict(f) for f in findings])
+        counted = photo.pk in verdicts.counted
+        if (findings, verdict, counted) != (photo.findings, photo.verdict, photo.counted):
+            Photo.objects.filter(pk=photo.pk).exclude(verdict=PhotoVerdict.PROCESSING).update(
+                findings=findings, verdict=verdict, counted=counted, updated_at=timezone.now()
             )
 
 
@@ -263,10 +282,8 @@ def photo_delete(*, user: User, photo_id: uuid.UUID, avatar_id: uuid.UUID | None
     photo = photo_get_for_user(user=user, avatar_id=avatar_id, photo_id=photo_id)
     _lock_draft_avatar(user=user, avatar_id=photo.avatar_id)
     names = _file_names([photo])
-    was_kept = photo.is_kept
     photo.delete()
-    if was_kept:
-        _refresh_near_duplicates(avatar_id=photo.avatar_id)
+    _judge_set(avatar=photo.avatar)
     transaction.on_commit(lambda: _delete_files(names))
 
 

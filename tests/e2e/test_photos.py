@@ -1,10 +1,14 @@
 import base64
+import io
+import re
 
 import pytest
+from PIL import Image, ImageOps
 from playwright.sync_api import expect
 
 from studio.avatars.models import Avatar
 from tests.e2e.browser import log_in
+from tests.faces import photographs
 from tests.factories import AvatarFactory, UserFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos
@@ -14,13 +18,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def photo_files(tmp_path):
-    """Four good photos, one with two people and one web page renamed .jpg, as files on disk."""
+    """Four good photos, one with a second person and one web page renamed .jpg, as files on disk."""
     paths = []
     for index, data in enumerate(distinct_photos(4)):
         paths.append(tmp_path / f"IMG_{100 + index}.jpg")
         paths[-1].write_bytes(data)
     group = tmp_path / "party.heic"
-    group.write_bytes(corpus.encode(corpus.photo(faces=corpus.TWO_FACES, seed=40), "HEIF"))
+    group.write_bytes(corpus.encode(corpus.photo(faces=corpus.WITH_BYSTANDER, seed=40), "HEIF"))
     page = tmp_path / "invoice.jpg"
     page.write_bytes(corpus.HTML)
     return [*paths, group, page]
@@ -57,6 +61,48 @@ def test_a_user_creates_an_avatar_uploads_photos_and_sees_a_verdict_for_each(pag
 
     page.locator(".photo-card.is-rejected").get_by_role("button", name="Remove").click()
     expect(cards).to_have_count(5)
+
+
+def test_a_photo_arriving_changes_the_verdicts_of_the_whole_set_without_a_reload(page, tmp_path):
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Ada", subject_class="woman")
+    grace = tmp_path / "grace.jpg"
+    grace.write_bytes(photographs.jpeg("hopper"))
+    shots = []
+    for index, data in enumerate(distinct_photos(2)):
+        shots.append(tmp_path / f"IMG_{index}.jpg")
+        shots[-1].write_bytes(data)
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(corpus.jpeg(ImageOps.mirror(Image.open(io.BytesIO(distinct_photos(1)[0])))))
+    log_in(page, user)
+    page.goto(f"/avatars/{avatar.pk}/photos/")
+    page.evaluate("window.stillTheSamePage = true")
+    choose = page.get_by_label("Choose photos")
+
+    def card(name):
+        return page.locator(".photo-card").filter(has=page.locator(".photo-name", has_text=name))
+
+    choose.set_input_files(str(grace))
+    expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-accepted\b"))  # alone, she is the set
+
+    choose.set_input_files([str(p) for p in shots])
+    # Once both are checked, the photos that agree are named (in the order they arrived).
+    expect(card("grace.jpg")).to_contain_text(re.compile(r"IMG_[01]\.jpg and IMG_[01]\.jpg"))
+    expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-rejected\b"))
+    expect(card("grace.jpg")).to_contain_text("This looks like someone else")
+    expect(page.get_by_role("status").filter(has_text="accepted").first).to_contain_text("2 of 4 accepted")
+
+    choose.set_input_files(str(copy))
+    expect(card("copy.jpg")).to_contain_text("same shot as IMG_0.jpg")
+    expect(page.get_by_role("status").filter(has_text="accepted").first).to_contain_text("2 of 4 accepted")
+
+    for name in ("IMG_0.jpg", "IMG_1.jpg"):
+        card(name).get_by_role("button", name="Remove").click()
+        expect(card(name)).to_have_count(0)
+    # Two photos of two people left: the earlier one is the person, the other the stranger.
+    expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-accepted\b"))
+    expect(card("copy.jpg")).to_have_class(re.compile(r"\bis-rejected\b"))
+    assert page.evaluate("window.stillTheSamePage") is True
 
 
 def test_photos_dropped_on_the_page_are_uploaded(page):

@@ -1,8 +1,7 @@
 """A generated corpus of good, bad and hostile image files for the photo intake tests.
 
-Nothing is downloaded or committed: every file is made here. Faces are drawn so that OpenCV's
-frontal Haar cascade really detects them (tests assert it does), which lets the face checks be
-tested on the real detector.
+Nothing is downloaded: every file is made here, and the faces in them are the sample portrait's
+(`studio.photos.samples`, a real photograph), so the face checks run on the real detector.
 """
 
 from __future__ import annotations
@@ -12,12 +11,17 @@ import io
 import struct
 import zlib
 
-import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
 
-from studio.photos.samples import ONE_FACE, SMALL_FACE, TWO_FACES, photo  # noqa: F401 (part of the corpus)
+from studio.photos.samples import (  # noqa: F401 (part of the corpus)
+    ONE_FACE,
+    SMALL_FACE,
+    TWO_FACES,
+    WITH_BYSTANDER,
+    photo,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -125,10 +129,13 @@ def png_16bit_grey() -> bytes:
 
 
 def png_16bit_rgb() -> bytes:
-    pixels = (np.asarray(photo(seed=5), dtype=np.uint16) * 257)[:, :, ::-1]  # OpenCV writes BGR
-    ok, data = cv2.imencode(".png", np.ascontiguousarray(pixels))
-    assert ok
-    return data.tobytes()
+    """A 16-bit RGB PNG (Pillow cannot write one): big-endian samples, one filter byte per row."""
+    pixels = (np.asarray(photo(seed=5), dtype=np.uint16) * 257).astype(">u2")
+    height, width = pixels.shape[:2]
+    rows = b"".join(b"\x00" + pixels[row].tobytes() for row in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows, 6))
+            + _png_chunk(b"IEND", b""))
 
 
 def png_16bit_grey_photo() -> bytes:

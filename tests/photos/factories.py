@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from studio import faces
 from studio.avatars.models import Avatar
 from studio.photos import imaging, quality, samples
 from studio.photos.models import Photo, PhotoVerdict
@@ -32,12 +33,14 @@ class CleanPhoto(NamedTuple):
     thumbnail: bytes
     size: tuple[int, int]
     dhash: str
+    analysis: dict
 
 
 @functools.cache
 def clean_photo(index: int) -> CleanPhoto:
-    """What the images worker keeps of the index-th of a set of different one-face portraits (a
-    clean JPEG, its WebP thumbnail, its size and hash); made once per test process."""
+    """What the images worker keeps of the index-th of a set of different shots of one person (a
+    clean JPEG, its WebP thumbnail, its size, hash and face analysis); made once per test process.
+    Up to `samples.SHOTS` in a row are different shots."""
     img = samples.photo(faces=((0.3 + 0.05 * (index % 6), 0.4, 0.3),), seed=20 + index)
     return CleanPhoto(
         jpeg=imaging.encode_jpeg(img, quality=settings.PHOTOS_JPEG_QUALITY),
@@ -46,13 +49,15 @@ def clean_photo(index: int) -> CleanPhoto:
         ),
         size=img.size,
         dhash=f"{quality.dhash(img):016x}",
+        analysis=faces.analyse(img).as_dict(),
     )
 
 
 def ready_photos(avatar: Avatar, count: int = 4) -> list[Photo]:
-    """`count` more accepted photos of the avatar, with their files in private storage, as if the
-    images worker had checked them, without running the intake (decoding, face detection and
-    encoding take seconds a photo). Each differs from the avatar's other photos."""
+    """`count` more accepted photos of the avatar, with their files and face analysis in private
+    storage, as if the images worker had checked them, without running the intake for each test
+    (decoding, face analysis and encoding take a second a photo; each is made once per process).
+    Each is a different shot of the same person, so the set's judgement would count them all."""
     first = Photo.objects.filter(avatar=avatar).count()
     photos = []
     for index in range(first, first + count):
@@ -68,6 +73,7 @@ def ready_photos(avatar: Avatar, count: int = 4) -> list[Photo]:
                 height=clean.size[1],
                 bytes=len(clean.jpeg),
                 dhash=clean.dhash,
+                analysis=clean.analysis,
             )
         )
     return photos

@@ -18,7 +18,7 @@ def test_inspect_photos_explains_each_file(tmp_path):
     good = tmp_path / "good.heic"
     good.write_bytes(corpus.encode(corpus.photo(), "HEIF"))
     group = tmp_path / "group.jpg"
-    group.write_bytes(corpus.jpeg(corpus.photo(faces=corpus.TWO_FACES, seed=5)))
+    group.write_bytes(corpus.jpeg(corpus.photo(faces=corpus.WITH_BYSTANDER, seed=5)))
     page = tmp_path / "page.jpg"
     page.write_bytes(corpus.HTML)
 
@@ -28,6 +28,7 @@ def test_inspect_photos_explains_each_file(tmp_path):
     assert good_report["source"] == {"bytes": good.stat().st_size, "format": "HEIF", "width": 640, "height": 800}
     assert good_report["final"]["width"] == 640 and good_report["final"]["bytes"] > 0
     assert good_report["measurements"]["faces"] == 1
+    assert "descriptor" not in json.dumps(good_report)  # biometric data stays out of the output
     assert group_report["verdict"] == "warned"
     assert [w["code"] for w in group_report["warnings"]] == ["several_faces"]
     assert page_report["verdict"] == "rejected" and page_report["final"] is None
@@ -35,14 +36,26 @@ def test_inspect_photos_explains_each_file(tmp_path):
     assert "web page" in page_report["reasons"][0]["message"]
 
 
-def test_inspect_photos_judges_near_duplicates_within_the_files_given(tmp_path):
+def test_inspect_photos_judges_the_same_shot_within_the_files_given(tmp_path):
     first, second = tmp_path / "a.jpg", tmp_path / "b.png"
     first.write_bytes(corpus.jpeg())
     second.write_bytes(corpus.encode(corpus.photo(), "PNG"))
 
     reports = inspect(str(first), str(second))
 
-    assert reports[0]["verdict"] == "accepted"
+    assert reports[0]["verdict"] == "accepted" and reports[0]["counted"]
+    assert reports[1]["verdict"] == "warned" and reports[1]["same_shot_as"] == str(first)
+    assert not reports[1]["counted"]
+    assert [w["code"] for w in reports[1]["warnings"]] == ["same_shot"]
+
+
+def test_inspect_photos_judges_near_duplicates_of_pets(tmp_path):
+    first, second = tmp_path / "a.jpg", tmp_path / "b.png"
+    first.write_bytes(corpus.jpeg(corpus.photo(faces=())))
+    second.write_bytes(corpus.encode(corpus.photo(faces=()), "PNG"))
+
+    reports = inspect(str(first), str(second), "--class", "cat")
+
     assert reports[1]["verdict"] == "warned" and reports[1]["duplicate_of"] == str(first)
 
 

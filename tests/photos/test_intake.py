@@ -33,7 +33,7 @@ def test_a_good_photo_is_accepted_with_a_clean_jpeg_and_a_thumbnail(image_format
 
 
 def test_warnings_keep_the_photo():
-    result = process(corpus.jpeg(corpus.photo(faces=corpus.TWO_FACES)))
+    result = process(corpus.jpeg(corpus.photo(faces=corpus.WITH_BYSTANDER)))
 
     assert result.verdict == WARNED and codes(result) == {"several_faces"}
     assert result.jpeg is not None

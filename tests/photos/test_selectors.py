@@ -1,9 +1,11 @@
 import pytest
 
+from studio import faces
 from studio.photos import selectors
 from studio.photos.models import Photo, PhotoVerdict
+from tests.faces import photographs
 from tests.factories import AvatarFactory
-from tests.photos.factories import PhotoFactory
+from tests.photos.factories import PhotoFactory, ready_photos
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +58,14 @@ def test_a_photo_can_be_fetched_without_naming_its_avatar(mixed_set, user, other
     assert selectors.photo_get_for_user(user=user, photo_id=mixed_set[0].pk) == mixed_set[0]
     with pytest.raises(Photo.DoesNotExist):
         selectors.photo_get_for_user(user=other_user, photo_id=mixed_set[0].pk)
+
+
+def test_the_set_identity_is_the_face_the_counted_photos_agree_on(user):
+    woman = AvatarFactory(user=user, subject_class="woman")
+    ready_photos(woman, 3)
+
+    identity = selectors.photo_set_identity(avatar=woman)
+
+    assert faces.distance(identity, photographs.face("astronaut").descriptor) < 0.6
+    assert faces.distance(identity, photographs.face("hopper").descriptor) > 0.6
+    assert selectors.photo_set_identity(avatar=AvatarFactory(user=user, subject_class="dog")) is None

@@ -3,13 +3,14 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageOps
 
 from studio.avatars.models import Avatar, AvatarState
-from studio.photos import services
+from studio.photos import selectors, services
 from studio.photos.exceptions import PhotoLimitReached, PhotosLocked
 from studio.photos.models import Photo, PhotoVerdict
 from studio.photos.tasks import photo_process as photo_process_task
+from tests.faces import photographs
 from tests.factories import AvatarFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos, uploaded
@@ -77,7 +78,7 @@ def test_a_truncated_file_passes_the_door_and_is_refused_by_the_full_decode(add_
 
 
 def test_warnings_keep_the_photo(add_photo):
-    photo = add_photo(corpus.jpeg(corpus.photo(faces=corpus.TWO_FACES)))
+    photo = add_photo(corpus.jpeg(corpus.photo(faces=corpus.WITH_BYSTANDER)))
 
     assert photo.verdict == PhotoVerdict.WARNED
     assert photo.warnings[0]["code"] == "several_faces" and photo.refusals == []
@@ -92,19 +93,33 @@ def test_pets_are_not_asked_for_faces(add_photo, user):
     assert photo.verdict == PhotoVerdict.ACCEPTED
 
 
-def test_a_near_duplicate_is_warned_and_the_warning_goes_when_its_twin_goes(add_photo, user, avatar):
+def test_the_same_shot_twice_counts_once_and_counts_again_when_its_twin_goes(add_photo, user, avatar):
     first = add_photo(corpus.jpeg(quality=92))
-    second = add_photo(corpus.jpeg(quality=70))
+    second = add_photo(corpus.jpeg(ImageOps.mirror(corpus.photo()), quality=70), name="IMG_0002.jpg")
 
-    assert second.verdict == PhotoVerdict.WARNED
-    assert [f["code"] for f in second.findings] == ["near_duplicate"]
+    assert second.verdict == PhotoVerdict.WARNED and not second.counted
+    assert [f["code"] for f in second.findings] == ["same_shot"]
+    assert "IMG_0001.jpg" in second.findings[0]["message"]
     first.refresh_from_db()
-    assert first.verdict == PhotoVerdict.ACCEPTED
+    assert first.verdict == PhotoVerdict.ACCEPTED and first.counted
+    assert selectors.photo_count_accepted(avatar=avatar) == 1
 
     services.photo_delete(user=user, avatar_id=avatar.pk, photo_id=first.pk)
 
     second.refresh_from_db()
-    assert second.verdict == PhotoVerdict.ACCEPTED and second.findings == []
+    assert second.verdict == PhotoVerdict.ACCEPTED and second.findings == [] and second.counted
+    assert selectors.photo_count_accepted(avatar=avatar) == 1
+
+
+def test_pets_near_duplicates_are_warned_and_still_count(add_photo, user):
+    dog = AvatarFactory(user=user, subject_class="dog")
+    picture = corpus.photo(faces=())
+
+    add_photo(corpus.jpeg(picture, quality=92), to=dog)
+    second = add_photo(corpus.jpeg(picture, quality=70), to=dog)
+
+    assert [f["code"] for f in second.findings] == ["near_duplicate"] and second.counted
+    assert selectors.photo_count_accepted(avatar=dog) == 2
 
 
 def test_processing_twice_changes_nothing(add_photo, media_files):
@@ -258,3 +273,47 @@ def test_deleting_all_photos_of_an_avatar_in_any_state(django_capture_on_commit_
     assert count == 4
     assert list(Photo.objects.all()) == [kept]
     assert media_files() == sorted([kept.image.name, kept.thumbnail.name])
+
+
+@pytest.mark.parametrize("thing", ["coffee", "chelsea"])
+def test_a_cup_or_a_cat_is_refused_for_a_man_and_does_not_count(add_photo, user, thing):
+    man = AvatarFactory(user=user, subject_class="man")
+    for data in distinct_photos(3):
+        add_photo(data, to=man)
+
+    photo = add_photo(photographs.jpeg(thing), name=f"{thing}.jpg", to=man)
+
+    assert photo.verdict == PhotoVerdict.REJECTED
+    assert [f["code"] for f in photo.refusals] == ["no_face"]
+    assert selectors.photo_count_accepted(avatar=man) == 3
+    assert not selectors.photo_minimum_met(avatar=man)
+
+
+def test_the_whole_set_is_judged_again_when_a_photo_arrives_or_leaves(add_photo, user, avatar):
+    grace = add_photo(photographs.jpeg("hopper"), name="grace.jpg")
+    assert grace.verdict == PhotoVerdict.ACCEPTED  # alone, she is the set
+
+    others = [add_photo(data, name=f"IMG_{index}.jpg") for index, data in enumerate(distinct_photos(2))]
+
+    grace.refresh_from_db()
+    assert grace.verdict == PhotoVerdict.REJECTED and not grace.counted
+    assert [f["code"] for f in grace.refusals] == ["someone_else"]
+    assert "IMG_0.jpg and IMG_1.jpg" in grace.refusals[0]["message"]
+    assert grace.image and grace.thumbnail  # kept: the set may change its mind
+    assert selectors.photo_count_accepted(avatar=avatar) == 2
+
+    for photo in others:
+        services.photo_delete(user=user, avatar_id=avatar.pk, photo_id=photo.pk)
+
+    grace.refresh_from_db()
+    assert grace.verdict == PhotoVerdict.ACCEPTED and grace.findings == [] and grace.counted
+
+
+def test_the_face_analysis_is_stored_with_the_photo_and_goes_with_it(add_photo, user, avatar):
+    photo = add_photo()
+
+    assert len(photo.analysis["faces"]) == 1 and len(photo.analysis["faces"][0]["descriptor"]) == 128
+
+    services.photo_delete(user=user, avatar_id=avatar.pk, photo_id=photo.pk)
+
+    assert not Photo.objects.filter(analysis__isnull=False).exists()

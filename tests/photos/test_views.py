@@ -10,7 +10,7 @@ from tests.factories import AvatarFactory
 from tests.helpers import HTMX
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos, uploaded
-from tests.photos.factories import PhotoFactory
+from tests.photos.factories import PhotoFactory, ready_photos
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +376,29 @@ def test_staff_can_look_photos_up_in_the_admin(client, avatar):
 
     assert photo.original_name in listing.content.decode()
     assert detail.status_code == 200 and "This file is empty." in detail.content.decode()
+
+
+def test_the_admin_never_shows_a_photos_face_analysis(client, avatar):
+    from tests.factories import UserFactory
+
+    (photo,) = ready_photos(avatar, 1)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    detail = client.get(reverse("admin:photos_photo_change", args=[photo.pk])).content.decode()
+
+    assert photo.original_name in detail
+    assert "descriptor" not in detail and photo.analysis["faces"][0]["fingerprint"] not in detail
+
+
+def test_the_set_shows_its_variety_and_advice(user_client, avatar):
+    first, *others = ready_photos(avatar, 3)
+
+    varied = user_client.get(reverse("photos:set", args=[avatar.pk]), headers=HTMX).content.decode()
+    Photo.objects.filter(pk__in=[p.pk for p in others]).update(analysis=first.analysis)  # three alike
+    uniform = user_client.get(reverse("photos:set", args=[avatar.pk]), headers=HTMX).content.decode()
+
+    meter = re.search(r'<meter id="photo-variety-meter" value="([0-9.]+)"', varied)
+    assert meter and 0.5 < float(meter.group(1)) <= 1
+    assert '<meter id="photo-variety-meter" value="0.00"' in uniform and "<strong>Low</strong>" in uniform
+    assert "The background is much the same in every photo" in uniform
+    assert "The background is much the same in every photo" not in varied

@@ -33,8 +33,8 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 class Command(BaseCommand):
     help = (
         "Create (or reuse) a demo user with credits and one avatar made from the given photos (or "
-        "generated sample photos) and themes, through the studio's own services and tasks, and print "
-        "the gallery URL. Needs the worker running (make run starts it)."
+        "sample photos: re-takes of a public-domain portrait) and themes, through the studio's own "
+        "services and tasks, and print the gallery URL. Needs the worker running (make run starts it)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -109,8 +109,13 @@ class Command(BaseCommand):
                 raise CommandError("The photos were not checked in time: is the worker running? (make run starts it)")
             time.sleep(0.5)
         if not photo_minimum_met(avatar=avatar):
-            refused = [f"{p.original_name}: {', '.join(f['message'] for f in p.refusals)}" for p in avatar.photos.all()]
-            raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(refused))
+            # Refused, or kept but not counted (a repeat of another photo's shot).
+            reasons = [
+                f"{p.original_name}: {' '.join(f['message'] for f in p.refusals or p.warnings)}"
+                for p in avatar.photos.all()
+                if not p.counts
+            ]
+            raise CommandError("Not enough photos were accepted:\n  " + "\n  ".join(reasons))
 
     def _choose_themes(self, avatar: Avatar, themes: str) -> None:
         for slug in [slug.strip() for slug in themes.split(",") if slug.strip()]:
