@@ -368,32 +368,16 @@ PHOTOS_JPEG_QUALITY = 90
 PHOTOS_THUMBNAIL_SIZE = 400
 PHOTOS_THUMBNAIL_QUALITY = 80
 # The coach: sharpness is the Laplacian variance at 512 px, brightness the mean grey level (0-255),
-# face size a fraction of the shorter side; a photo has no main face when a second one is at least
-# `dominant_face_ratio` of the largest's width; pets' near-duplicates differ in at most this many
-# dHash bits.
+# face size a fraction of the shorter side, no main face when a second is `dominant_face_ratio` of
+# the largest's width, pets' near-duplicates differ in at most this many dHash bits.
 PHOTOS_COACH = {
-    "sharpness_refuse": 12.0,
-    "sharpness_warn": 40.0,
-    "dark_refuse": 30.0,
-    "dark_warn": 60.0,
-    "bright_warn": 210.0,
-    "bright_refuse": 235.0,
-    "face_min_fraction": 0.08,
-    "dominant_face_ratio": 0.8,
+    "sharpness_refuse": 12.0, "sharpness_warn": 40.0, "dark_refuse": 30.0, "dark_warn": 60.0,
+    "bright_warn": 210.0, "bright_refuse": 235.0, "face_min_fraction": 0.08, "dominant_face_ratio": 0.8,
     "duplicate_max_distance": 4,
 }
-# The set of a person's photos (studio.photos.judgement, distances between dlib face descriptors):
-# a face farther than this from the set's identity is someone else. 0.6 is dlib's own threshold;
-# on the real photographs the tests use, two different people are 0.69 apart and edits of one
-# photo at most 0.27.
+# The set of a person's photos: what these mean is in studio.photos.judgement.SetLimits.
 PHOTOS_SAME_PERSON_MAX_DISTANCE = env.float("PHOTOS_SAME_PERSON_MAX_DISTANCE", default=0.6)
-# Two photos are the same shot (flipped, cropped, resized, recompressed, lighter or darker) when
-# their faces are this close and their aligned faces this alike (studio.faces.picture_similarity:
-# edits of one photo measure 0.94 and more, different pictures of one face 0.90 and less).
 PHOTOS_SAME_SHOT = {"max_distance": 0.35, "min_similarity": 0.93}
-# The variety meter: the spread of a set that counts as fully varied on each axis (head turn in
-# eye distances, how different the faces look in descriptor distance, background colour and the
-# light on the face in grey levels); a set under `low` of that on an axis gets advice.
 PHOTOS_VARIETY = {"pose": 0.12, "look": 0.3, "background": 30.0, "light": 20.0, "low": 0.35}
 # Processing that never reported back (lost enqueue, killed worker) is retried, then given up.
 PHOTOS_PROCESSING_MAX_ATTEMPTS = 3

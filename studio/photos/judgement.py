@@ -28,6 +28,21 @@ SET_CODES = frozenset({"someone_else", "same_shot", "near_duplicate"})
 
 @dataclass(frozen=True)
 class SetLimits:
+    """The set's thresholds (settings PHOTOS_SAME_PERSON_MAX_DISTANCE, PHOTOS_SAME_SHOT,
+    PHOTOS_VARIETY), in distances between dlib face descriptors.
+
+    - same_person_max_distance: farther than this from the set's identity is someone else. 0.6 is
+      dlib's own threshold; on the real photographs the tests use, two different people are 0.69
+      apart and edits of one photo at most 0.27.
+    - same_shot_*: two photos are the same shot (flipped, cropped, resized, recompressed, lighter or
+      darker) when their faces are this close and their aligned faces this alike
+      (faces.picture_similarity: edits of one photo 0.94 and more, different pictures of one face
+      0.90 and less).
+    - variety: the spread that counts as fully varied on each axis (head turn in eye distances, how
+      different the faces look in descriptor distance, background colour and light on the face in
+      grey levels); a set under `low` of that on an axis gets advice.
+    """
+
     same_person_max_distance: float
     same_shot_max_distance: float
     same_shot_min_similarity: float
