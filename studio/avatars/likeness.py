@@ -11,7 +11,7 @@
   PHOTOS_SAME_PERSON_MAX_DISTANCE threshold) and `face_found`. Pets and couples are not scored.
 - The guarantee (`prompts_settle_likeness`, run under the avatar's lock by every
   `progress.avatar_check_finished`): a finished prompt whose scored images are mostly (more than
-  LIKENESS_REDO_SHARE of them) below LOOKS_LIKE is made again once, free: a prompt of its own
+  LIKENESS_REDO_SHARE of them) below 0.5 is made again once, free: a prompt of its own
   (`redo_of` the original, price 0) with a new seed and `inpaint_faces` where the branch has it,
   sent by the usual submit, callbacks and reconciler; when the tune's fair use
   (FAIR_USE_MAX_PROMPTS) leaves no room for it, or when that redo mostly fails too (or is not
@@ -32,32 +32,21 @@ from PIL import Image
 
 from studio import faces
 from studio.avatars import tasks
-from studio.avatars.models import Avatar, AvatarState, LikenessOutcome, Prompt, PromptState
+from studio.avatars.models import (
+    LIKENESS_LOOKS_LIKE,
+    Avatar,
+    AvatarState,
+    LikenessOutcome,
+    Prompt,
+    PromptState,
+)
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_refund
 from studio.photos.selectors import photo_set_identity
 
-LOOKS_LIKE = 0.5  # faces.likeness is 0.5 exactly at the same-person threshold
-STRONG = 0.8
-WEAK = 0.3
 # Astria's face inpainting works on its Flux, SDXL and SD 1.5 models (not the free `fast` mock).
 INPAINT_FACES_BRANCHES = frozenset({"sd15", "sdxl1", "flux1"})
 IDENTITY_KEEP_DAYS = 30  # Astria deletes a tune (so "generate more" ends) 30 days after training
-
-
-def likeness_words(likeness: float | None, face_found: bool | None) -> str:
-    """The score in the words the gallery shows; empty when the image was not scored."""
-    if likeness is None:
-        return ""
-    if not face_found:
-        return "No face found"
-    if likeness >= STRONG:
-        return "Strong likeness"
-    if likeness >= LOOKS_LIKE:
-        return "Good likeness"
-    if likeness >= WEAK:
-        return "Weak likeness"
-    return "May not look like you"
 
 
 # --- The identity ------------------------------------------------------------------------------
@@ -113,7 +102,7 @@ def _mostly_unlike(prompt: Prompt) -> bool | None:
     scores = [s for s in prompt.images.values_list("likeness", flat=True) if s is not None]
     if not scores:
         return None
-    failing = sum(1 for s in scores if s < LOOKS_LIKE)
+    failing = sum(1 for s in scores if s < LIKENESS_LOOKS_LIKE)
     return failing / len(scores) > settings.LIKENESS_REDO_SHARE
 
 

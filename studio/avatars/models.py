@@ -208,6 +208,12 @@ class Prompt(CallbackTarget, BaseModel):
         return range(self.num_images)
 
 
+# Likeness scores (studio.faces.likeness): 0.5 is exactly the same-person threshold.
+LIKENESS_LOOKS_LIKE = 0.5
+LIKENESS_STRONG = 0.8
+LIKENESS_WEAK = 0.3
+
+
 def _image_path(instance: "GeneratedImage", filename: str) -> str:
     return f"images/{instance.avatar.user_id}/{instance.avatar_id}/{filename}"
 
@@ -238,6 +244,26 @@ class GeneratedImage(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.prompt.label} #{self.index + 1}"
+
+    @property
+    def looks_like(self) -> bool:
+        """Whether it passes likeness (an image not scored does)."""
+        return self.likeness is None or self.likeness >= LIKENESS_LOOKS_LIKE
+
+    @property
+    def likeness_words(self) -> str:
+        """The score in the words the gallery shows; empty when the image was not scored."""
+        if self.likeness is None:
+            return ""
+        if not self.face_found:
+            return "No face found"
+        if self.likeness >= LIKENESS_STRONG:
+            return "Strong likeness"
+        if self.likeness >= LIKENESS_LOOKS_LIKE:
+            return "Good likeness"
+        if self.likeness >= LIKENESS_WEAK:
+            return "Weak likeness"
+        return "May not look like you"
 
 
 class CallbackEvent(models.Model):

@@ -124,6 +124,47 @@ def gallery_prompts(*, avatar: Avatar) -> QuerySet[Prompt]:
     )
 
 
+@dataclass
+class GalleryStyle:
+    """One style as the gallery shows it: its prompt, and a likeness redo's images with its own,
+    the best likeness first; those below the threshold apart (`doubtful`)."""
+
+    prompt: Prompt
+    redo: Prompt | None
+    shown: list[GeneratedImage]
+    doubtful: list[GeneratedImage]
+    changed_at: datetime
+
+    @property
+    def images(self) -> list[GeneratedImage]:
+        return self.shown + self.doubtful
+
+    @property
+    def redoing(self) -> bool:
+        return self.redo is not None and not self.redo.is_finished
+
+
+def gallery_styles(*, prompts: list[Prompt]) -> list[GalleryStyle]:
+    """The styles of `gallery_prompts`, in order: a redo is shown within the style it redoes."""
+    redos = {prompt.redo_of_id: prompt for prompt in prompts if prompt.redo_of_id is not None}
+    styles = []
+    for prompt in prompts:
+        if prompt.redo_of_id is not None:
+            continue
+        redo = redos.get(prompt.pk)
+        images = list(prompt.images.all()) + (list(redo.images.all()) if redo else [])
+        # Best first; images not scored (pets) keep their order.
+        ranked = sorted(images, key=lambda image: -image.likeness if image.likeness is not None else 0)
+        styles.append(GalleryStyle(
+            prompt=prompt,
+            redo=redo,
+            shown=[image for image in ranked if image.looks_like],
+            doubtful=[image for image in ranked if not image.looks_like],
+            changed_at=max(prompt.updated_at, redo.updated_at) if redo else prompt.updated_at,
+        ))
+    return styles
+
+
 def image_get_for_user(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
     return GeneratedImage.objects.select_related("prompt", "avatar").get(
         pk=image_id, avatar_id=avatar_id, avatar__user=user
