@@ -34,11 +34,13 @@ from studio import faces
 from studio.avatars import tasks
 from studio.avatars.models import (
     LIKENESS_LOOKS_LIKE,
+    PERSON_CLASSES,
     Avatar,
     AvatarState,
     LikenessOutcome,
     Prompt,
     PromptState,
+    SubjectClass,
 )
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_refund
@@ -46,7 +48,20 @@ from studio.photos.selectors import photo_set_identity
 
 # Astria's face inpainting works on its Flux, SDXL and SD 1.5 models (not the free `fast` mock).
 INPAINT_FACES_BRANCHES = frozenset({"sd15", "sdxl1", "flux1"})
+SCORED_CLASSES = PERSON_CLASSES - {SubjectClass.COUPLE}  # one face to compare with
 IDENTITY_KEEP_DAYS = 30  # Astria deletes a tune (so "generate more" ends) 30 days after training
+
+
+def guarantee_share_words(*, avatar: Avatar) -> str:
+    """How many of a style's images failing likeness make it redone ("more than half"), as the
+    confirm page states the guarantee; empty when the avatar has none (pets, couples, or
+    LIKENESS_GUARANTEE off)."""
+    if not settings.LIKENESS_GUARANTEE or avatar.subject_class not in SCORED_CLASSES:
+        return ""
+    share = settings.LIKENESS_REDO_SHARE
+    if share == 0.5:
+        return "more than half"
+    return "any" if share <= 0 else f"more than {share:.0%}"
 
 
 # --- The identity ------------------------------------------------------------------------------

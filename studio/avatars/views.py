@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.avatars import exports, selectors, services
+from studio.avatars import exports, likeness, selectors, services
 from studio.avatars.forms import (
     AvatarCreateForm,
     AvatarListUpdatesForm,
@@ -195,6 +195,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         "balance": balance,
         "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
+        "likeness_guarantee": likeness.guarantee_share_words(avatar=avatar),
         "error": error,
     }
     return render(request, "avatars/confirm.html", context, status=422 if error else 200)
