@@ -14,7 +14,7 @@
     img.src = link.getAttribute("href");
     img.alt = link.querySelector("img") ? link.querySelector("img").alt : "";
     dialog.querySelector(".lightbox-title").textContent = link.dataset.title || "";
-    var likeness = link.dataset.likeness ? link.dataset.likeness + ". " : "";
+    var likeness = link.dataset.likeness ? link.dataset.likeness + " · " : "";
     dialog.querySelector(".lightbox-caption").textContent = likeness + (link.dataset.caption || "");
     dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
   }

@@ -139,8 +139,8 @@ def test_each_style_shows_its_best_likeness_first_and_tucks_away_the_doubtful_on
     hidden.first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.locator(".lightbox-title")).to_have_text("Golden hour, image 3")
-    expect(dialog.locator(".lightbox-caption")).to_contain_text("Weak likeness.")
+    expect(dialog.locator(".lightbox-caption")).to_contain_text("Weak likeness · ")
     page.keyboard.press("ArrowRight")
-    expect(dialog.locator(".lightbox-caption")).to_contain_text("No face found.")
+    expect(dialog.locator(".lightbox-caption")).to_contain_text("No face found · ")
     page.keyboard.press("ArrowRight")  # round to the best one
-    expect(dialog.locator(".lightbox-caption")).to_have_text(re.compile(r"^Strong likeness\. portrait of sks woman"))
+    expect(dialog.locator(".lightbox-caption")).to_have_text(re.compile(r"^Strong likeness · portrait of sks woman"))
