@@ -16,7 +16,7 @@ from pathlib import Path
 
 import environ
 
-from astria_sandbox.engine import FAIL_STATUSES, Sandbox
+from astria_sandbox.engine import FAIL_STATUSES, LIKENESS_FAULTS, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = (
@@ -102,6 +102,24 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: dict) -> None:
         default=0,
         help="the next N prompts end with user_error instead of images",
     )
+    parser.add_argument(
+        "--likeness-fault",
+        choices=LIKENESS_FAULTS,
+        default="off",
+        help="paint a share of each new prompt's images without the subject's face (no_face) or with "
+        "someone else's (stranger)",
+    )
+    parser.add_argument(
+        "--likeness-fault-share",
+        type=float,
+        default=0.75,
+        help="the share of a prompt's images the likeness fault paints wrong, 0 to 1 (%(default)s)",
+    )
+    parser.add_argument(
+        "--likeness-fault-match",
+        default="",
+        help="only prompts whose text holds these words get the likeness fault (default: every prompt)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before every answer")
     parser.add_argument(
         "--idempotent-titles",
@@ -128,6 +146,9 @@ def start(options: dict, *, gallery_tunes: dict[str, int] | None = None) -> Sand
             fail_prompts_next=options["fail_prompts_next"],
             latency=options["latency"],
             idempotent_titles=options["idempotent_titles"],
+            likeness_fault=options["likeness_fault"],
+            likeness_fault_share=options["likeness_fault_share"],
+            likeness_fault_match=options["likeness_fault_match"],
         )
     except OSError as exc:
         raise StartError(
@@ -148,6 +169,11 @@ def summary(sandbox: Sandbox, options: dict) -> list[str]:
         + (
             f", next {switches['fail_next']} creates fail with {switches['fail_status']}"
             if switches["fail_next"]
+            else ""
+        )
+        + (
+            f", likeness fault {switches['likeness_fault']} on {switches['likeness_fault_share']:.0%} of the images"
+            if switches["likeness_fault"] != "off"
             else ""
         ),
     ]

@@ -12,6 +12,11 @@ Switches (all changeable at runtime through `POST /_sandbox/faults`):
     fail_prompts_next              the next N prompts created end with `user_error` and no images
     latency                        seconds to wait before every answer (after the work is done)
     idempotent_titles              a create with a title that exists returns the existing tune
+    likeness_fault                 "no_face" or "stranger": prompts created from now on paint a
+                                   share of their images without the subject's face, or with
+                                   someone else's ("off" by default)
+    likeness_fault_share           that share of each such prompt's images, 0 to 1 (0.75)
+    likeness_fault_match           only prompts whose text holds these words (any prompt if empty)
 """
 
 import json
@@ -36,6 +41,7 @@ CALLBACK_TIMEOUT = 10
 TICK_SECONDS = 0.1
 DEFAULT_GALLERY_TUNES = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
 FAIL_STATUSES = (429, 500, 504)
+LIKENESS_FAULTS = ("off", "no_face", "stranger")
 
 
 @dataclass
@@ -49,6 +55,9 @@ class Switches:
     fail_prompts_next: int = 0
     latency: float = 0.0
     idempotent_titles: bool = False
+    likeness_fault: str = "off"
+    likeness_fault_share: float = 0.75
+    likeness_fault_match: str = ""
 
     def update(self, values: dict) -> None:
         """Apply changes from a control request, all or none; ValueError names the first bad one."""
@@ -83,6 +92,10 @@ class Switches:
             raise ValueError(f"fail_status must be one of {', '.join(map(str, FAIL_STATUSES))}")
         if key == "fail_scope" and converted not in ("create", "any"):
             raise ValueError("fail_scope must be create or any")
+        if key == "likeness_fault" and converted not in LIKENESS_FAULTS:
+            raise ValueError(f"likeness_fault must be one of {', '.join(LIKENESS_FAULTS)}")
+        if key == "likeness_fault_share" and converted > 1:
+            raise ValueError("likeness_fault_share must be a share from 0 to 1")
         return converted
 
 
@@ -197,6 +210,17 @@ class Sandbox:
                 self.switches.fail_prompts_next -= 1
                 return True
             return False
+
+    def likeness_fault_for(self, text: str) -> dict | None:
+        """The likeness fault a prompt with this text is created with, or None."""
+        with self._switch_lock:
+            s = self.switches
+            if s.likeness_fault == "off" or s.likeness_fault_share <= 0:
+                return None
+            if s.likeness_fault_match and s.likeness_fault_match.lower() not in text.lower():
+                return None
+            self.store.count("likeness_faults")
+            return {"mode": s.likeness_fault, "share": s.likeness_fault_share}
 
     def train_now(self, tune_id: int) -> bool:
         """Finish an untrained tune's training now, whatever its delay; False if there is none."""

@@ -322,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
                 prompt,
                 prompt_delay=switches["prompt_delay"],
                 fail=self.sandbox.take_prompt_failure(),
+                likeness_fault=self.sandbox.likeness_fault_for(prompt["text"]),
             )
         logger.info("sandbox tune %s created (%s images, branch %s)", tune["id"], len(images), tune["branch"])
         return _Reply(201, tune)
@@ -375,6 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
             attrs,
             prompt_delay=self.sandbox.switch_values()["prompt_delay"],
             fail=self.sandbox.take_prompt_failure(),
+            likeness_fault=self.sandbox.likeness_fault_for(attrs["text"]),
         )
         return _Reply(201, prompt)
 

@@ -11,10 +11,13 @@ import random
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 SIZE = 1024
+# Someone else's face, for the likeness fault (data/README.md says whose).
+STRANGER = Path(__file__).resolve().parent / "data" / "grace-hopper.jpg"
 TRAINING_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 
@@ -124,11 +127,13 @@ def vintage(img, rng):
 
 
 def neon(img, rng):
-    img = _tint(ImageOps.autocontrast(img), "#0d0221", "#ff2a9d", "#35f0ff", keep=0.1)
-    draw = ImageDraw.Draw(img)
+    img = _tint(ImageOps.autocontrast(img), "#0d0221", "#ff2a9d", "#35f0ff", keep=0.45)
+    lines = Image.new("RGB", img.size, (10, 0, 30))
+    mask = Image.new("L", img.size, 0)
+    draw = ImageDraw.Draw(mask)
     for y in range(0, SIZE, 6):
-        draw.line((0, y, SIZE, y), fill=(10, 0, 30), width=1)
-    return _glow(img, 14, 0.6)
+        draw.line((0, y, SIZE, y), fill=90, width=1)
+    return _glow(Image.composite(lines, img, mask), 14, 0.5)
 
 
 def watercolour(img, rng):
@@ -139,14 +144,17 @@ def watercolour(img, rng):
     rims = ImageOps.invert(ImageOps.autocontrast(edges).filter(ImageFilter.GaussianBlur(2))).convert("RGB")
     paper = _noise(rng, SIZE // 8, 0.5).resize((SIZE, SIZE), Image.Resampling.BICUBIC)
     paper = ImageOps.colorize(paper, "#c9b99a", "#fffdf5")
-    return ImageChops.multiply(ImageChops.multiply(washes, rims), paper)
+    painted = ImageChops.multiply(ImageChops.multiply(washes, rims), paper)
+    # The face shows through the washes, as a painted portrait keeps its sitter's features.
+    return Image.blend(painted, ImageChops.multiply(img, paper), 0.4)
 
 
 def sketch(img, rng):
     gray = ImageOps.grayscale(img).filter(ImageFilter.GaussianBlur(1.5))
     lines = ImageOps.autocontrast(gray.filter(ImageFilter.CONTOUR), cutoff=3)
     lines = ImageEnhance.Contrast(lines).enhance(1.6)
-    return ImageOps.colorize(lines, "#2a2a33", "#f7f4ec")
+    shading = ImageOps.autocontrast(ImageOps.grayscale(img))
+    return ImageOps.colorize(ImageChops.multiply(lines, Image.blend(lines, shading, 0.45)), "#2a2a33", "#f7f4ec")
 
 
 def comic(img, rng):
@@ -301,12 +309,29 @@ def _label(img: Image.Image, text: str) -> Image.Image:
     return img
 
 
+def faulty(likeness_fault: dict | None, *, prompt_id: int, seed: int | None, index: int, num_images: int) -> str:
+    """"no_face" or "stranger" when this image is one of the share the likeness fault paints
+    wrong ("" otherwise): round(share x num_images) of them, picked by the prompt and its seed."""
+    if not likeness_fault:
+        return ""
+    order = list(range(num_images))
+    _rng("likeness-fault", prompt_id, seed).shuffle(order)
+    return likeness_fault["mode"] if index in order[: round(likeness_fault["share"] * num_images)] else ""
+
+
 def render_prompt_image(
-    *, photos: list[bytes], text: str, prompt_id: int, index: int, num_images: int, seed: int | None
+    *, photos: list[bytes], text: str, prompt_id: int, index: int, num_images: int, seed: int | None,
+    likeness_fault: dict | None = None,
 ) -> bytes:
-    """One generated image: 1024x1024 JPEG bytes, identical for the same arguments."""
+    """One generated image: 1024x1024 JPEG bytes, identical for the same arguments. With a
+    likeness fault, some are painted without the subject (an empty scene) or from someone else."""
     rng = _rng(prompt_id, index, seed, text)
-    if photos:
+    fault = faulty(likeness_fault, prompt_id=prompt_id, seed=seed, index=index, num_images=num_images)
+    if fault == "no_face":
+        base = _abstract(rng)
+    elif fault == "stranger":
+        base = _crop(_decoded(STRANGER.read_bytes()), rng)
+    elif photos:
         photo = photos[(_rng(prompt_id, seed).randrange(len(photos)) + index) % len(photos)]
         try:
             base = _crop(_decoded(photo), rng)
@@ -317,7 +342,8 @@ def render_prompt_image(
     style, effect = pick_style(text)
     img = effect(base, rng).convert("RGB")
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.94, 1.06))
-    img = _label(img, f"sandbox · {style} · prompt {prompt_id} · {index + 1}/{num_images}")
+    note = {"no_face": " · no face (fault)", "stranger": " · someone else (fault)"}.get(fault, "")
+    img = _label(img, f"sandbox · {style} · prompt {prompt_id} · {index + 1}/{num_images}{note}")
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=88, optimize=True)
     return out.getvalue()

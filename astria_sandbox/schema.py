@@ -2,6 +2,8 @@
 
 Times are Unix timestamps. `callback_state` is none, due, sending, sent, failed or dropped; a
 tune's `start_due`/`train_due` and a prompt's `run_delay` are when the clock moves them on.
+A prompt's `likeness_fault` is the JSON of the fault its images are painted with, if any. Columns
+added since a state file was made are added to it on start (`ADDED_COLUMNS`).
 """
 
 SCHEMA = """
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS prompts (
     file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL, updated_at REAL NOT NULL, run_delay REAL NOT NULL,
     started_training_at REAL, trained_at REAL, user_error TEXT, fail_injected INTEGER NOT NULL,
-    callback_state TEXT NOT NULL DEFAULT 'none'
+    callback_state TEXT NOT NULL DEFAULT 'none', likeness_fault TEXT
 );
 CREATE INDEX IF NOT EXISTS prompts_owner ON prompts (owner, tune_id, id);
 CREATE INDEX IF NOT EXISTS prompts_pending ON prompts (trained_at, user_error, callback_state);
@@ -43,3 +45,6 @@ CREATE TABLE IF NOT EXISTS callbacks (
     outcome TEXT NOT NULL, status INTEGER, error TEXT, at REAL NOT NULL
 );
 """
+
+# (table, column, definition) added to older state files.
+ADDED_COLUMNS = (("prompts", "likeness_fault", "TEXT"),)

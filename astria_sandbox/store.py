@@ -16,7 +16,7 @@ from pathlib import Path
 
 from astria_sandbox import api_json
 from astria_sandbox.api_json import iso
-from astria_sandbox.schema import SCHEMA
+from astria_sandbox.schema import ADDED_COLUMNS, SCHEMA
 
 FIRST_TUNE_ID = 3_000_001
 FIRST_PROMPT_ID = 41_000_001
@@ -63,6 +63,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        for table, column, definition in ADDED_COLUMNS:
+            known = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in known:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         self._seed(gallery_tunes)
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -319,7 +323,8 @@ class Store:
 
     # --- prompts --------------------------------------------------------------------------------
     def create_prompt(
-        self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool
+        self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool,
+        likeness_fault: dict | None = None,
     ) -> dict:
         now = time.time()
         with self.transaction():
@@ -341,6 +346,7 @@ class Store:
                 updated_at=now,
                 run_delay=prompt_delay,
                 fail_injected=int(fail),
+                likeness_fault=json.dumps(likeness_fault) if likeness_fault else None,
             )
             self._count("prompts_created")
             row = self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
@@ -416,6 +422,7 @@ class Store:
                 "prompt_id": row["id"],
                 "num_images": row["num_images"],
                 "seed": row["seed"],
+                "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
             }
 
     # --- numbers for tests and drills -----------------------------------------------------------
@@ -433,6 +440,7 @@ class Store:
                 "prompts_created": counters.get("prompts_created", 0),
                 "requests": counters.get("requests", 0),
                 "faults_injected": counters.get("faults_injected", 0),
+                "likeness_faults": counters.get("likeness_faults", 0),
                 "callbacks": {key: outcomes.get(key, 0) for key in ("sent", "failed", "dropped")},
                 "tunes": self._db.execute("SELECT COUNT(*) FROM tunes WHERE gallery = 0").fetchone()[0],
                 "prompts": self._db.execute("SELECT COUNT(*) FROM prompts").fetchone()[0],

@@ -13,6 +13,9 @@ RECONCILE_* settings). PostgreSQL when DATABASE_URL is set, SQLite otherwise.
     (c) the broker down while a user confirms through the web process: the confirm succeeds,
         the reconciler enqueues the avatar once Redis is back
     (d) the sandbox answering 500 to every API request for a minute: every avatar still ends done
+    (e) the sandbox painting one style with someone else's face (its likeness fault), the worker
+        killed while that style's free redo downloads, and the redo's callback replayed: the style
+        is made again once, then refunded exactly once
 
 After each drill, for its avatars: every avatar ends done, or failed and refunded; the ledger per
 avatar shows the order charged once and exactly the undelivered work refunded; every done prompt
@@ -104,14 +107,16 @@ class Chaos:
                                      submit_attempts__gte=1).first()
 
     @staticmethod
-    def downloading(avatars):
-        """A submitted prompt with some of its images stored and some not yet."""
+    def downloading(avatars, *, redos: bool = False):
+        """A submitted prompt (a likeness redo, with `redos`) with some of its images stored and
+        some not yet."""
         from django.db.models import Count, F
 
         from studio.avatars.models import Prompt, PromptState
 
+        prompts = Prompt.objects.filter(avatar__in=[a.pk for a in avatars], state=PromptState.SUBMITTED)
         return (
-            Prompt.objects.filter(avatar__in=[a.pk for a in avatars], state=PromptState.SUBMITTED)
+            prompts.filter(redo_of__isnull=not redos)
             .annotate(stored=Count("images"))
             .filter(stored__gt=0, stored__lt=F("num_images"))
             .first()
@@ -154,6 +159,7 @@ class Chaos:
             delivered = [p for p in prompts if p.state == PromptState.DONE]
             order = avatar.tune_price + sum(p.price for p in prompts)
             owed_back = order - (avatar.tune_price if delivered else 0) - sum(p.price for p in delivered)
+            owed_back += sum(p.price for p in delivered if p.likeness_outcome == "refunded")  # the guarantee
             totals = credit_totals_for_references(
                 references=[f"avatar:{avatar.pk}", *(f"prompt:{p.pk}" for p in prompts)]
             )
@@ -319,7 +325,56 @@ class Chaos:
         for name, reason in failed.values_list("name", "failure_reason"):
             drill.problems.append(f"avatar {name!r} failed over a {OUTAGE_SECONDS} s outage: {reason}")
 
+    def drill_likeness(self, drill: Drill) -> None:
+        from studio.avatars.models import LikenessOutcome, Prompt
+        from studio.credits.models import CreditEntry
+
+        user, drill.avatars = self.drafts("e", 2)
+        word = self._first_style_word()
+        self.faults(likeness_fault="stranger", likeness_fault_share=1.0, likeness_fault_match=word)
+        drill.log(f"the sandbox paints every image of prompts saying {word!r} with someone else's face")
+        for avatar in drill.avatars:
+            self.confirm(user, avatar)
+        caught = self._wait_for(drill, lambda: self.downloading(drill.avatars, redos=True), "a redo downloading")
+        if caught:
+            self.stack.processes["worker"].kill()
+            drill.log(f"SIGKILL to the whole worker while the redo of {caught.label!r} had {caught.stored} of "
+                      f"{caught.num_images} images stored")
+            self.restart_worker(drill)
+        self.wait_finished(drill)
+        self.faults(likeness_fault="off")
+        for avatar in drill.avatars:
+            prompts = list(Prompt.objects.filter(avatar=avatar).select_related("avatar"))
+            redos = [p for p in prompts if p.redo_of_id]
+            failing = [p for p in prompts if word.lower() in p.text.lower() and not p.redo_of_id]
+            if len(failing) != 1 or len(redos) != 1 or redos[0].redo_of_id != failing[0].pk:
+                drill.problems.append(f"avatar {avatar.name!r}: {len(redos)} redos for {len(failing)} failing styles")
+                continue
+            for _ in range(2):  # Astria calling back about the redo again changes nothing
+                self._post_callback(redos[0]).raise_for_status()
+            time.sleep(2 * float(ENV["RECONCILE_INTERVAL"]))  # and the reconciler went round again
+            style = Prompt.objects.get(pk=failing[0].pk)
+            entries = CreditEntry.objects.filter(reference=f"prompt:{style.pk}", kind="refund")
+            others = {p.likeness_outcome for p in prompts if p.pk not in (style.pk, redos[0].pk)}
+            if style.likeness_outcome != LikenessOutcome.REFUNDED or entries.count() != 1:
+                drill.problems.append(f"avatar {avatar.name!r}: style {style.likeness_outcome!r}, "
+                                      f"{entries.count()} refund entries for it")
+            elif others != {LikenessOutcome.PASSED}:
+                drill.problems.append(f"avatar {avatar.name!r}: the other styles ended {sorted(others)}")
+            else:
+                drill.log(f"avatar {avatar.name!r}: {style.label!r} made again once, then refunded once "
+                          f"({entries.get().amount} credit{'s' if entries.get().amount != 1 else ''})")
+
     # --- helpers -------------------------------------------------------------------------------------------
+    def _first_style_word(self) -> str:
+        """A word of the first style's prompt that no other chosen prompt has."""
+        from studio.themes.models import PromptIdea, Theme
+
+        texts = [Theme.objects.get(slug=slug).prompt for slug in self.themes]
+        texts += [idea.text for idea in PromptIdea.objects.filter(pk__in=self.ideas)]
+        others = " ".join(texts[1:]).lower()
+        return next(word for word in re.findall(r"[a-z]{6,}", texts[0].lower()) if word not in others)
+
     def _wait_for(self, drill: Drill, condition, what: str, timeout: float = 90):
         try:
             return wait_until(condition, timeout=timeout, interval=0.05, what=what)
@@ -362,6 +417,7 @@ DRILLS = {
     "b": ("Redis killed (kill -9) while tasks flow, started again empty", Chaos.drill_redis_killed),
     "c": ("the broker down while a user confirms", Chaos.drill_broker_down_at_confirm),
     "d": (f"the sandbox answering 500 to every API request for {OUTAGE_SECONDS} s", Chaos.drill_astria_down),
+    "e": ("a style painted with someone else's face: made again once, then refunded once", Chaos.drill_likeness),
 }
 
 
@@ -408,7 +464,7 @@ def main(argv: list[str]) -> int:
                 stack.start_redis(redis_port)
             if not stack.processes["worker"].alive():
                 stack.start_worker()
-            chaos.faults(latency=0, fail_next=0)
+            chaos.faults(latency=0, fail_next=0, likeness_fault="off")
         from studio.credits.selectors import wallets_out_of_balance
 
         unbalanced = list(wallets_out_of_balance())

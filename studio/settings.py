@@ -370,15 +370,15 @@ PHOTOS_THUMBNAIL_QUALITY = 80
 # The coach: sharpness is the Laplacian variance at 512 px, brightness the mean grey level (0-255),
 # face size a fraction of the shorter side, no main face when a second is `dominant_face_ratio` of
 # the largest's width, pets' near-duplicates differ in at most this many dHash bits.
-PHOTOS_COACH = {
-    "sharpness_refuse": 12.0, "sharpness_warn": 40.0, "dark_refuse": 30.0, "dark_warn": 60.0,
-    "bright_warn": 210.0, "bright_refuse": 235.0, "face_min_fraction": 0.08, "dominant_face_ratio": 0.8,
-    "duplicate_max_distance": 4,
-}
+PHOTOS_COACH = {"sharpness_refuse": 12.0, "sharpness_warn": 40.0, "dark_refuse": 30.0, "dark_warn": 60.0,
+                "bright_warn": 210.0, "bright_refuse": 235.0, "face_min_fraction": 0.08, "dominant_face_ratio": 0.8,
+                "duplicate_max_distance": 4}
 # The set of a person's photos: what these mean is in studio.photos.judgement.SetLimits.
 PHOTOS_SAME_PERSON_MAX_DISTANCE = env.float("PHOTOS_SAME_PERSON_MAX_DISTANCE", default=0.6)
 PHOTOS_SAME_SHOT = {"max_distance": 0.35, "min_similarity": 0.93}
 PHOTOS_VARIETY = {"pose": 0.12, "look": 0.3, "background": 30.0, "light": 20.0, "low": 0.35}
+LIKENESS_GUARANTEE = env.bool("LIKENESS_GUARANTEE", default=True)  # studio/avatars/likeness.py: what these mean
+LIKENESS_REDO_SHARE = env.float("LIKENESS_REDO_SHARE", default=0.5)
 # Processing that never reported back (lost enqueue, killed worker) is retried, then given up.
 PHOTOS_PROCESSING_MAX_ATTEMPTS = 3
 PHOTOS_PROCESSING_RETRY_AFTER = 120  # seconds

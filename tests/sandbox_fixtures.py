@@ -47,11 +47,17 @@ class SandboxHandle:
     def set_faults(self, **switches) -> dict:
         """Change switches at runtime: fail_next, fail_status (500, 429, 504), fail_scope ("create" or
         "any"), fail_prompts_next, drop_callbacks, training_delay, prompt_delay, latency,
-        idempotent_titles. Returns all switches."""
+        idempotent_titles, likeness_fault, likeness_fault_share, likeness_fault_match. Returns all
+        switches."""
         return self.sandbox.set_switches(**switches)
 
     def fail_next(self, count: int, status: int = 500, *, scope: str = "create") -> None:
         self.set_faults(fail_next=count, fail_status=status, fail_scope=scope)
+
+    def fail_likeness(self, mode: str = "stranger", *, share: float = 1.0, match: str = "") -> None:
+        """Prompts created from now on (whose text holds `match`) paint `share` of their images
+        with someone else's face ("stranger") or none ("no_face"); mode "off" ends it."""
+        self.set_faults(likeness_fault=mode, likeness_fault_share=share, likeness_fault_match=match)
 
     def drop_callbacks(self, drop: bool = True) -> None:
         self.set_faults(drop_callbacks=drop)
@@ -116,7 +122,10 @@ class RenderedOnce:
         self._lock = threading.Lock()
 
     def __call__(self, *, photos: list[bytes], **arguments) -> bytes:
-        key = (tuple(hashlib.sha256(photo).digest() for photo in photos), *sorted(arguments.items()))
+        key = (
+            tuple(hashlib.sha256(photo).digest() for photo in photos),
+            *((name, json.dumps(value, sort_keys=True)) for name, value in sorted(arguments.items())),
+        )
         with self._lock:
             if key in self._images:
                 self._images.move_to_end(key)

@@ -1,4 +1,5 @@
-// The gallery's lightbox: full-size images with the prompt, arrow keys to move, Escape to close.
+// The gallery's lightbox: full-size images with their likeness in words and the prompt, arrow keys
+// to move, Escape to close.
 // Without JavaScript every thumbnail is a plain link to the full image.
 (function () {
   "use strict";
@@ -13,7 +14,8 @@
     img.src = link.getAttribute("href");
     img.alt = link.querySelector("img") ? link.querySelector("img").alt : "";
     dialog.querySelector(".lightbox-title").textContent = link.dataset.title || "";
-    dialog.querySelector(".lightbox-caption").textContent = link.dataset.caption || "";
+    var likeness = link.dataset.likeness ? link.dataset.likeness + " · " : "";
+    dialog.querySelector(".lightbox-caption").textContent = likeness + (link.dataset.caption || "");
     dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
   }
 

@@ -12,6 +12,7 @@ class PromptInline(admin.TabularInline):
     show_change_link = True
     fields = [
         "batch", "position", "label", "state", "astria_prompt_id", "num_images", "price", "refunded", "failure_reason",
+        "likeness_outcome",
     ]
     readonly_fields = fields
 
@@ -47,7 +48,7 @@ class AvatarAdmin(admin.ModelAdmin):
         "finished_at", "last_polled_at", "submit_attempts", "submit_crashes", "tune_price", "failure_reason",
         "photos_purged_at", "created_at", "updated_at",
     ]
-    exclude = ["callback_nonce", "callback_token_hash"]
+    exclude = ["callback_nonce", "callback_token_hash", "identity"]  # the identity is biometric data: never shown
     inlines = [PromptInline, CallbackEventInline]
     actions = ["redrive", "refund", "delete_at_astria"]
 
@@ -123,7 +124,7 @@ class AvatarAdmin(admin.ModelAdmin):
 @admin.register(Prompt)
 class PromptAdmin(admin.ModelAdmin):
     list_display = ["label", "avatar", "state", "astria_prompt_id", "num_images", "price", "refunded", "created_at"]
-    list_filter = ["state", "refunded", "liked"]
+    list_filter = ["state", "refunded", "liked", "likeness_outcome"]
     list_select_related = ["avatar"]
     search_fields = ["label", "text", "=astria_prompt_id", "avatar__name", "avatar__user__email"]
     exclude = ["callback_nonce", "callback_token_hash"]
@@ -140,7 +141,9 @@ class PromptAdmin(admin.ModelAdmin):
 
 @admin.register(GeneratedImage)
 class GeneratedImageAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "avatar", "width", "height", "bytes", "is_favourite", "created_at"]
+    list_display = [
+        "__str__", "avatar", "width", "height", "bytes", "likeness", "face_found", "is_favourite", "created_at",
+    ]
     list_select_related = ["avatar", "prompt"]
     list_filter = ["is_favourite"]
     readonly_fields = [field.name for field in GeneratedImage._meta.fields]

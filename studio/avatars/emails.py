@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from studio.avatars.models import Avatar, PromptState
+from studio.avatars.models import Avatar, LikenessOutcome, PromptState
 
 
 def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: str) -> None:
@@ -18,7 +18,8 @@ def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: st
         "avatar": avatar,
         "gallery_url": settings.PUBLIC_URL + reverse("avatars:detail", args=[avatar.pk]),
         "images": avatar.images.count(),
-        "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED),
+        "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED, redo_of=None),
+        "unlike_prompts": avatar.prompts.filter(likeness_outcome=LikenessOutcome.REFUNDED),
     }
     send_mail(
         subject=subject.format(name=avatar.name),

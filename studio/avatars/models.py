@@ -87,6 +87,11 @@ class Avatar(CallbackTarget, BaseModel):
     tune_price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for training.")
     failure_reason = models.CharField(max_length=500, blank=True)
     photos_purged_at = models.DateTimeField(null=True, blank=True)
+    # The face the training photos agree on (a person's dlib descriptor, 128 floats), kept from
+    # the order on so delivered portraits are scored after the photos are purged. Biometric data:
+    # it goes with the row, is forgotten once no prompt can be made (studio/avatars/likeness.py),
+    # and is never logged, shown or sent to Astria.
+    identity = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,6 +137,17 @@ class PromptState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class LikenessOutcome(models.TextChoices):
+    """What a finished prompt's images meant for the likeness guarantee (people only)."""
+
+    NONE = "", "Not judged"
+    PASSED = "passed", "Looks like them"
+    FAILED = "failed", "Mostly not like them"  # a redo's verdict: its original is refunded
+    REDOING = "redoing", "Generating again, free"
+    REDO_PASSED = "redo_passed", "Generated again"
+    REFUNDED = "refunded", "Refunded"
+
+
 class Prompt(CallbackTarget, BaseModel):
     """One prompt run on the avatar's tune: up to 8 images of one theme or custom idea."""
 
@@ -160,6 +176,14 @@ class Prompt(CallbackTarget, BaseModel):
     failure_reason = models.CharField(max_length=500, blank=True)
     refunded = models.BooleanField(default=False)
     liked = models.BooleanField(default=False)
+    # The likeness guarantee: a style whose images mostly do not look like the person is made once
+    # more, free, as a prompt of its own with a new seed (`redo_of` its original).
+    redo_of = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="redo", editable=False
+    )
+    seed = models.PositiveBigIntegerField(null=True, blank=True)
+    inpaint_faces = models.BooleanField(default=False)
+    likeness_outcome = models.CharField(max_length=12, choices=LikenessOutcome, blank=True, default="")
 
     class Meta:
         ordering = ["batch", "position"]
@@ -167,6 +191,9 @@ class Prompt(CallbackTarget, BaseModel):
             models.UniqueConstraint(fields=["avatar", "batch", "position"], name="prompt_unique_position"),
             models.CheckConstraint(condition=Q(state__in=PromptState.values), name="prompt_state_valid"),
             models.CheckConstraint(condition=Q(num_images__gte=1, num_images__lte=8), name="prompt_num_images_1_8"),
+            models.CheckConstraint(
+                condition=Q(likeness_outcome__in=LikenessOutcome.values), name="prompt_likeness_outcome_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +206,12 @@ class Prompt(CallbackTarget, BaseModel):
     @property
     def placeholders(self) -> range:
         return range(self.num_images)
+
+
+# Likeness scores (studio.faces.likeness): 0.5 is exactly the same-person threshold.
+LIKENESS_LOOKS_LIKE = 0.5
+LIKENESS_STRONG = 0.8
+LIKENESS_WEAK = 0.3
 
 
 def _image_path(instance: "GeneratedImage", filename: str) -> str:
@@ -200,6 +233,10 @@ class GeneratedImage(BaseModel):
     thumb_height = models.PositiveIntegerField()
     bytes = models.PositiveIntegerField()
     is_favourite = models.BooleanField(default=False)
+    # How much the portrait looks like the avatar's person, 0-1 (0.5 at the same-person threshold),
+    # and whether it shows a face at all; both null when not scored (pets, couples).
+    likeness = models.FloatField(null=True, blank=True)
+    face_found = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["prompt__batch", "prompt__position", "index"]
@@ -207,6 +244,26 @@ class GeneratedImage(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.prompt.label} #{self.index + 1}"
+
+    @property
+    def looks_like(self) -> bool:
+        """Whether it passes likeness (an image not scored does)."""
+        return self.likeness is None or self.likeness >= LIKENESS_LOOKS_LIKE
+
+    @property
+    def likeness_words(self) -> str:
+        """The score in the words the gallery shows; empty when the image was not scored."""
+        if self.likeness is None:
+            return ""
+        if not self.face_found:
+            return "No face found"
+        if self.likeness >= LIKENESS_STRONG:
+            return "Strong likeness"
+        if self.likeness >= LIKENESS_LOOKS_LIKE:
+            return "Good likeness"
+        if self.likeness >= LIKENESS_WEAK:
+            return "Weak likeness"
+        return "May not look like you"
 
 
 class CallbackEvent(models.Model):

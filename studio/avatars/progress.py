@@ -7,6 +7,7 @@ or a race changes nothing twice.
 import logging
 import uuid
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaNotFound
-from studio.avatars import tasks
+from studio.avatars import likeness, tasks
 from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
 from studio.avatars.result_images import DownloadRefused, download_image
 from studio.avatars.services import avatar_fail, prompt_fail
@@ -78,8 +79,9 @@ def prompt_sync(*, prompt_id: int) -> None:
             state=AvatarState.GENERATING, trained_at=remote.started_training_at or timezone.now()
         )
     stored = set(GeneratedImage.objects.filter(prompt=prompt).values_list("index", flat=True))
+    identity = likeness.avatar_identity(avatar=avatar) if len(stored) < prompt.num_images else None
     for index, url in enumerate(remote.images[: prompt.num_images]):
-        if index not in stored and _store_image(prompt=prompt, index=index, url=url):
+        if index not in stored and _store_image(prompt=prompt, index=index, url=url, identity=identity):
             stored.add(index)
     if not stored:
         prompt_fail(prompt_id=prompt.pk, reason="None of its images could be stored.")
@@ -97,8 +99,9 @@ def prompt_sync_gave_up(*, prompt_id: int, exc: BaseException) -> None:
         prompt_fail(prompt_id=prompt_id, reason="The images could not be stored.")
 
 
-def _store_image(*, prompt: Prompt, index: int, url: str) -> bool:
-    """Download, check and re-encode one result image with a WebP thumbnail; once per index.
+def _store_image(*, prompt: Prompt, index: int, url: str, identity: np.ndarray | None) -> bool:
+    """Download, check and re-encode one result image with a WebP thumbnail, scored for likeness
+    against the person's identity (when there is one); once per index.
 
     Returns False when the image cannot be used (refused host, not an image, damaged): the
     others of the prompt still count. Transient download errors propagate for a retry.
@@ -112,6 +115,7 @@ def _store_image(*, prompt: Prompt, index: int, url: str) -> bool:
     except (DownloadRefused, imaging.ImageRefused) as exc:
         logger.warning("prompt %s image %s not stored: %s", prompt.pk, index, exc)
         return False
+    score, face_found = likeness.image_likeness(identity=identity, img=img)
     full = imaging.encode_jpeg(img, quality=settings.RESULT_JPEG_QUALITY)
     thumb = imaging.make_webp_thumbnail(img, settings.RESULT_THUMB_SIZE)
     scale = min(1.0, settings.RESULT_THUMB_SIZE / max(img.size))
@@ -125,6 +129,8 @@ def _store_image(*, prompt: Prompt, index: int, url: str) -> bool:
         thumb_width=max(1, round(img.width * scale)),
         thumb_height=max(1, round(img.height * scale)),
         bytes=len(full),
+        likeness=score,
+        face_found=face_found,
     )
     image.image.save(f"{stem}.jpg", ContentFile(full), save=False)
     image.thumbnail.save(f"{stem}.webp", ContentFile(thumb), save=False)
@@ -144,6 +150,7 @@ def avatar_check_finished(*, avatar_id: uuid.UUID | str) -> None:
         avatar = Avatar.objects.select_for_update().filter(pk=avatar_id).first()
         if avatar is None or avatar.state != AvatarState.GENERATING:
             return
+        likeness.prompts_settle_likeness(avatar=avatar)  # may add a redo, so comes first
         prompts = avatar.prompts.all()
         if prompts.exclude(state__in=[PromptState.DONE, PromptState.FAILED]).exists():
             return

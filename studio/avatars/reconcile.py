@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaNotFound
-from studio.avatars import tasks
+from studio.avatars import likeness, tasks
 from studio.avatars.exports import export_purge_expired
 from studio.avatars.models import IN_FLIGHT, AstriaTuneDeletion, Avatar, AvatarState, Prompt, PromptState
 from studio.avatars.selectors import avatar_list_idle_drafts
@@ -39,6 +39,7 @@ def avatar_reconcile() -> dict[str, int]:
         "photo_purges": _purge_photos(now),
         "drafts_deleted": _delete_idle_drafts(),
         "exports_purged": export_purge_expired(),
+        "identities_forgotten": likeness.avatar_forget_identities(now),
     }
 
 

@@ -9,7 +9,17 @@ from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
 from accounts.models import User
-from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, Prompt, PromptState
+from studio.avatars.models import (
+    LIKENESS_LOOKS_LIKE,
+    LIKENESS_STRONG,
+    Avatar,
+    AvatarState,
+    GalleryExport,
+    GeneratedImage,
+    LikenessOutcome,
+    Prompt,
+    PromptState,
+)
 from studio.core.days import day_range
 from studio.photos.models import Photo
 from studio.themes.models import ChosenTheme, CustomPrompt
@@ -122,6 +132,47 @@ def gallery_prompts(*, avatar: Avatar) -> QuerySet[Prompt]:
     return avatar.prompts.order_by("batch", "position").prefetch_related(
         Prefetch("images", queryset=GeneratedImage.objects.order_by("index"))
     )
+
+
+@dataclass
+class GalleryStyle:
+    """One style as the gallery shows it: its prompt, and a likeness redo's images with its own,
+    the best likeness first; those below the threshold apart (`doubtful`)."""
+
+    prompt: Prompt
+    redo: Prompt | None
+    shown: list[GeneratedImage]
+    doubtful: list[GeneratedImage]
+    changed_at: datetime
+
+    @property
+    def images(self) -> list[GeneratedImage]:
+        return self.shown + self.doubtful
+
+    @property
+    def redoing(self) -> bool:
+        return self.redo is not None and not self.redo.is_finished
+
+
+def gallery_styles(*, prompts: list[Prompt]) -> list[GalleryStyle]:
+    """The styles of `gallery_prompts`, in order: a redo is shown within the style it redoes."""
+    redos = {prompt.redo_of_id: prompt for prompt in prompts if prompt.redo_of_id is not None}
+    styles = []
+    for prompt in prompts:
+        if prompt.redo_of_id is not None:
+            continue
+        redo = redos.get(prompt.pk)
+        images = list(prompt.images.all()) + (list(redo.images.all()) if redo else [])
+        # Best first; images not scored (pets) keep their order.
+        ranked = sorted(images, key=lambda image: -image.likeness if image.likeness is not None else 0)
+        styles.append(GalleryStyle(
+            prompt=prompt,
+            redo=redo,
+            shown=[image for image in ranked if image.looks_like],
+            doubtful=[image for image in ranked if not image.looks_like],
+            changed_at=max(prompt.updated_at, redo.updated_at) if redo else prompt.updated_at,
+        ))
+    return styles
 
 
 def image_get_for_user(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -302,3 +353,65 @@ def prompt_failures(*, start: date, end: date) -> QuerySet[Prompt]:
         .select_related("avatar__user")
         .order_by("-finished_at", "pk")
     )
+
+
+class LikenessDay(TypedDict):
+    day: date
+    branch: str
+    scored: int  # images scored for likeness
+    strong: int
+    good: int
+    weak: int  # a face, but it may not be the person
+    no_face: int
+    styles: int  # styles (original prompts) judged
+    redone: int  # made again, free
+    refunded: int
+
+
+def likeness_by_day_and_branch(*, start: date, end: date) -> list[LikenessDay]:
+    """Per day and Astria branch from start to end inclusive (empty days left out): how the
+    images stored that day scored, and how the styles finished that day fared under the likeness
+    guarantee. Two queries."""
+    since, until = day_range(start, end)
+    rows: dict[tuple[date, str], LikenessDay] = {}
+
+    def row(day: datetime, branch: str) -> LikenessDay:
+        key = (timezone.localdate(day), branch)
+        return rows.setdefault(key, LikenessDay(day=key[0], branch=branch, scored=0, strong=0, good=0, weak=0,
+                                                no_face=0, styles=0, redone=0, refunded=0))
+
+    images = (
+        GeneratedImage.objects.filter(likeness__isnull=False, created_at__gte=since, created_at__lt=until)
+        .annotate(day=TruncDay("created_at"))
+        .order_by()
+        .values("day", "avatar__branch")
+        .annotate(
+            scored=Count("pk"),
+            strong=Count("pk", filter=Q(face_found=True, likeness__gte=LIKENESS_STRONG)),
+            good=Count(
+                "pk", filter=Q(face_found=True, likeness__gte=LIKENESS_LOOKS_LIKE, likeness__lt=LIKENESS_STRONG)
+            ),
+            weak=Count("pk", filter=Q(face_found=True, likeness__lt=LIKENESS_LOOKS_LIKE)),
+            no_face=Count("pk", filter=Q(face_found=False)),
+        )
+    )
+    for found in images:
+        entry = row(found["day"], found["avatar__branch"])
+        for name in ("scored", "strong", "good", "weak", "no_face"):
+            entry[name] = found[name]
+    styles = (
+        Prompt.objects.filter(redo_of__isnull=True, finished_at__gte=since, finished_at__lt=until)
+        .exclude(likeness_outcome=LikenessOutcome.NONE)
+        .annotate(day=TruncDay("finished_at"))
+        .order_by()
+        .values("day", "avatar__branch")
+        .annotate(
+            styles=Count("pk"),
+            redone=Count("pk", filter=Q(redo__isnull=False)),
+            refunded=Count("pk", filter=Q(likeness_outcome=LikenessOutcome.REFUNDED)),
+        )
+    )
+    for judged in styles:
+        entry = row(judged["day"], judged["avatar__branch"])
+        entry["styles"], entry["redone"], entry["refunded"] = judged["styles"], judged["redone"], judged["refunded"]
+    return [rows[key] for key in sorted(rows)]

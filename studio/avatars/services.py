@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.astria.client import get_client
-from studio.avatars import tasks
+from studio.avatars import likeness, tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
 from studio.avatars.selectors import avatar_list_drafts_for_user, avatar_list_idle_drafts
 from studio.core.adminlog import admin_log_anonymise
@@ -88,6 +88,7 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
             branch=settings.ASTRIA_BRANCH,
             tune_price=settings.CREDITS_PRICE_TUNE,
         )
+        likeness.avatar_keep_identity(avatar=avatar)
     avatar.refresh_from_db()
     return avatar
 
@@ -372,6 +373,7 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         avatar = Avatar.objects.select_for_update().filter(pk=avatar_id).first()
         if avatar is None or avatar.state in (AvatarState.DRAFT, AvatarState.DONE, AvatarState.FAILED):
             return
+        likeness.prompts_refund_stopped_redos(avatar=avatar)
         unfinished = avatar.prompts.filter(
             state__in=[PromptState.PENDING, PromptState.SUBMITTED], refunded=False
         )
@@ -386,6 +388,7 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
             updated_at=timezone.now(),
         )
         Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
+            identity=None,  # no portrait of it will be scored any more
             state=AvatarState.FAILED,
             failure_reason=reason[:500],
             finished_at=timezone.now(),

@@ -203,6 +203,10 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
                     steps=prompt.steps,
                     w=prompt.width,
                     h=prompt.height,
+                    seed=prompt.seed,
+                    # A likeness redo has the faces inpainted, which needs super resolution on.
+                    super_resolution=prompt.inpaint_faces or None,
+                    inpaint_faces=prompt.inpaint_faces or None,
                     callback=url,
                 )
             except AstriaRejected as exc:

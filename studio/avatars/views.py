@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.avatars import exports, selectors, services
+from studio.avatars import exports, likeness, selectors, services
 from studio.avatars.forms import (
     AvatarCreateForm,
     AvatarListUpdatesForm,
@@ -95,6 +95,7 @@ def _gallery_context(avatar: Avatar) -> dict:
     return {
         "avatar": avatar,
         "prompts": prompts,
+        "styles": selectors.gallery_styles(prompts=prompts),
         "progress": progress,
         "image_count": len(images),
         "favourite_count": sum(1 for image in images if image.is_favourite),
@@ -120,7 +121,7 @@ def avatar_progress(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
     since = AvatarProgressForm(request.GET).since_or_beginning()
     context = _gallery_context(avatar)
-    context["changed"] = [prompt for prompt in context["prompts"] if prompt.updated_at > since]
+    context["changed"] = [style for style in context["styles"] if style.changed_at > since]
     if not wants_fragment(request):
         return redirect("avatars:detail", avatar_id=avatar.pk)
     response = render(request, "avatars/gallery.html#progress-update", context)
@@ -194,6 +195,7 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         "balance": balance,
         "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
+        "likeness_guarantee": likeness.guarantee_share_words(avatar=avatar),
         "error": error,
     }
     return render(request, "avatars/confirm.html", context, status=422 if error else 200)

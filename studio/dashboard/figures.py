@@ -289,3 +289,55 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
             for wallet in credit_selectors.wallets_out_of_balance()[: WALLET_ROWS + 1]
         ],
     )
+
+
+# --- Likeness: its own figures for any date range ----------------------------------------------
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "none"
+
+
+@dataclass(frozen=True)
+class LikenessRow:
+    """One day on one branch (or the period's total): how the delivered portraits scored, and
+    how often a style was made again or refunded under the likeness guarantee."""
+
+    day: date | None  # None: the total
+    branch: str
+    scored: int
+    strong: int
+    good: int
+    weak: int
+    no_face: int
+    styles: int
+    redone: int
+    refunded: int
+
+    @property
+    def distribution(self) -> list[tuple[str, str, int]]:
+        """(name, share of the scored images, count), best first."""
+        return [(name, _share(count, self.scored), count) for name, count in (
+            ("Strong", self.strong), ("Good", self.good), ("Weak", self.weak), ("No face", self.no_face))]
+
+    @property
+    def redo_rate(self) -> str:
+        return _share(self.redone, self.styles)
+
+    @property
+    def refund_rate(self) -> str:
+        return _share(self.refunded, self.styles)
+
+
+@dataclass(frozen=True)
+class LikenessFigures:
+    rows: list[LikenessRow]  # latest day first
+    total: LikenessRow
+
+
+def likeness_figures(*, start: date, end: date) -> LikenessFigures:
+    """The likeness section for the days from start to end inclusive (two queries)."""
+    rows = [LikenessRow(**row) for row in avatar_selectors.likeness_by_day_and_branch(start=start, end=end)]
+    counts = ("scored", "strong", "good", "weak", "no_face", "styles", "redone", "refunded")
+    total = LikenessRow(day=None, branch="all", **{name: sum(getattr(r, name) for r in rows) for name in counts})
+    return LikenessFigures(rows=sorted(rows, key=lambda r: (r.day, r.branch), reverse=True), total=total)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.dashboard.figures import dashboard_get
+from studio.dashboard.figures import dashboard_get, likeness_figures
 from studio.dashboard.forms import PeriodForm
 
 
@@ -31,10 +31,12 @@ def staff_required(view: Callable) -> Callable:
 def index(request: HtmxRequest) -> HttpResponse:
     form, days, error = PeriodForm.from_query(request.GET)
     fragment = wants_fragment(request)
+    dashboard = dashboard_get(days=days, today=timezone.localdate())
     context = {
         "form": form,
         "period_error": error,
         "fragment": fragment,
-        "dashboard": dashboard_get(days=days, today=timezone.localdate()),
+        "dashboard": dashboard,
+        "likeness": likeness_figures(start=dashboard.period.start, end=dashboard.period.end),
     }
     return render(request, "dashboard/index.html#body" if fragment else "dashboard/index.html", context)

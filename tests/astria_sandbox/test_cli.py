@@ -98,7 +98,8 @@ def test_the_help_names_every_flag_with_its_variable(capsys):
     command = Command().create_parser("manage.py", "astria_sandbox").format_help()
 
     for text in (standalone, command):
-        for flag in ("--port", "--state", "--memory", "--training-delay", "--fail-status", "--latency"):
+        for flag in ("--port", "--state", "--memory", "--training-delay", "--fail-status", "--latency",
+                     "--likeness-fault", "--likeness-fault-share", "--likeness-fault-match"):
             assert flag in text
         assert "ASTRIA_SANDBOX_TRAINING_DELAY" in text
 

@@ -2,6 +2,7 @@
 JSON shapes, validation, keys, files and the control routes."""
 
 import io
+import json
 import re
 from datetime import datetime, timedelta
 
@@ -382,6 +383,27 @@ def test_the_control_api(astria_sandbox, api):
     assert control.post(f"{url}/_sandbox/faults", json={"bogus": 1}).status_code == 422
     assert control.post(f"{url}/_sandbox/tunes/1/train").status_code == 404
     assert control.get(f"{url}/_sandbox/callbacks").json() == []
+
+
+def test_the_likeness_fault_is_switched_at_runtime_and_kept_by_the_prompts_it_applies_to(astria_sandbox, api):
+    control = requests.Session()
+    url = astria_sandbox.url
+    tune = api.tune()
+
+    switched = control.post(f"{url}/_sandbox/faults", json={
+        "likeness_fault": "stranger", "likeness_fault_share": 0.5, "likeness_fault_match": "Noir"})
+    noir = api.prompt(tune["id"], text="sks woman, film noir")
+    beach = api.prompt(tune["id"], text="sks woman on the beach")
+
+    assert switched.status_code == 200 and switched.json()["likeness_fault"] == "stranger"
+    stored = astria_sandbox.sandbox.store
+    rows = {row["id"]: row["likeness_fault"]
+            for row in stored._db.execute("SELECT id, likeness_fault FROM prompts")}
+    assert json.loads(rows[noir["id"]]) == {"mode": "stranger", "share": 0.5} and rows[beach["id"]] is None
+    assert control.get(f"{url}/_sandbox/stats").json()["likeness_faults"] == 1
+    for bad in ({"likeness_fault": "blurry"}, {"likeness_fault_share": 1.5}):
+        refused = control.post(f"{url}/_sandbox/faults", json=bad)
+        assert refused.status_code == 422 and "likeness_fault" in refused.json()["error"]
 
 
 def test_prompts_attributes_create_prompts_with_the_tune(api, astria_sandbox, callback_receiver):

@@ -3,7 +3,9 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
-from astria_sandbox.render import UnreadableImage, check_training_image, pick_style, render_prompt_image
+from astria_sandbox.render import UnreadableImage, check_training_image, faulty, pick_style, render_prompt_image
+from studio import faces
+from studio.photos.samples import sample_set
 from tests.astria.factories import photo_bytes
 
 PHOTOS = [photo_bytes(1), photo_bytes(2)]
@@ -70,3 +72,26 @@ def test_undecodable_training_images_are_refused():
         check_training_image(b"this is not an image")
     with pytest.raises(UnreadableImage):
         check_training_image(photo_bytes(1)[:200])
+
+
+@pytest.mark.parametrize("mode", ["no_face", "stranger"])
+def test_the_likeness_fault_paints_its_share_without_the_subject_or_with_someone_else(mode):
+    photos = [data for _, data in sample_set(4)]
+    analysed = [faces.analyse(Image.open(io.BytesIO(p)).convert("RGB")).largest.descriptor for p in photos]
+    identity = analysed[faces.medoid(analysed)]
+    fault = {"mode": mode, "share": 0.5}
+    scores = []
+    for index in range(4):
+        data = render_prompt_image(photos=photos, text="sks woman, golden hour", prompt_id=7, index=index,
+                                   num_images=4, seed=11, likeness_fault=fault)
+        scores.append(faces.score(Image.open(io.BytesIO(data)).convert("RGB"), identity, threshold=0.6))
+    wrong = [index for index in range(4) if faulty(fault, prompt_id=7, seed=11, index=index, num_images=4)]
+
+    assert len(wrong) == 2
+    for index, score in enumerate(scores):
+        if index not in wrong:
+            assert score.face_found and score.likeness >= 0.5
+        elif mode == "no_face":
+            assert not score.face_found
+        else:
+            assert score.face_found and score.likeness < 0.5  # someone else

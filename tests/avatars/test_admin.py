@@ -232,3 +232,13 @@ def test_what_goes_with_an_avatar_cannot_be_deleted_on_its_own_in_the_admin(staf
 
     assert response.status_code == 403
     assert type(made).objects.filter(pk=made.pk).exists()
+
+
+def test_the_avatar_page_never_shows_the_identity_kept_for_scoring(staff_client, user):
+    avatar = AvatarFactory(user=user, state=AvatarState.DONE, identity=[0.12345] * 128)
+    PromptFactory(avatar=avatar, likeness_outcome="redo_passed")
+
+    page = staff_client.get(change_url(avatar)).content.decode()
+
+    assert avatar.name in page and "Generated again" in page  # the prompt's likeness outcome
+    assert "0.12345" not in page and "identity" not in page.lower()

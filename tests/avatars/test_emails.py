@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from studio.avatars import emails
-from studio.avatars.models import AvatarState, PromptState
+from studio.avatars.models import AvatarState, LikenessOutcome, PromptState
 from tests.avatars.factories import PromptFactory, done_avatar
 from tests.factories import AvatarFactory
 
@@ -27,6 +27,19 @@ def test_the_ready_email_counts_the_images_links_the_gallery_and_names_the_refun
     assert "6 images are waiting in your gallery" in email.body
     assert "1 prompt could not be generated" in email.body and "  - Astronaut\n" in email.body
     assert "https://studio.example.com" + reverse("avatars:detail", args=[avatar.pk]) in email.body
+
+
+def test_the_ready_email_names_the_styles_refunded_for_not_looking_like_them(user):
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=2)
+    noir = PromptFactory(avatar=avatar, label="Film noir", likeness_outcome=LikenessOutcome.REFUNDED)
+    PromptFactory(avatar=avatar, label="Film noir", redo_of=noir, price=0, likeness_outcome=LikenessOutcome.FAILED)
+
+    emails.avatar_send_ready_email(avatar_id=avatar.pk)
+
+    (email,) = mail.outbox
+    assert "Most images of 1 style did not look enough like Ada, so the credits for it are back" in email.body
+    assert email.body.count("  - Film noir\n") == 1
+    assert "could not be generated" not in email.body
 
 
 def test_the_failed_email_says_what_happened_and_that_the_credits_are_back(user):

@@ -4,14 +4,19 @@ nothing changed), favourites and their likes at Astria, and drafts."""
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studio.avatars import services
-from studio.avatars.models import Avatar, AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.models import Avatar, AvatarState, GeneratedImage, Prompt, PromptState, SubjectClass
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance
+from studio.photos.samples import sample_set
+from studio.photos.selectors import photo_count_accepted
+from studio.photos.services import photo_upload
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.concurrency import run_together
+from tests.faces import photographs
 from tests.factories import UserFactory
 from tests.helpers import state_of
 
@@ -53,6 +58,37 @@ def test_confirm_needs_four_accepted_photos(user, make_draft):
         services.avatar_confirm(user=user, avatar_id=avatar.pk)
 
     assert state_of(avatar) == AvatarState.DRAFT
+
+
+def _upload(user, avatar, name: str, data: bytes, capture) -> None:
+    """Upload through the service and let the images task run, as the worker would."""
+    with capture(execute=True):
+        photo_upload(user=user, avatar=avatar, upload=SimpleUploadedFile(name, data, content_type="image/jpeg"))
+
+
+def test_a_man_cannot_be_ordered_with_a_cup_a_cat_a_second_person_or_six_copies_of_one_shot(
+    user, make_draft, django_capture_on_commit_callbacks
+):
+    man = make_draft(user, subject_class=SubjectClass.MAN, photos=0)
+    for name, data in sample_set(3):
+        _upload(user, man, name, data, django_capture_on_commit_callbacks)
+    for thing in ("coffee", "chelsea", "hopper"):  # a cup, a cat, another person
+        _upload(user, man, f"{thing}.jpg", photographs.jpeg(thing), django_capture_on_commit_callbacks)
+    copies = make_draft(user, subject_class=SubjectClass.MAN, photos=0)
+    for edit in photographs.EDITS[:6]:  # one shot flipped, cropped, lighter, darker...
+        _upload(user, copies, f"{edit}.jpg", photographs.jpeg("astronaut", edit), django_capture_on_commit_callbacks)
+
+    for avatar, counted in ((man, 3), (copies, 1)):
+        assert photo_count_accepted(avatar=avatar) == counted
+        with pytest.raises(ApplicationError, match="at least 4"):
+            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        assert state_of(avatar) == AvatarState.DRAFT
+
+    # One more real photo of him, and the same set goes.
+    _upload(user, man, "another.jpg", sample_set(4)[3][1], django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.avatar_confirm(user=user, avatar_id=man.pk)
+    assert state_of(man) == AvatarState.QUEUED
 
 
 def test_someone_elses_avatar_cannot_be_confirmed(user, other_user, make_draft):

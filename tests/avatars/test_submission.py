@@ -5,11 +5,12 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
+import requests
 from django.utils import timezone
 
 from studio.astria.errors import AstriaTransient
 from studio.avatars import services, submission, tasks
-from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, PromptState
+from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, Prompt, PromptState
 from studio.credits.selectors import credit_balance
 from tests.concurrency import run_together
 from tests.factories import UserFactory
@@ -242,3 +243,25 @@ def test_a_submit_killed_mid_way_keeps_others_out_only_until_its_lease_ends(
         submission.avatar_submit(avatar_id=str(avatar.pk))
     assert state_of(avatar) == AvatarState.SUBMITTED
     assert studio_on_sandbox.stats()["tunes_by_title"] == {str(avatar.pk): 1}
+
+
+def test_a_likeness_redo_is_sent_with_its_own_seed_and_the_faces_inpainted(
+    submitted, studio_on_sandbox, django_capture_on_commit_callbacks
+):
+    original = submitted.prompts.order_by("position").first()
+    redo = Prompt.objects.create(
+        avatar=submitted, batch=0, position=9, label=original.label, text=original.text,
+        num_images=original.num_images, price=0, redo_of=original, seed=123_456_789, inpaint_faces=True,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submission.avatar_submit_prompts(avatar_id=str(submitted.pk))
+
+    redo.refresh_from_db()
+    assert redo.state == PromptState.SUBMITTED
+    sent = requests.get(
+        f"{studio_on_sandbox.url}/tunes/{submitted.tune_id}/prompts/{redo.astria_prompt_id}",
+        headers={"Authorization": f"Bearer {studio_on_sandbox.api_key}"}, timeout=10,
+    ).json()
+    assert (sent["seed"], sent["super_resolution"], sent["inpaint_faces"]) == (123_456_789, True, True)
+    assert original.text in sent["text"]

@@ -4,8 +4,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState
+from studio.avatars.models import Avatar, AvatarState, GalleryExport, GeneratedImage, PromptState, SubjectClass
 from studio.credits.selectors import credit_balance
+from tests.avatar_fixtures import THEMES
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
 from tests.factories import AvatarFactory, UserFactory
 from tests.helpers import HTMX
@@ -401,6 +402,27 @@ def test_the_confirm_page_shows_the_exact_prompts_and_price_then_pays(
     response = user_client.post(url)
     assert response.status_code == 302 and response.url == reverse("avatars:detail", args=[avatar.pk])
     assert Avatar.objects.get(pk=avatar.pk).state != AvatarState.DRAFT
+
+
+@pytest.mark.parametrize(("subject_class", "share", "guarantee", "words"), [
+    (SubjectClass.WOMAN, 0.5, True, "If more than half of a style's images do not look like Ada, we make that style "
+                                    "again once, free; if it still does not, what you paid for that style comes back"),
+    (SubjectClass.MAN, 0.6, True, "If more than 60% of a style's images do not look like Ada"),
+    (SubjectClass.WOMAN, 0.5, False, None),
+    (SubjectClass.CAT, 0.5, True, None),  # pets are not compared with a face
+])
+def test_the_confirm_page_states_the_likeness_guarantee_from_the_settings(
+    user_client, user, make_draft, settings, subject_class, share, guarantee, words
+):
+    settings.LIKENESS_REDO_SHARE, settings.LIKENESS_GUARANTEE = share, guarantee
+    avatar = make_draft(user, subject_class=subject_class, themes=("pet-wizard",) if subject_class == "cat" else THEMES)
+
+    page = " ".join(user_client.get(reverse("avatars:confirm", args=[avatar.pk])).content.decode().split())
+
+    if words:
+        assert words in page
+    else:
+        assert "do not look like" not in page
 
 
 def test_confirming_without_enough_credits_says_so_where_it_happens(user_client, user, make_draft):

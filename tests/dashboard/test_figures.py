@@ -1,11 +1,15 @@
 """The dashboard's figures for one period, against the hand-counted shop (tests/dashboard/conftest.py)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from studio.dashboard.figures import BranchSpend, Gauge, _headline, dashboard_get
+from studio.avatars.models import AvatarState, GeneratedImage, LikenessOutcome, Prompt
+from studio.dashboard.figures import BranchSpend, Gauge, _headline, dashboard_get, likeness_figures
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory
+from tests.factories import AvatarFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +84,37 @@ def test_pending_jobs_failures_and_wallets(shop):
 def test_the_revenue_figure_drops_the_cents_from_a_thousand_up():
     assert [_headline(cents, "usd") for cents in (65_400, 99_999, 102_049)] == ["$654.00", "$999.99", "$1,020"]
     assert _headline(250_000, "chf") == "2,500 CHF"
+
+
+def _scored(avatar, prompt, scores, *, at, outcome=LikenessOutcome.PASSED, redo_of=None):
+    Prompt.objects.filter(pk=prompt.pk).update(likeness_outcome=outcome, finished_at=at, redo_of=redo_of)
+    for index, score in enumerate(scores):
+        image = GeneratedImageFactory(prompt=prompt, avatar=avatar, index=index, likeness=score,
+                                      face_found=score is not None and score > 0)
+        GeneratedImage.objects.filter(pk=image.pk).update(created_at=at)
+
+
+def test_likeness_per_day_and_branch_with_its_redo_and_refund_rates(user):
+    today = timezone.localdate()
+    noon = timezone.make_aware(datetime.combine(today, time(12)))
+    flux = AvatarFactory(user=user, state=AvatarState.DONE, branch="flux1")
+    fast = AvatarFactory(user=user, state=AvatarState.DONE, branch="fast")
+    good, bad = PromptFactory(avatar=flux, position=0), PromptFactory(avatar=flux, position=1)
+    redo = PromptFactory(avatar=flux, position=2, price=0)
+    _scored(flux, good, [0.9, 0.85, 0.6, 0.2], at=noon)
+    _scored(flux, bad, [0.1, 0.0], at=noon, outcome=LikenessOutcome.REFUNDED)
+    _scored(flux, redo, [0.3, 0.2], at=noon, outcome=LikenessOutcome.FAILED, redo_of=bad)
+    _scored(fast, PromptFactory(avatar=fast), [0.95], at=noon - timedelta(days=1))
+    PromptFactory(avatar=fast, position=9)  # a pet's style: not scored, not judged
+
+    figures = likeness_figures(start=today - timedelta(days=6), end=today)
+
+    assert [(row.day, row.branch) for row in figures.rows] == [
+        (today, "flux1"), (today - timedelta(days=1), "fast")]
+    flux_day = figures.rows[0]
+    assert (flux_day.scored, flux_day.strong, flux_day.good, flux_day.weak, flux_day.no_face) == (8, 2, 1, 4, 1)
+    assert flux_day.distribution[0] == ("Strong", "25%", 2)
+    assert (flux_day.styles, flux_day.redone, flux_day.refunded) == (2, 1, 1)  # the redo is not a style
+    assert (flux_day.redo_rate, flux_day.refund_rate) == ("50%", "50%")
+    assert (figures.total.scored, figures.total.styles, figures.total.redo_rate) == (9, 3, "33%")
+    assert likeness_figures(start=today - timedelta(days=30), end=today - timedelta(days=2)).rows == []

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance, then one query per figure: credits, revenue, avatars (3),
-# Astria use (2), fair use, pending (2), failures (3), wallets.
-MAX_QUERIES = 17
+# Astria use (2), fair use, pending (2), failures (3), wallets, likeness (2).
+MAX_QUERIES = 19
 
 
 def text(html: str) -> str:

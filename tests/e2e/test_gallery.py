@@ -109,3 +109,38 @@ def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     expect(links.nth(1)).to_be_focused()
+
+
+def test_each_style_shows_its_best_likeness_first_and_tucks_away_the_doubtful_ones(page):
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Ada", state=AvatarState.DONE, tune_id=1_000_002)
+    golden = PromptFactory(avatar=avatar, position=0, label="Golden hour", num_images=4)
+    # Stored in Astria's order; the gallery shows them by likeness.
+    for index, (score, found) in enumerate([(0.55, True), (0.35, True), (0.93, True), (0.0, False)]):
+        GeneratedImageFactory(prompt=golden, avatar=avatar, index=index, likeness=score, face_found=found)
+    log_in(page, user)
+    page.goto(f"/avatars/{avatar.pk}/")
+
+    section = page.locator(f"#prompt-{golden.pk}")
+    shown = section.locator(".image-grid").first.locator(".lightbox-link")
+    expect(shown).to_have_count(2)
+    expect(shown.nth(0)).to_have_attribute("data-likeness", "Strong likeness")
+    expect(shown.nth(1)).to_have_attribute("data-likeness", "Good likeness")
+    doubtful = section.get_by_role("group")  # the <details> disclosure
+    summary = section.get_by_text("2 more that may not look like you")
+    expect(summary).to_be_visible()
+    expect(doubtful.locator(".lightbox-link").first).to_be_hidden()
+
+    summary.focus()
+    page.keyboard.press("Enter")  # opens by keyboard
+    hidden = doubtful.locator(".lightbox-link")
+    expect(hidden.first).to_be_visible()
+    expect(hidden).to_have_count(2)
+    hidden.first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator(".lightbox-title")).to_have_text("Golden hour, image 3")
+    expect(dialog.locator(".lightbox-caption")).to_contain_text("Weak likeness · ")
+    page.keyboard.press("ArrowRight")
+    expect(dialog.locator(".lightbox-caption")).to_contain_text("No face found · ")
+    page.keyboard.press("ArrowRight")  # round to the best one
+    expect(dialog.locator(".lightbox-caption")).to_have_text(re.compile(r"^Strong likeness · portrait of sks woman"))

@@ -85,6 +85,10 @@ def studio_world(settings):
         for index in range(4):
             rendered_image(prompt, index)
     GeneratedImage.objects.filter(avatar=done, index=1).update(is_favourite=True)
+    # Scored for likeness: two film-noir portraits may not look like her (collapsed in the gallery).
+    for index, score in enumerate((0.92, 0.81, 0.64, 0.57)):
+        GeneratedImage.objects.filter(avatar=done, index=index).update(likeness=score, face_found=True)
+    GeneratedImage.objects.filter(avatar=done, prompt__position=1, index__gte=2).update(likeness=0.2)
 
     generating = AvatarFactory(
         user=user, name="Biscuit", subject_class=SubjectClass.DOG, state=AvatarState.GENERATING, tune_id=1_000_102

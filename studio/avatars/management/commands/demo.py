@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.services import user_signup_complete
 from studio.astria.client import get_client
 from studio.avatars.models import Avatar, AvatarState, SubjectClass
+from studio.avatars.selectors import gallery_prompts, gallery_styles
 from studio.avatars.services import avatar_confirm, avatar_create
 from studio.core.exceptions import ApplicationError
 from studio.credits.selectors import wallets_out_of_balance
@@ -157,6 +158,12 @@ class Command(BaseCommand):
         stored = sum(1 for image in images if image.image and image.thumbnail)
         tunes = sum(1 for tune in get_client().iter_tunes(title=str(avatar.pk)) if tune.title == str(avatar.pk))
         balanced = not wallets_out_of_balance().filter(user=avatar.user).exists()
+        for style in gallery_styles(prompts=list(gallery_prompts(avatar=avatar))):
+            # As the gallery shows them: best likeness first, the doubtful ones after.
+            scores = " ".join(f"{image.likeness:.2f}" for image in style.images if image.likeness is not None)
+            outcome = style.prompt.get_likeness_outcome_display().lower() if style.prompt.likeness_outcome else ""
+            self.stdout.write(f"  {style.prompt.label}: {len(style.images)} images"
+                              + (f", likeness {scores}" if scores else "") + (f" ({outcome})" if outcome else ""))
         self.stdout.write(
             f"{avatar.get_state_display()}: {stored} images stored with thumbnails, "
             f"{tunes} tune at Astria for this avatar, ledger {'balanced' if balanced else 'NOT balanced'}.\n"
