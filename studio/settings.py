@@ -450,7 +450,7 @@ RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 640  # a gallery column on a 3x phone (195 css px, 585 px) still uses the thumbnail
 CALLBACK_MAX_BYTES = 256 * 1024
-# When to give up on a submit, and the reconciler's timings: studio/avatars/submission.py explains.
+# Giving up on a submit (studio/avatars/submission.py); the reconciler's timings (schedule.py).
 AVATAR_SUBMIT_MAX_CRASHES = 3
 AVATAR_SUBMIT_GIVE_UP_AFTER = env.int("AVATAR_SUBMIT_GIVE_UP_AFTER", default=3600)
 AVATAR_SUBMIT_LEASE = env.int("AVATAR_SUBMIT_LEASE", default=180)

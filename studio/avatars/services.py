@@ -8,11 +8,13 @@ row, so replayed callbacks, redelivered tasks and racing reconcilers change noth
 
 import logging
 import uuid
+from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -126,7 +128,14 @@ def _pay_for_plan(
         raise ApplicationError(plan.errors[0])
     credit_spend(user=user, amount=plan.credit_cost, key=key, reason=reason, reference=f"avatar:{avatar.pk}")
     _prompts_create(avatar=avatar, plan=plan, batch=batch)
-    Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(updated_at=timezone.now(), **changes)
+    now = timezone.now()
+    Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
+        updated_at=now,
+        # The reconciler looks once the task should have run (schedule.py).
+        next_check_at=now + timedelta(seconds=settings.RECONCILE_QUEUED_GRACE),
+        gallery_version=F("gallery_version") + 1,
+        **changes,
+    )
     enqueue_on_commit(then, str(avatar.pk))
 
 
@@ -250,12 +259,21 @@ def astria_tune_delete_later(
 # --- Favourites ----------------------------------------------------------------------------------
 
 
+def gallery_changed(*, avatar_id: uuid.UUID | str) -> None:
+    """What the avatar's gallery shows is changing in this transaction (an image, a favourite, a
+    prompt's state): its cached grid is keyed on the version this bumps. Call it first in the
+    transaction: the avatar's row is locked before any prompt's, as everywhere else."""
+    Avatar.objects.filter(pk=avatar_id).update(gallery_version=F("gallery_version") + 1)
+
+
+
 def image_set_favourite(*, user: User, image_id: uuid.UUID, favourite: bool) -> GeneratedImage:
     """Mark or unmark a favourite; the prompt's like at Astria follows its images."""
     with transaction.atomic():
         image = GeneratedImage.objects.select_related("prompt").get(pk=image_id, avatar__user=user)
         if image.is_favourite != favourite:
-            GeneratedImage.objects.filter(pk=image.pk).update(is_favourite=favourite)
+            gallery_changed(avatar_id=image.avatar_id)
+            GeneratedImage.objects.filter(pk=image.pk, is_favourite=not favourite).update(is_favourite=favourite)
             image.is_favourite = favourite
             enqueue_on_commit(tasks.prompt_sync_like, image.prompt_id)
     return image
@@ -345,6 +363,7 @@ def prompt_fail(*, prompt_id: int, reason: str) -> None:
         if prompt is None:
             return
         _locked(prompt.avatar_id)
+        gallery_changed(avatar_id=prompt.avatar_id)
         failed = Prompt.objects.filter(
             pk=prompt.pk, state__in=[PromptState.PENDING, PromptState.SUBMITTED]
         ).update(
@@ -387,6 +406,7 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         )
         Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
             state=AvatarState.FAILED,
+            gallery_version=F("gallery_version") + 1,
             failure_reason=reason[:500],
             finished_at=timezone.now(),
             updated_at=timezone.now(),

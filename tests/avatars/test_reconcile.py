@@ -83,11 +83,14 @@ def test_the_reconciler_resubmits_only_what_no_submit_tried_lately(
     settings.RECONCILE_QUEUED_GRACE = 120
     avatar = confirmed()
     long_ago = timezone.now() - timedelta(minutes=10)
-    Avatar.objects.filter(pk=avatar.pk).update(queued_at=long_ago, submit_attempts=3, updated_at=timezone.now())
+    Avatar.objects.filter(pk=avatar.pk).update(
+        queued_at=long_ago, submit_attempts=3, updated_at=timezone.now(), next_check_at=long_ago
+    )
 
     with django_capture_on_commit_callbacks(execute=False):
         assert reconcile.avatar_reconcile()["resubmitted"] == 0  # a retrying submit just tried
 
-    Avatar.objects.filter(pk=avatar.pk).update(updated_at=long_ago)  # nothing for minutes: its message is lost
+    # Nothing for minutes (its message is lost) and its next check has come.
+    Avatar.objects.filter(pk=avatar.pk).update(updated_at=long_ago, next_check_at=long_ago)
     with django_capture_on_commit_callbacks(execute=False):
         assert reconcile.avatar_reconcile()["resubmitted"] == 1
