@@ -115,7 +115,8 @@ def _training(count: int, *, due_minutes_ago: int = 1) -> list[Avatar]:
     made = []
     for index in range(count):
         avatar = AvatarFactory(state=AvatarState.TRAINING, tune_id=next(_tune_ids), submitted_at=now)
-        Avatar.objects.filter(pk=avatar.pk).update(next_check_at=now - timedelta(minutes=due_minutes_ago + count - index))
+        due = now - timedelta(minutes=due_minutes_ago + count - index)
+        Avatar.objects.filter(pk=avatar.pk).update(next_check_at=due)
         made.append(avatar)
     return made
 
