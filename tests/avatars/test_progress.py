@@ -61,28 +61,6 @@ def test_a_tune_that_disappears_fails_the_avatar_and_refunds_everything_once(
     assert len(failed_mails) == 1 and "disappeared" in failed_mails[0].body
 
 
-@pytest.fixture
-def trained_with_seven_prompts(user, make_draft, studio_on_sandbox, settings, django_capture_on_commit_callbacks):
-    """A generating avatar with 7 prompts submitted on its (now trained) tune."""
-
-    def make(*, prompt_delay: float):
-        studio_on_sandbox.set_delays(training=3600, prompt=prompt_delay)
-        avatar = make_draft(user, customs=[f"portrait by the sea, take {n}" for n in range(4)])
-        with django_capture_on_commit_callbacks(execute=True):
-            services.avatar_confirm(user=user, avatar_id=avatar.pk)
-        avatar.refresh_from_db()
-        submitted = avatar.prompts.filter(state=PromptState.SUBMITTED)
-        assert submitted.count() == 7
-        assert not submitted.filter(next_check_at__isnull=False).exists()  # not read while the tune trains
-        studio_on_sandbox.train_now(avatar.tune_id)
-        with django_capture_on_commit_callbacks(execute=True):
-            progress.avatar_sync_tune(avatar_id=str(avatar.pk))
-        assert state_of(avatar) == AvatarState.GENERATING
-        return avatar
-
-    return make
-
-
 def test_a_tunes_unfinished_prompts_are_read_with_one_list_call_and_looked_at_again_later(
     trained_with_seven_prompts, studio_on_sandbox, settings, django_capture_on_commit_callbacks
 ):
