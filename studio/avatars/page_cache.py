@@ -17,12 +17,12 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from studio.avatars import selectors
-from studio.avatars.models import Avatar, AvatarState
+from studio.avatars.models import Avatar
 
 CSRF_SLOT = "csrf-slot-0f6c2d"  # stands for the token in cached HTML; never a real token
 KEEP = 24 * 3600  # seconds: an unchanged gallery is rendered again at most once a day
 CARD_KEEP = 300  # seconds: a card says "started 3 days ago", so it is rendered again now and then
-FINISHED = (AvatarState.DONE, AvatarState.FAILED)
+PENDING_CARD_KEEP = 10  # seconds: a card in progress shows a bar and the time left
 
 
 @dataclass(frozen=True)
@@ -62,28 +62,19 @@ def gallery_grid(*, request, avatar: Avatar) -> Grid:
 def avatar_cards(*, user) -> tuple[list[SafeString], list]:
     """The rendered cards of "My avatars", newest first, and the ids of those still in progress.
 
-    A finished avatar's card is kept per version; cards in progress (their bar moves with time)
-    and those not kept yet are rendered from one query for them all.
+    Each card is kept per version of its avatar; one in progress only briefly, as its bar moves
+    with time (the page's poller keeps it current). Those not kept are rendered from one query.
     """
     avatars = list(selectors.avatar_list_for_user(user=user).only("pk", "state", "gallery_version"))
-    keys = {
-        avatar.pk: f"avatars:card:{avatar.pk}:{avatar.state}:{avatar.gallery_version}"
-        for avatar in avatars
-        if avatar.state in FINISHED
-    }
+    keys = {avatar.pk: f"avatars:card:{avatar.pk}:{avatar.state}:{avatar.gallery_version}" for avatar in avatars}
     kept = cache.get_many(list(keys.values())) if keys else {}
-    missing = [avatar.pk for avatar in avatars if keys.get(avatar.pk) not in kept]
-    rendered, fresh, pending = {}, {}, set()
+    missing = [avatar.pk for avatar in avatars if keys[avatar.pk] not in kept]
     if missing:
         for card in selectors.avatar_cards_for_user(user=user).filter(pk__in=missing):
             progress = selectors.avatar_card_progress(card)
-            if progress.pending:
-                pending.add(card.pk)
-            rendered[card.pk] = render_to_string("avatars/list.html#card", {"avatar": card, "progress": progress})
-            if card.pk in keys:
-                fresh[keys[card.pk]] = rendered[card.pk]
-        if fresh:
-            cache.set_many(fresh, CARD_KEEP)
-    cards = [rendered.get(avatar.pk) or kept.get(keys.get(avatar.pk)) for avatar in avatars]
+            html = render_to_string("avatars/list.html#card", {"avatar": card, "progress": progress})
+            kept[keys[card.pk]] = html
+            cache.set(keys[card.pk], html, PENDING_CARD_KEEP if progress.pending else CARD_KEEP)
+    pending = [avatar.pk for avatar in avatars if avatar.state in selectors.PENDING_STATES]
     # Our own templates' output, kept as rendered.
-    return [mark_safe(html) for html in cards if html], [avatar.pk for avatar in avatars if avatar.pk in pending]  # noqa: S308
+    return [mark_safe(kept[keys[avatar.pk]]) for avatar in avatars if keys[avatar.pk] in kept], pending  # noqa: S308
