@@ -64,15 +64,14 @@ def callback_record(*, token: str, body: bytes) -> bool:
     body is recorded once and triggers nothing more.
     """
     hashed = token_hash(token)
-    avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
-    prompt = None
-    if avatar is None:
-        prompt = (
-            Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
-        )
-        if prompt is None or not token_matches(prompt, token):
+    # Prompts first: an avatar's prompts call back many times for its tune's once.
+    prompt = Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+    avatar = None
+    if prompt is None:
+        avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
+        if avatar is None or not token_matches(avatar, token):
             return False
-    elif not token_matches(avatar, token):
+    elif not token_matches(prompt, token):
         return False
     digest = token_hash(hashed + ":" + body.decode("utf-8", "replace"))
     text = redact_text(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
