@@ -106,7 +106,7 @@ def _gallery_context(avatar: Avatar) -> dict:
 @login_required
 @require_GET
 def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
+    avatar = get_object_or_404(selectors.avatar_for_gallery(user=request.user), pk=avatar_id)
     if avatar.is_draft:
         return redirect("photos:upload", avatar_id=avatar.pk)
     grid = page_cache.gallery_grid(request=request, avatar=avatar)
@@ -119,7 +119,7 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         "image_count": grid.image_count,
         "favourite_count": grid.favourite_count,
         "since": timezone.now().isoformat(),
-        "export": selectors.export_latest(avatar=avatar),
+        "export": selectors.export_latest(avatar=avatar) if avatar.latest_export_id else None,
         "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - grid.prompts_total, 0),
     }
     return render(request, "avatars/gallery.html", context)
