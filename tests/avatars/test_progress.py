@@ -98,3 +98,28 @@ def test_the_reconciler_finishes_an_avatar_whose_callbacks_were_all_lost(
 
     assert avatar.prompts.filter(state=PromptState.DONE).count() == 3
     assert avatar.images.count() == 3 * 2
+
+
+def test_a_lora_avatars_prompts_on_the_shared_base_tune_are_read_one_by_one(
+    user, make_draft, studio_on_sandbox, settings, django_capture_on_commit_callbacks
+):
+    """The base tune's list holds everyone's prompts: reading it would grow with the whole account."""
+    settings.ASTRIA_BRANCH = "flux1"
+    settings.ASTRIA_BASE_TUNE_ID = 1504944
+    studio_on_sandbox.set_delays(training=3600, prompt=3600)
+    avatar = make_draft(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+    avatar.refresh_from_db()
+    studio_on_sandbox.train_now(avatar.tune_id)
+    studio_on_sandbox.wait_for(lambda: studio_on_sandbox.client().get_tune(avatar.tune_id).trained_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        progress.avatar_sync_tune(avatar_id=str(avatar.pk))
+    assert avatar.prompts.filter(state=PromptState.SUBMITTED).count() == 3
+
+    calls = studio_on_sandbox.stats()["requests"]
+    with django_capture_on_commit_callbacks(execute=True):
+        progress.avatar_sync_prompts(avatar_id=str(avatar.pk))
+
+    assert studio_on_sandbox.stats()["requests"] == calls + 3
+    assert avatar.prompts.filter(state=PromptState.SUBMITTED).count() == 3
