@@ -332,24 +332,30 @@ class Stack:
         response.raise_for_status()
         return response.json()
 
-    def start_web(self, *options: str) -> Process:
-        """gunicorn as the Procfile runs it (gunicorn.conf.py), with options added on its command line."""
+    def start_web(
+        self, *options: str, name: str = "web", port: int | None = None, env: dict[str, str] | None = None
+    ) -> Process:
+        """gunicorn as the Procfile runs it (gunicorn.conf.py), with options added on its command line;
+        another one beside it takes a name, a port and an environment of its own."""
+        port = port or self.web_port
         argv = [str(BIN / "gunicorn"), "studio.wsgi", "--config", "gunicorn.conf.py", *options]
         return self.start(
-            "web", argv, env={"PORT": str(self.web_port)},
-            ready=lambda p: _get(self.web_url + "/healthz", ok=(200, 503)),
+            name, argv, env={"PORT": str(port), **(env or {})},
+            ready=lambda p: _get(f"http://127.0.0.1:{port}/healthz", ok=(200, 503)),
         )
 
-    def start_worker(self, name: str = "worker", *, concurrency: int = 2) -> Process:
+    def start_worker(
+        self, name: str = "worker", *, concurrency: int = 2, env: dict[str, str] | None = None
+    ) -> Process:
         argv = [str(BIN / "celery"), "-A", "studio", "worker", "--pool=prefork", f"--concurrency={concurrency}",
                 f"--queues={self.queues}", f"--hostname={name}-{self.queue}@%h", "--loglevel=INFO",
                 "--without-mingle", "--without-gossip"]
-        return self.start(name, argv, ready=lambda p: " ready." in p.output())
+        return self.start(name, argv, env=env, ready=lambda p: " ready." in p.output())
 
-    def start_beat(self) -> Process:
+    def start_beat(self, env: dict[str, str] | None = None) -> Process:
         argv = [str(BIN / "celery"), "-A", "studio", "beat", "--loglevel=INFO",
                 f"--schedule={self.folder / 'celerybeat-schedule'}"]
-        return self.start("beat", argv, ready=lambda p: "beat: Starting" in p.output())
+        return self.start("beat", argv, env=env, ready=lambda p: "beat: Starting" in p.output())
 
     def start_redis(self, port: int) -> Process:
         """A private redis-server without persistence: killing it loses every message it held."""

@@ -1,9 +1,12 @@
 """Chaos drills: the pipeline's promises checked while its processes crash.
 
 One stack of real processes (bench/stack.py): a private redis-server (broker and cache, no
-persistence, so a crash loses every message it held), the Astria sandbox as its own process,
-gunicorn, a prefork Celery worker and beat running the reconciler every few seconds (short
-RECONCILE_* settings). PostgreSQL when DATABASE_URL is set, SQLite otherwise.
+persistence, so a crash loses every message it held), the Astria sandbox as its own process, a
+private S3 API (moto's standalone server) holding every photo, image and zip, gunicorn, a prefork
+Celery worker and beat running the reconciler every few seconds (short RECONCILE_* settings). Each
+of these studio processes has folders of its own (VAR_DIR, MEDIA_ROOT), as on separate machines:
+they share only the database, Redis and the bucket. PostgreSQL when DATABASE_URL is set, SQLite
+otherwise.
 
     (a) the worker killed with SIGKILL mid-task: the whole worker while a submit talks to Astria,
         then only its pool processes while images download, then the whole worker again
@@ -16,6 +19,9 @@ RECONCILE_* settings). PostgreSQL when DATABASE_URL is set, SQLite otherwise.
     (e) the sandbox painting one style with someone else's face (its likeness fault), the worker
         killed while that style's free redo downloads, and the redo's callback replayed: the style
         is made again once, then refunded exactly once
+    (f) two of each: a second web process and a second worker join, avatars are ordered through
+        both web processes, and one worker is killed with SIGKILL mid-run and stays dead; both web
+        processes show every image, nothing is written to any process's own folders
 
 After each drill, for its avatars: every avatar ends done, or failed and refunded; the ledger per
 avatar shows the order charged once and exactly the undelivered work refunded; every done prompt
@@ -32,8 +38,11 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -49,6 +58,9 @@ ENV = {
     "AVATAR_SUBMIT_LEASE": "15",  # a submit killed mid-way holds its avatar this long (the sandbox answers in ~1 s)
 }
 FINISH_TIMEOUT = 240
+ROOT = Path(__file__).resolve().parent.parent
+S3_REGION = "us-east-1"
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "chaos", "AWS_SECRET_ACCESS_KEY": "chaos"}  # moto takes any
 CHAOS_PASSWORD = secrets.token_urlsafe(16)  # the drill users log in with it
 OUTAGE_SECONDS = 60
 
@@ -68,6 +80,26 @@ class Drill:
         say(f"    {message}")
 
 
+def host_dirs(stack: Stack, name: str) -> dict[str, str]:
+    """The folders of one studio process, as if it ran on a machine of its own."""
+    root = stack.folder / "hosts" / name
+    return {"VAR_DIR": str(root / "var"), "MEDIA_ROOT": str(root / "media")}
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+
+
+def start_web_host(stack: Stack, name: str, port: int | None = None):
+    """A web process on a "machine" of its own: its static files collected into its own folder
+    first, as a deploy does on each machine."""
+    env = stack.env | host_dirs(stack, name)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    return stack.start_web(name=name, port=port, env=host_dirs(stack, name))
+
+
 class Chaos:
     def __init__(self, stack: Stack, redis_port: int) -> None:
         from studio.photos.samples import sample_set
@@ -76,6 +108,9 @@ class Chaos:
         self.redis_port = redis_port
         self.photos = sample_set(4)
         self.themes, self.ideas = flow.choices_for("woman", **PROMPTS)
+
+    def start_worker(self, name: str = "worker") -> None:
+        self.stack.start_worker(name, env=host_dirs(self.stack, name))
 
     # --- setting the scene ---------------------------------------------------------------------------
     def drafts(self, key: str, count: int) -> tuple:
@@ -124,7 +159,7 @@ class Chaos:
 
     def restart_worker(self, drill: Drill, after: float = 1.0) -> None:
         time.sleep(after)
-        self.stack.start_worker()
+        self.start_worker()
         drill.log("worker restarted")
 
     def wait_finished(self, drill: Drill) -> None:
@@ -365,6 +400,77 @@ class Chaos:
                 drill.log(f"avatar {avatar.name!r}: {style.label!r} made again once, then refunded once "
                           f"({entries.get().amount} credit{'s' if entries.get().amount != 1 else ''})")
 
+    def drill_two_of_each(self, drill: Drill) -> None:
+        user, drill.avatars = self.drafts("e", 4)
+        cookie = flow.session_cookie(user)
+        second_url = f"http://127.0.0.1:{free_port()}"
+        start_web_host(self.stack, "web2", port=int(second_url.rsplit(":", 1)[1]))
+        self.start_worker("worker2")
+        drill.log("a second web process and a second worker started, each with folders of its own")
+        self.faults(latency=0.5)
+        for index, avatar in enumerate(drill.avatars):
+            web = (self.stack.web_url, second_url)[index % 2]
+            if not self._confirm_through(drill, web, cookie, avatar):
+                self.confirm(user, avatar)
+        drill.log("4 avatars ordered, 2 through each web process")
+
+        caught = self._wait_for(drill, lambda: self.downloading(drill.avatars), "an image download in flight")
+        if caught:
+            self.stack.processes["worker2"].kill()
+            drill.log(f"SIGKILL to the second worker and its pool while {caught.label!r} had {caught.stored} of "
+                      f"{caught.num_images} images stored; it stays dead")
+        self.faults(latency=0.1)
+        self.wait_finished(drill)
+        self._check_both_webs(drill, cookie, (self.stack.web_url, second_url))
+        written = [path for name in ("web", "web2", "worker", "worker2", "beat")
+                   for path in files_under(Path(host_dirs(self.stack, name)["MEDIA_ROOT"]))]
+        if written:
+            drill.problems.append(f"{len(written)} files written to a process's own media folder: {written[:3]}")
+        else:
+            drill.log("no process wrote a file of its own: photos, images and zips are all in the bucket")
+        self.stack.processes["web2"].stop()
+
+    def _confirm_through(self, drill: Drill, web: str, cookie: str, avatar) -> bool:
+        """Confirm the order on the confirm page of one web process, as the browser does."""
+        url = f"{web}/avatars/{avatar.pk}/confirm/"
+        page = requests.get(url, headers={"Cookie": cookie}, timeout=20)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if page.status_code == 200 and token:
+            answer = requests.post(url, data={"csrfmiddlewaretoken": token.group(1)},
+                                   headers={"Cookie": cookie, "Referer": url}, allow_redirects=False, timeout=30)
+            if answer.status_code == 302:
+                return True
+            drill.problems.append(f"the confirm through {web} answered {answer.status_code}")
+        else:
+            drill.problems.append(f"the confirm page of {web} answered {page.status_code}")
+        return False
+
+    def _check_both_webs(self, drill: Drill, cookie: str, webs: tuple[str, str]) -> None:
+        """Each web process shows every stored image of each avatar, and serves its files from the bucket."""
+        from django.urls import reverse
+
+        from studio.avatars.models import GeneratedImage
+
+        for avatar in drill.avatars:
+            stored = list(GeneratedImage.objects.filter(avatar=avatar).values_list("pk", flat=True))
+            for web in webs:
+                page = requests.get(f"{web}/avatars/{avatar.pk}/", headers={"Cookie": cookie}, timeout=20)
+                shown = page.text.count('class="lightbox-link"')
+                if page.status_code != 200 or shown != len(stored):
+                    drill.problems.append(f"{web} shows {shown} of the {len(stored)} images of {avatar.name!r} "
+                                          f"({page.status_code})")
+            if stored:
+                url = webs[1] + reverse("avatars:thumbnail", args=[avatar.pk, stored[0]])
+                signed = requests.get(url, headers={"Cookie": cookie}, allow_redirects=False, timeout=20)
+                fetched = None
+                if signed.status_code == 302:
+                    fetched = requests.get(signed.headers["Location"], timeout=20)
+                if fetched is None or fetched.status_code != 200 or fetched.headers["Content-Type"] != "image/webp":
+                    drill.problems.append(f"a thumbnail through {webs[1]} was not served from the bucket "
+                                          f"({signed.status_code})")
+        if not drill.problems:
+            drill.log("both web processes show every image of every avatar; thumbnails come from the bucket")
+
     # --- helpers -------------------------------------------------------------------------------------------
     def _first_style_word(self) -> str:
         """A word of the first style's prompt that no other chosen prompt has."""
@@ -407,6 +513,18 @@ class Chaos:
         return response.json()
 
 
+def start_s3(stack: Stack, port: int, s3: dict[str, str]) -> None:
+    """moto's standalone S3 server as one of the stack's processes, with the studio's bucket in it."""
+    import boto3
+
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    stack.start("s3", argv, ready=lambda p: requests.get(s3["AWS_S3_ENDPOINT_URL"], timeout=2).ok)
+    boto3.client(
+        "s3", endpoint_url=s3["AWS_S3_ENDPOINT_URL"], region_name=S3_REGION,
+        aws_access_key_id=s3["AWS_ACCESS_KEY_ID"], aws_secret_access_key=s3["AWS_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket=s3["AWS_STORAGE_BUCKET_NAME"])
+
+
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
@@ -418,6 +536,8 @@ DRILLS = {
     "c": ("the broker down while a user confirms", Chaos.drill_broker_down_at_confirm),
     "d": (f"the sandbox answering 500 to every API request for {OUTAGE_SECONDS} s", Chaos.drill_astria_down),
     "e": ("a style painted with someone else's face: made again once, then refunded once", Chaos.drill_likeness),
+    "f": ("two web processes and two workers sharing only the database, Redis and S3; one worker killed",
+          Chaos.drill_two_of_each),
 }
 
 
@@ -433,19 +553,22 @@ def main(argv: list[str]) -> int:
         say("make chaos needs redis-server (apt-get install redis-server): it starts a private one to kill.")
         return 2
     started = time.monotonic()
-    redis_port = free_port()
+    redis_port, s3_port = free_port(), free_port()
+    s3 = {"AWS_STORAGE_BUCKET_NAME": "chaos-media", "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
+          "AWS_S3_REGION_NAME": S3_REGION, **S3_KEYS}
     drills: list[Drill] = []
-    with Stack("chaos", redis_url=f"redis://127.0.0.1:{redis_port}/0", env=ENV) as stack:
+    with Stack("chaos", redis_url=f"redis://127.0.0.1:{redis_port}/0", env=ENV | s3) as stack:
         stack.start_redis(redis_port)
+        start_s3(stack, s3_port, s3)
         stack.setup_django()
         stack.start_sandbox(training_delay=2, prompt_delay=2)
-        stack.start_web()
-        stack.start_worker()
-        stack.start_beat()
-        say(f"chaos drills: {stack.database.description}; broker and cache: private redis-server on port "
-            f"{redis_port} (no persistence); prefork worker x2; beat reconciling every "
-            f"{ENV['RECONCILE_INTERVAL']} s; sandbox with 2 s training, 2 s per prompt")
+        start_web_host(stack, "web")
         chaos = Chaos(stack, redis_port)
+        chaos.start_worker()
+        stack.start_beat(env=host_dirs(stack, "beat"))
+        say(f"chaos drills: {stack.database.description}; broker and cache: private redis-server on port "
+            f"{redis_port} (no persistence); media in a private S3 (moto) on port {s3_port}; prefork worker "
+            f"x2; beat reconciling every {ENV['RECONCILE_INTERVAL']} s; sandbox with 2 s training, 2 s per prompt")
         for name in names:
             title, run = DRILLS[name]
             drill = Drill(name, title)
@@ -463,7 +586,7 @@ def main(argv: list[str]) -> int:
             if not stack.processes["redis"].alive():
                 stack.start_redis(redis_port)
             if not stack.processes["worker"].alive():
-                stack.start_worker()
+                chaos.start_worker()
             chaos.faults(latency=0, fail_next=0, likeness_fault="off")
         from studio.credits.selectors import wallets_out_of_balance
 

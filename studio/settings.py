@@ -243,19 +243,12 @@ STORAGES = {
 # With a bucket configured, media goes to S3-compatible private storage served by signed URLs.
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
-            "region_name": env("AWS_S3_REGION_NAME", default=None),
-            "default_acl": None,  # the bucket's own policy: private
-            "querystring_auth": True,
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
-            "file_overwrite": False,
-            "object_parameters": {"CacheControl": "private, max-age=300"},
-        },
-    }
+    STORAGES["default"] = config.s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env("AWS_S3_ENDPOINT_URL", default=None),
+        region_name=env("AWS_S3_REGION_NAME", default=None),
+        expire=env.int("AWS_QUERYSTRING_EXPIRE", default=300),
+    )
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -450,7 +443,7 @@ RESULT_DOWNLOAD_TIMEOUT = (5, 60)
 RESULT_JPEG_QUALITY = 92
 RESULT_THUMB_SIZE = 640  # a gallery column on a 3x phone (195 css px, 585 px) still uses the thumbnail
 CALLBACK_MAX_BYTES = 256 * 1024
-# When to give up on a submit, and the reconciler's timings: studio/avatars/submission.py explains.
+# Giving up on a submit (studio/avatars/submission.py); the reconciler's timings (schedule.py).
 AVATAR_SUBMIT_MAX_CRASHES = 3
 AVATAR_SUBMIT_GIVE_UP_AFTER = env.int("AVATAR_SUBMIT_GIVE_UP_AFTER", default=3600)
 AVATAR_SUBMIT_LEASE = env.int("AVATAR_SUBMIT_LEASE", default=180)

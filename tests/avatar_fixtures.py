@@ -92,3 +92,28 @@ def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_call
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.SUBMITTED
     return avatar
+
+
+@pytest.fixture
+def trained_with_seven_prompts(user, make_draft, studio_on_sandbox, settings, django_capture_on_commit_callbacks):
+    """A generating avatar with 7 prompts submitted on its (now trained) tune."""
+    from studio.avatars import progress, services
+    from studio.avatars.models import AvatarState, PromptState
+    from tests.helpers import state_of
+
+    def make(*, prompt_delay: float):
+        studio_on_sandbox.set_delays(training=3600, prompt=prompt_delay)
+        avatar = make_draft(user, customs=[f"portrait by the sea, take {n}" for n in range(4)])
+        with django_capture_on_commit_callbacks(execute=True):
+            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        avatar.refresh_from_db()
+        submitted = avatar.prompts.filter(state=PromptState.SUBMITTED)
+        assert submitted.count() == 7
+        assert not submitted.filter(next_check_at__isnull=False).exists()  # not read while the tune trains
+        studio_on_sandbox.train_now(avatar.tune_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            progress.avatar_sync_tune(avatar_id=str(avatar.pk))
+        assert state_of(avatar) == AvatarState.GENERATING
+        return avatar
+
+    return make

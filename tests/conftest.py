@@ -9,7 +9,7 @@ from django.db import connection
 from tests.factories import UserFactory
 from tests.helpers import real_worker
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -343,9 +343,11 @@ class AstriaClient:
         """One page (20, newest first) of the tune's prompts."""
         return [Prompt.from_api(item) for item in self._page(f"/tunes/{int(tune_id)}/prompts", offset)]
 
-    def iter_prompts(self, tune_id: int) -> Iterator[Prompt]:
-        """Every prompt of the tune, newest first, page after page."""
-        return self._all_pages(f"/tunes/{int(tune_id)}/prompts", None, Prompt.from_api)
+    def iter_prompts(self, tune_id: int, *, limit: int | None = None) -> Iterator[Prompt]:
+        """Every prompt of the tune, newest first, page after page (of `limit`, at most 120, where
+        Astria takes it; of 20 where it does not)."""
+        params = {"limit": limit} if limit else None
+        return self._all_pages(f"/tunes/{int(tune_id)}/prompts", params, Prompt.from_api)
 
     def get_prompt(self, tune_id: int, prompt_id: int) -> Prompt:
         return Prompt.from_api(self._request("GET", f"/tunes/{int(tune_id)}/prompts/{int(prompt_id)}"))

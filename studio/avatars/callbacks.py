@@ -10,7 +10,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
@@ -64,31 +64,42 @@ def callback_record(*, token: str, body: bytes) -> bool:
     body is recorded once and triggers nothing more.
     """
     hashed = token_hash(token)
-    avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
-    prompt = None
-    if avatar is None:
-        prompt = (
-            Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
-        )
-        if prompt is None or not token_matches(prompt, token):
+    # Prompts first: an avatar's prompts call back many times for its tune's once.
+    prompt = Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+    avatar = None
+    if prompt is None:
+        avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
+        if avatar is None or not token_matches(avatar, token):
             return False
-    elif not token_matches(avatar, token):
+    elif not token_matches(prompt, token):
         return False
     digest = token_hash(hashed + ":" + body.decode("utf-8", "replace"))
     text = redact_text(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
+    event = CallbackEvent(
+        kind=CallbackEvent.Kind.TUNE if avatar else CallbackEvent.Kind.PROMPT,
+        avatar_id=avatar.pk if avatar else prompt.avatar_id,
+        prompt=prompt,
+        digest=digest,
+        body=text,
+    )
+    if not _insert_once(event):
+        return True  # the same callback again: already recorded and handled
+    if avatar:
+        enqueue_on_commit(tasks.avatar_sync_tune, str(avatar.pk))
+    else:
+        enqueue_on_commit(tasks.prompt_sync, prompt.pk)
+    return True
+
+
+def _insert_once(event: CallbackEvent) -> bool:
+    """Save the event; False when one with its digest is there already. One INSERT on its own
+    (committed at once: the task it triggers must see it), a savepoint only inside a transaction."""
     try:
-        with transaction.atomic():
-            CallbackEvent.objects.create(
-                kind=CallbackEvent.Kind.TUNE if avatar else CallbackEvent.Kind.PROMPT,
-                avatar_id=avatar.pk if avatar else prompt.avatar_id,
-                prompt=prompt,
-                digest=digest,
-                body=text,
-            )
-            if avatar:
-                enqueue_on_commit(tasks.avatar_sync_tune, str(avatar.pk))
-            else:
-                enqueue_on_commit(tasks.prompt_sync, prompt.pk)
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                event.save()
+        else:
+            event.save()
     except IntegrityError:
-        pass  # the same callback again: already recorded and handled
+        return False
     return True

@@ -42,6 +42,7 @@ from studio.avatars.models import (
     PromptState,
     SubjectClass,
 )
+from studio.avatars.page_cache import gallery_changed
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_refund
 from studio.photos.selectors import photo_set_identity
@@ -155,6 +156,7 @@ def prompts_refund_stopped_redos(*, avatar: Avatar) -> None:
 
 
 def _set_outcome(prompt: Prompt, outcome: str, *, expected: str = LikenessOutcome.NONE, **also) -> bool:
+    gallery_changed(avatar_id=prompt.avatar_id)  # its notes and its redo's images are in the gallery
     return bool(
         Prompt.objects.filter(pk=prompt.pk, likeness_outcome=expected).update(
             likeness_outcome=outcome, updated_at=timezone.now(), **also

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.core.models import BaseModel
 
@@ -77,6 +78,10 @@ class Avatar(CallbackTarget, BaseModel):
     trained_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(
+        null=True, blank=True, default=timezone.now,
+        help_text="When the reconciler next looks at it, while in flight (schedule.py).",
+    )
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     submit_crashes = models.PositiveSmallIntegerField(
         default=0, help_text="Submits that died while talking to Astria (their claim ran out)."
@@ -92,6 +97,9 @@ class Avatar(CallbackTarget, BaseModel):
     # it goes with the row, is forgotten once no prompt can be made (studio/avatars/likeness.py),
     # and is never logged, shown or sent to Astria.
     identity = models.JSONField(null=True, blank=True, editable=False)
+    gallery_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Counts changes to what the gallery shows; its cached grid is keyed on it."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -103,6 +111,18 @@ class Avatar(CallbackTarget, BaseModel):
             models.CheckConstraint(condition=Q(state__in=AvatarState.values), name="avatar_state_valid"),
             models.CheckConstraint(
                 condition=Q(subject_class__in=SubjectClass.values), name="avatar_subject_class_valid"
+            ),
+        ]
+        indexes = [
+            # The reconciler's due query: in-flight avatars by next check, oldest first.
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(state__in=["queued", "submitted", "training", "generating"]),
+                name="avatar_due_check",
+            ),
+            # The give-up sweep: tunes still training long after their submit.
+            models.Index(
+                fields=["submitted_at"], condition=Q(state__in=["submitted", "training"]), name="avatar_tune_age"
             ),
         ]
 
@@ -173,6 +193,10 @@ class Prompt(CallbackTarget, BaseModel):
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(
+        null=True, blank=True, default=timezone.now,
+        help_text="When the reconciler next reads it at Astria, while submitted (unset while its tune trains).",
+    )
     failure_reason = models.CharField(max_length=500, blank=True)
     refunded = models.BooleanField(default=False)
     liked = models.BooleanField(default=False)
@@ -193,6 +217,14 @@ class Prompt(CallbackTarget, BaseModel):
             models.CheckConstraint(condition=Q(num_images__gte=1, num_images__lte=8), name="prompt_num_images_1_8"),
             models.CheckConstraint(
                 condition=Q(likeness_outcome__in=LikenessOutcome.values), name="prompt_likeness_outcome_valid"
+            ),
+        ]
+        indexes = [
+            # The reconciler's due query: submitted prompts by next check, oldest first.
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(state="submitted", next_check_at__isnull=False),
+                name="prompt_due_check",
             ),
         ]
 

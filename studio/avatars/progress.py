@@ -4,30 +4,37 @@ Callbacks and the reconciler only trigger these; each applies forward changes al
 or a race changes nothing twice.
 """
 
+import contextlib
 import logging
 import uuid
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from studio.astria.client import get_client
 from studio.astria.errors import AstriaNotFound
-from studio.avatars import likeness, tasks
+from studio.astria.types import Prompt as AstriaPrompt
+from studio.avatars import likeness, schedule, tasks
 from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
 from studio.avatars.result_images import DownloadRefused, download_image
-from studio.avatars.services import avatar_fail, prompt_fail
+from studio.avatars.services import avatar_fail, gallery_changed, prompt_fail
 from studio.core.tasks import enqueue_on_commit
 from studio.photos import imaging
 
 logger = logging.getLogger(__name__)
 
+PROMPT_LIST_LIMIT = 120  # prompts per page of a tune's list: Astria's most
+
 
 def avatar_sync_tune(*, avatar_id: str) -> None:
-    """Re-read the avatar's tune from Astria and apply only forward changes."""
+    """Re-read the avatar's tune from Astria and apply only forward changes; then set when the
+    reconciler looks again (schedule.py)."""
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.state not in IN_FLIGHT or avatar.tune_id is None:
         return
@@ -42,30 +49,111 @@ def avatar_sync_tune(*, avatar_id: str) -> None:
         if tune.trained_at:
             moved = Avatar.objects.filter(
                 pk=avatar.pk, state__in=[AvatarState.SUBMITTED, AvatarState.TRAINING]
-            ).update(state=AvatarState.GENERATING, trained_at=tune.trained_at, tune_eta=tune.eta, updated_at=now)
+            ).update(
+                state=AvatarState.GENERATING, trained_at=tune.trained_at, tune_eta=tune.eta, updated_at=now,
+                next_check_at=schedule.next_check(since=None, now=now), gallery_version=F("gallery_version") + 1,
+            )
+            if moved:
+                _schedule_prompts_of_trained(avatar.pk, now)
             if moved and avatar.is_lora:
                 enqueue_on_commit(tasks.avatar_submit_prompts, str(avatar.pk))
             if moved:
                 enqueue_on_commit(tasks.avatar_check_finished, str(avatar.pk))
-        elif tune.started_training_at:
+            return
+        next_check_at = schedule.next_check(since=avatar.submitted_at, now=now, not_before=tune.eta)
+        if tune.started_training_at:
             Avatar.objects.filter(pk=avatar.pk, state=AvatarState.SUBMITTED).update(
-                state=AvatarState.TRAINING, tune_eta=tune.eta, updated_at=now
+                state=AvatarState.TRAINING, tune_eta=tune.eta, updated_at=now,
+                gallery_version=F("gallery_version") + 1,
             )
         elif tune.eta and tune.eta != avatar.tune_eta:
             Avatar.objects.filter(pk=avatar.pk).update(tune_eta=tune.eta)
+        Avatar.objects.filter(pk=avatar.pk, state__in=[AvatarState.SUBMITTED, AvatarState.TRAINING]).update(
+            next_check_at=next_check_at
+        )
+
+
+def _schedule_prompts_of_trained(avatar_id, now: datetime) -> None:
+    """The tune is trained: its submitted prompts can now finish, so the reconciler starts reading them."""
+    Prompt.objects.filter(avatar_id=avatar_id, state=PromptState.SUBMITTED, next_check_at__isnull=True).update(
+        next_check_at=now + timedelta(seconds=settings.RECONCILE_PROMPT_POLL_AFTER)
+    )
 
 
 def prompt_sync(*, prompt_id: int) -> None:
-    """Re-read one prompt from Astria; once it has images, store them all and mark it done."""
+    """Re-read one prompt from Astria (its callback came); once it has images, store them all and
+    mark it done."""
     prompt = Prompt.objects.select_related("avatar").filter(pk=prompt_id).first()
     if prompt is None or prompt.state != PromptState.SUBMITTED or prompt.astria_prompt_id is None:
         return
     avatar = prompt.avatar
-    Prompt.objects.filter(pk=prompt.pk).update(last_polled_at=timezone.now())
     target_tune_id = settings.ASTRIA_BASE_TUNE_ID if avatar.is_lora else avatar.tune_id
     try:
         remote = get_client().get_prompt(target_tune_id, prompt.astria_prompt_id)
     except AstriaNotFound:
+        remote = None
+    _apply_remote_prompt(prompt, remote)
+
+
+def avatar_sync_prompts(*, avatar_id: str) -> None:
+    """Re-read every submitted prompt of a generating avatar with one list of its tune's prompts
+    (not one call per prompt), apply what finished, and set when to look again.
+
+    A LoRA's prompts live on the shared base tune, among everyone's: those are read one by one.
+    """
+    avatar = Avatar.objects.filter(pk=avatar_id).first()
+    if avatar is None or avatar.tune_id is None:
+        return
+    submitted = list(
+        Prompt.objects.select_related("avatar").filter(
+            avatar=avatar, state=PromptState.SUBMITTED, astria_prompt_id__isnull=False
+        )
+    )
+    if not submitted:
+        return
+    if avatar.state != AvatarState.GENERATING:
+        # Not trained yet, so none can have finished: the tune's own check schedules them once it is.
+        Prompt.objects.filter(pk__in=[prompt.pk for prompt in submitted]).update(next_check_at=None)
+        return
+    now = timezone.now()
+    Prompt.objects.filter(pk__in=[prompt.pk for prompt in submitted]).update(last_polled_at=now)
+    remotes = _read_prompts(avatar, [prompt.astria_prompt_id for prompt in submitted])
+    for prompt in submitted:
+        _apply_remote_prompt(prompt, remotes.get(prompt.astria_prompt_id))
+    waiting = list(Prompt.objects.filter(pk__in=[prompt.pk for prompt in submitted], state=PromptState.SUBMITTED))
+    for prompt in waiting:
+        since = max(filter(None, [prompt.submitted_at, avatar.trained_at]), default=None)
+        prompt.next_check_at = schedule.next_check(since=since)
+    Prompt.objects.bulk_update(waiting, ["next_check_at"])
+
+
+def _read_prompts(avatar: Avatar, wanted: list[int]) -> dict:
+    """The wanted prompts as Astria has them now, by id; one missing was deleted there."""
+    client = get_client()
+    found: dict = {}
+    if avatar.is_lora:
+        for prompt_id in wanted:
+            with contextlib.suppress(AstriaNotFound):
+                found[prompt_id] = client.get_prompt(settings.ASTRIA_BASE_TUNE_ID, prompt_id)
+        return found
+    missing = set(wanted)
+    try:
+        for remote in client.iter_prompts(avatar.tune_id, limit=PROMPT_LIST_LIMIT):
+            if remote.id in missing:
+                found[remote.id] = remote
+                missing.discard(remote.id)
+                if not missing:
+                    break
+    except AstriaNotFound:
+        pass  # the tune is gone, and its prompts with it
+    return found
+
+
+def _apply_remote_prompt(prompt: Prompt, remote: AstriaPrompt | None) -> None:
+    """Apply what Astria says of a submitted prompt (None: it is gone there)."""
+    avatar = prompt.avatar
+    Prompt.objects.filter(pk=prompt.pk).update(last_polled_at=timezone.now())
+    if remote is None:
         prompt_fail(prompt_id=prompt.pk, reason="The prompt disappeared at Astria before it was finished.")
         return
     if remote.user_error:
@@ -75,9 +163,16 @@ def prompt_sync(*, prompt_id: int) -> None:
         return
     if avatar.state in (AvatarState.SUBMITTED, AvatarState.TRAINING):
         # A finished prompt proves the tune is trained, whatever callback went missing.
-        Avatar.objects.filter(pk=avatar.pk, state__in=[AvatarState.SUBMITTED, AvatarState.TRAINING]).update(
-            state=AvatarState.GENERATING, trained_at=remote.started_training_at or timezone.now()
-        )
+        now = timezone.now()
+        with transaction.atomic():
+            moved = Avatar.objects.filter(
+                pk=avatar.pk, state__in=[AvatarState.SUBMITTED, AvatarState.TRAINING]
+            ).update(
+                state=AvatarState.GENERATING, trained_at=remote.started_training_at or now,
+                next_check_at=schedule.next_check(since=None, now=now), gallery_version=F("gallery_version") + 1,
+            )
+            if moved:
+                _schedule_prompts_of_trained(avatar.pk, now)
     stored = set(GeneratedImage.objects.filter(prompt=prompt).values_list("index", flat=True))
     identity = likeness.avatar_identity(avatar=avatar) if len(stored) < prompt.num_images else None
     for index, url in enumerate(remote.images[: prompt.num_images]):
@@ -86,9 +181,11 @@ def prompt_sync(*, prompt_id: int) -> None:
     if not stored:
         prompt_fail(prompt_id=prompt.pk, reason="None of its images could be stored.")
         return
-    Prompt.objects.filter(pk=prompt.pk, state=PromptState.SUBMITTED).update(
-        state=PromptState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        gallery_changed(avatar_id=avatar.pk)
+        Prompt.objects.filter(pk=prompt.pk, state=PromptState.SUBMITTED).update(
+            state=PromptState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+        )
     enqueue_on_commit(tasks.avatar_check_finished, str(avatar.pk))
 
 
@@ -136,6 +233,7 @@ def _store_image(*, prompt: Prompt, index: int, url: str, identity: np.ndarray |
     image.thumbnail.save(f"{stem}.webp", ContentFile(thumb), save=False)
     try:
         with transaction.atomic():
+            gallery_changed(avatar_id=prompt.avatar_id)
             image.save()
     except IntegrityError:
         # Another run stored this index first: keep theirs, drop our copy.
@@ -153,11 +251,15 @@ def avatar_check_finished(*, avatar_id: uuid.UUID | str) -> None:
         likeness.prompts_settle_likeness(avatar=avatar)  # may add a redo, so comes first
         prompts = avatar.prompts.all()
         if prompts.exclude(state__in=[PromptState.DONE, PromptState.FAILED]).exists():
+            Avatar.objects.filter(pk=avatar.pk, state=AvatarState.GENERATING).update(
+                next_check_at=schedule.next_check(since=avatar.trained_at)
+            )
             return
         delivered = prompts.filter(state=PromptState.DONE).exists()
         if delivered:
             Avatar.objects.filter(pk=avatar.pk, state=AvatarState.GENERATING).update(
-                state=AvatarState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+                state=AvatarState.DONE, finished_at=timezone.now(), updated_at=timezone.now(),
+                gallery_version=F("gallery_version") + 1,
             )
             enqueue_on_commit(tasks.avatar_send_ready_email, str(avatar.pk))
     if not delivered:

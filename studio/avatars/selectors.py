@@ -198,6 +198,12 @@ def export_latest(*, avatar: Avatar) -> GalleryExport | None:
     return avatar.exports.order_by("-created_at").first()
 
 
+def avatar_for_gallery(*, user: User) -> QuerySet[Avatar]:
+    """The user's avatars, each with its latest zip's id (None without one: no need to look for it)."""
+    latest = GalleryExport.objects.filter(avatar=OuterRef("pk")).order_by("-created_at").values("pk")[:1]
+    return avatar_list_for_user(user=user).annotate(latest_export_id=Subquery(latest))
+
+
 # --- The operator's dashboard: aggregates over every user, in a fixed number of queries -------------
 
 

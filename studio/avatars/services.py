@@ -8,17 +8,20 @@ row, so replayed callbacks, redelivered tasks and racing reconcilers change noth
 
 import logging
 import uuid
+from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from studio.astria.client import get_client
 from studio.avatars import likeness, tasks
 from studio.avatars.models import AstriaTuneDeletion, Avatar, AvatarState, GeneratedImage, Prompt, PromptState
+from studio.avatars.page_cache import gallery_changed
 from studio.avatars.selectors import avatar_list_drafts_for_user, avatar_list_idle_drafts
 from studio.core.adminlog import admin_log_anonymise
 from studio.core.exceptions import ApplicationError
@@ -127,7 +130,14 @@ def _pay_for_plan(
         raise ApplicationError(plan.errors[0])
     credit_spend(user=user, amount=plan.credit_cost, key=key, reason=reason, reference=f"avatar:{avatar.pk}")
     _prompts_create(avatar=avatar, plan=plan, batch=batch)
-    Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(updated_at=timezone.now(), **changes)
+    now = timezone.now()
+    Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
+        updated_at=now,
+        # The reconciler looks once the task should have run (schedule.py).
+        next_check_at=now + timedelta(seconds=settings.RECONCILE_QUEUED_GRACE),
+        gallery_version=F("gallery_version") + 1,
+        **changes,
+    )
     enqueue_on_commit(then, str(avatar.pk))
 
 
@@ -256,7 +266,8 @@ def image_set_favourite(*, user: User, image_id: uuid.UUID, favourite: bool) -> 
     with transaction.atomic():
         image = GeneratedImage.objects.select_related("prompt").get(pk=image_id, avatar__user=user)
         if image.is_favourite != favourite:
-            GeneratedImage.objects.filter(pk=image.pk).update(is_favourite=favourite)
+            gallery_changed(avatar_id=image.avatar_id)
+            GeneratedImage.objects.filter(pk=image.pk, is_favourite=not favourite).update(is_favourite=favourite)
             image.is_favourite = favourite
             enqueue_on_commit(tasks.prompt_sync_like, image.prompt_id)
     return image
@@ -346,6 +357,7 @@ def prompt_fail(*, prompt_id: int, reason: str) -> None:
         if prompt is None:
             return
         _locked(prompt.avatar_id)
+        gallery_changed(avatar_id=prompt.avatar_id)
         failed = Prompt.objects.filter(
             pk=prompt.pk, state__in=[PromptState.PENDING, PromptState.SUBMITTED]
         ).update(
@@ -390,6 +402,7 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
             identity=None,  # no portrait of it will be scored any more
             state=AvatarState.FAILED,
+            gallery_version=F("gallery_version") + 1,
             failure_reason=reason[:500],
             finished_at=timezone.now(),
             updated_at=timezone.now(),

@@ -5,21 +5,22 @@ from any state between queued and generating; each prompt goes pending -> submit
 failed. Failing refunds what was not delivered, exactly once (services.avatar_fail, prompt_fail).
 
 - queued -> submitted (here): `avatar_submit` creates the tune. Astria's 429s, 5xx and timeouts
-  are retried by the task with backoff, then by the reconciler's `_resubmit_lost` once nothing has
-  touched the avatar for RECONCILE_QUEUED_GRACE, until the avatar has been queued for
-  AVATAR_SUBMIT_GIVE_UP_AFTER. Astria refusing the photos or an error of ours fails it at once
-  (`avatar_submit_gave_up`), and so does a submit killed mid-way AVATAR_SUBMIT_MAX_CRASHES times
-  (a killed submit keeps the others out for AVATAR_SUBMIT_LEASE). Giving up also deletes, by its
-  title, a tune that a cut-short submit may have made.
-- submitted -> training -> generating (progress.py): a callback, or the reconciler's
-  `_poll_overdue_tunes` once the tune's ETA has passed (every RECONCILE_POLL_INTERVAL), has the
-  tune re-read. A tune not trained AVATAR_GIVE_UP_AFTER after its submit fails (`_fail_overdue_tunes`).
-- Prompts (here) are created with a checkpoint tune, or once a LoRA tune is trained. The reconciler
-  resubmits pending ones left behind (`_resubmit_prompts`), polls submitted ones after
-  RECONCILE_PROMPT_POLL_AFTER (`_poll_prompts`) and fails those unfinished PROMPT_GIVE_UP_AFTER
-  after training (`_fail_overdue_prompts`).
+  are retried by the task with backoff, then by the reconciler (a queued avatar is due
+  RECONCILE_QUEUED_GRACE after payment, and resubmitted once nothing has touched it for that long),
+  until the avatar has been queued for AVATAR_SUBMIT_GIVE_UP_AFTER. Astria refusing the photos or
+  an error of ours fails it at once (`avatar_submit_gave_up`), and so does a submit killed mid-way
+  AVATAR_SUBMIT_MAX_CRASHES times (a killed submit keeps the others out for AVATAR_SUBMIT_LEASE).
+  Giving up also deletes, by its title, a tune that a cut-short submit may have made.
+- submitted -> training -> generating (progress.py): a callback, or the reconciler once the
+  tune's ETA has passed and then ever less often as it waits (schedule.py), has the tune re-read.
+  A tune not trained AVATAR_GIVE_UP_AFTER after its submit fails (reconcile `_fail_overdue_tunes`).
+- Prompts (here) are created with a checkpoint tune, or once a LoRA tune is trained. The
+  reconciler resubmits pending ones left behind (a generating avatar's due check), reads submitted
+  ones once their tune is trained, one list call per tune (`progress.avatar_sync_prompts`), and
+  fails those unfinished PROMPT_GIVE_UP_AFTER after training (`_fail_overdue_prompts`).
 - generating -> done once every prompt is finished and at least one is done, failed if none is
-  (progress.avatar_check_finished, always run as its task; `_finish_complete` catches a lost one).
+  (progress.avatar_check_finished, always run as its task; a generating avatar's due check runs
+  it again when no prompt is left unfinished, in case it was lost).
 """
 
 import contextlib
@@ -34,7 +35,7 @@ from django.utils import timezone
 
 from studio.astria.client import AstriaClient, get_client
 from studio.astria.errors import AstriaMaybeCreated, AstriaRejected, AstriaTransient
-from studio.avatars import callbacks, tasks
+from studio.avatars import callbacks, schedule, tasks
 from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, Prompt, PromptState
 from studio.avatars.services import astria_tune_delete_later, avatar_fail, prompt_fail
 from studio.core.tasks import enqueue_on_commit
@@ -151,6 +152,8 @@ def _submit_claimed(avatar: Avatar, *, attempts: int) -> None:
             tune_eta=tune.eta,
             submitted_at=timezone.now(),
             updated_at=timezone.now(),
+            next_check_at=schedule.next_check(since=None, not_before=tune.eta),
+            gallery_version=F("gallery_version") + 1,
         )
         if not updated:
             if not Avatar.objects.filter(pk=avatar.pk).exclude(state=AvatarState.FAILED).exists():
@@ -185,6 +188,9 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
     client = get_client()
     target_tune_id = settings.ASTRIA_BASE_TUNE_ID if avatar.is_lora else avatar.tune_id
     already_sent = {}
+    poll_from = (
+        timezone.now() + timedelta(seconds=settings.RECONCILE_PROMPT_POLL_AFTER) if avatar.trained_at else None
+    )
     if any(prompt.callback_nonce for prompt in pending):
         # A previous attempt may have created some of these before it stopped: find them by
         # the callback URL Astria echoes back, so none is created twice.
@@ -217,6 +223,8 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
             astria_prompt_id=remote.id,
             submitted_at=timezone.now(),
             updated_at=timezone.now(),
+            # Read back once it can have finished: after the tune's training (progress.py schedules it then).
+            next_check_at=poll_from,
         )
 
 

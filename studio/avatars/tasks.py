@@ -65,6 +65,13 @@ def prompt_sync(self, prompt_id: int) -> None:
     progress.prompt_sync(prompt_id=prompt_id)
 
 
+@shared_task(**RETRY, soft_time_limit=540, time_limit=600)
+def avatar_sync_prompts(avatar_id: str) -> None:
+    from studio.avatars import progress
+
+    progress.avatar_sync_prompts(avatar_id=avatar_id)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def avatar_check_finished(avatar_id: str) -> None:
     from studio.avatars import progress

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from studio.avatars import exports, likeness, selectors, services
+from studio.avatars import exports, likeness, page_cache, selectors, services
 from studio.avatars.forms import (
     AvatarCreateForm,
     AvatarListUpdatesForm,
@@ -44,9 +44,8 @@ def _cards(avatars) -> list[tuple]:
 @login_required
 @require_GET
 def avatar_list(request: HtmxRequest) -> HttpResponse:
-    cards = _cards(selectors.avatar_cards_for_user(user=request.user))
-    pending = any(progress.pending for _, progress in cards)
-    return render(request, "avatars/list.html", {"cards": cards, "pending": pending})
+    cards, pending_ids = page_cache.avatar_cards(user=request.user)
+    return render(request, "avatars/list.html", {"rendered_cards": cards, "pending_ids": pending_ids})
 
 
 @login_required
@@ -108,10 +107,23 @@ def _gallery_context(avatar: Avatar) -> dict:
 @login_required
 @require_GET
 def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
-    avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
+    avatar = get_object_or_404(selectors.avatar_for_gallery(user=request.user), pk=avatar_id)
     if avatar.is_draft:
         return redirect("photos:upload", avatar_id=avatar.pk)
-    return render(request, "avatars/gallery.html", _gallery_context(avatar))
+    grid = page_cache.gallery_grid(request=request, avatar=avatar)
+    context = {
+        "avatar": avatar,
+        "grid": grid.html,
+        "progress": selectors.avatar_progress(
+            avatar=avatar, prompts_total=grid.prompts_total, prompts_finished=grid.prompts_finished
+        ),
+        "image_count": grid.image_count,
+        "favourite_count": grid.favourite_count,
+        "since": timezone.now().isoformat(),
+        "export": selectors.export_latest(avatar=avatar) if avatar.latest_export_id else None,
+        "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - grid.prompts_total, 0),
+    }
+    return render(request, "avatars/gallery.html", context)
 
 
 @login_required

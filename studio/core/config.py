@@ -83,3 +83,24 @@ def logging_config(*, level: str, format: str, loggers: list[str] | None = None,
         **({"root": handler} if root else {}),
         "loggers": {name: {**handler, "propagate": False} for name in loggers or []},
     }
+
+
+def s3_storage(*, bucket: str, endpoint_url: str | None, region_name: str | None, expire: int, **options) -> dict:
+    """The default storage on an S3-compatible bucket: private objects, served by signed URLs that
+    expire after `expire` seconds, never overwritten (a name taken gets a suffix). Credentials come
+    from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the machine's role, unless
+    given in `options`."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region_name,
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": expire,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "private, max-age=300"},
+            **options,
+        },
+    }
