@@ -23,6 +23,7 @@ from studio.dashboard.models import LedgerCheck
 
 PERIODS = (7, 30, 90)
 ALL_TIME = 0  # the period from the studio's first day
+WEEKLY_AFTER = 92  # days; a longer period is charted per week
 DEFAULT_PERIOD = 30
 LIST_ROWS = 20
 WALLET_ROWS = 50
@@ -45,6 +46,29 @@ class Period:
     @property
     def dates(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range(self.days)]
+
+    @property
+    def per(self) -> str:
+        """What one slot of the charts is: a day, or a week for long periods."""
+        return "week" if self.days > WEEKLY_AFTER else "day"
+
+    @property
+    def slots(self) -> list[date]:
+        """The first day of each slot: every day, or the period's first day and then each Monday."""
+        if self.per == "day":
+            return self.dates
+        return [day for index, day in enumerate(self.dates) if index == 0 or day.weekday() == 0]
+
+    def bucket(self, values: list[int]) -> list[int]:
+        """One value per day of the period as one value per slot (their sum)."""
+        if self.per == "day":
+            return values
+        totals: list[int] = []
+        for index, day in enumerate(self.dates):
+            if index == 0 or day.weekday() == 0:
+                totals.append(0)
+            totals[-1] += values[index]
+        return totals
 
 
 def usd(amount: Decimal) -> str:
@@ -205,7 +229,7 @@ def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], l
     currencies = sorted(figures.by_key("revenue")) or [settings.CREDIT_PACKS[0]["currency"]]
     charts, totals, headlines = [], [], []
     for currency in currencies:
-        values = figures.series("revenue", period.dates, key=currency)
+        values = period.bucket(figures.series("revenue", period.dates, key=currency))
 
         def fmt(cents: int, currency: str = currency) -> str:
             return money(cents, currency)
@@ -216,9 +240,10 @@ def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], l
         charts.append(
             time_chart(
                 id=f"chart-revenue-{currency}",
-                title=f"Revenue per day ({currency.upper()})" if len(currencies) > 1 else "Revenue per day",
+                title=f"Revenue per {period.per}" + (f" ({currency.upper()})" if len(currencies) > 1 else ""),
                 kind="bar",
-                days=period.dates,
+                days=period.slots,
+        per=period.per,
                 series=[Series("revenue", "Revenue", values)],
                 fmt=fmt,
                 tick_fmt=tick,
@@ -249,13 +274,15 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
     figures = rollups.figures_for(period.start, period.end, today=today)
 
     credits = {
-        name: figures.series(f"credits_{name}", period.dates) for name in ("sold", "granted", "spent", "refunded")
+        name: period.bucket(figures.series(f"credits_{name}", period.dates))
+        for name in ("sold", "granted", "spent", "refunded")
     }
     credit_chart = time_chart(
         id="chart-credits",
-        title="Credits per day",
+        title=f"Credits per {period.per}",
         kind="line",
-        days=period.dates,
+        days=period.slots,
+        per=period.per,
         series=[
             Series("sold", "Sold", credits["sold"]),
             Series("granted", "Granted", credits["granted"]),
@@ -264,12 +291,16 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         ],
         empty_text="no credits moved",
     )
-    avatars = {name: figures.series(f"avatars_{name}", period.dates) for name in ("created", "paid", "done", "failed")}
+    avatars = {
+        name: period.bucket(figures.series(f"avatars_{name}", period.dates))
+        for name in ("created", "paid", "done", "failed")
+    }
     avatar_chart = time_chart(
         id="chart-avatars",
-        title="Avatars per day",
+        title=f"Avatars per {period.per}",
         kind="bar" if days <= DENSE_AFTER else "line",
-        days=period.dates,
+        days=period.slots,
+        per=period.per,
         series=[
             Series("created", "Created", avatars["created"]),
             Series("paid", "Paid", avatars["paid"]),

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from studio.dashboard.figures import BranchSpend, Gauge, _headline, dashboard_get
+from studio.dashboard.figures import ALL_TIME, BranchSpend, Gauge, _headline, dashboard_get
+from tests.dashboard.factories import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,17 @@ def test_pending_jobs_failures_and_wallets(shop):
 def test_the_revenue_figure_drops_the_cents_from_a_thousand_up():
     assert [_headline(cents, "usd") for cents in (65_400, 99_999, 102_049)] == ["$654.00", "$999.99", "$1,020"]
     assert _headline(250_000, "chf") == "2,500 CHF"
+
+
+def test_all_time_past_three_months_is_charted_per_week_with_the_same_totals(shop):
+    ledger(shop.carol, shop.today, ("grant", 6, 200))
+
+    everything = dashboard_get(days=ALL_TIME, today=shop.today)
+
+    assert everything.period.start == shop.today - timedelta(days=200) and everything.period.all_time
+    assert everything.credit_chart.title == "Credits per week" and everything.credit_chart.per == "week"
+    weeks = everything.credit_chart.table
+    assert 29 <= len(weeks) <= 30 and all(row.day.weekday() == 0 for row in weeks[1:])
+    assert weeks[0].cells[1] == "6"  # the first week holds the grant of its first day
+    assert everything.credits == {"sold": 70, "granted": 22, "spent": 26, "refunded": 3}
+    assert "The busiest week was the week of" in everything.credit_chart.description
