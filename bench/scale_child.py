@@ -33,7 +33,7 @@ DASHBOARD_BUDGET_MS = 300
 CHANGELIST_BUDGET_MS = 500
 RECONCILE_RUN_BUDGET_S = 5
 ROLLUP_RUN_BUDGET_S = 10
-TASKS_PER_RUN_BUDGET = 500  # "a few hundred a minute": the reconciler runs once a minute
+TASKS_PER_MINUTE_BUDGET = 500  # "a few hundred a minute"
 QUEUE_BUDGET = WORKER_RATE * 60  # flat: never more left than the worker clears in a minute
 
 
@@ -274,10 +274,11 @@ def reconciler(seeded) -> list[Figure]:
     sent = "messages published to Redis" if broker is not None else "messages counted, not sent (no REDIS_URL)"
     note = f"{in_flight:,} avatars in flight; {sent}; worker {WORKER_RATE} tasks/s (fixed), {MINUTES} runs"
     return [
-        Figure("scale.reconcile_run", runs[0], "s", budget=RECONCILE_RUN_BUDGET_S,
-               note=f"{note}; first run", details=detail),
-        Figure("scale.reconcile_tasks_per_run", statistics.median(published), "tasks",
-               budget=TASKS_PER_RUN_BUDGET, note="median of the runs; one run a minute"),
+        Figure("scale.reconcile_run", max(runs), "s", budget=RECONCILE_RUN_BUDGET_S,
+               note=f"{note}; the longest run (first {runs[0]:.1f} s)", details=detail),
+        Figure("scale.reconcile_tasks_per_minute", sum(published) / MINUTES, "tasks",
+               budget=TASKS_PER_MINUTE_BUDGET, note=f"enqueued over {MINUTES} minutes (the most in one run: "
+               f"{max(published):,})"),
         Figure("scale.reconcile_queue_after_10min", lengths[-1], "tasks", budget=QUEUE_BUDGET,
                note=f"left after {MINUTES} minutes (peak {max(lengths):,}); flat means under a minute of work"),
         Figure("scale.astria_calls_per_minute", astria.calls / MINUTES, "calls",

@@ -271,7 +271,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
     """Everything the dashboard shows for the `days` days ending today."""
     period = Period.ending(days=days, today=today)
     span = {"start": period.start, "end": period.end}
-    figures = rollups.figures_for(period.start, period.end, today=today)
+    figures = rollups.figures_for(period.start, period.end)
 
     credits = {
         name: period.bucket(figures.series(f"credits_{name}", period.dates))

@@ -132,7 +132,14 @@ class DayFigures:
     values: dict[str, dict[Key, int]] = field(default_factory=dict)
 
     def add(self, name: str, rows: dict[Key, int]) -> None:
-        self.values.setdefault(name, {}).update(rows)
+        """Add the rows' values to those already there."""
+        values = self.values.setdefault(name, {})
+        for key, value in rows.items():
+            values[key] = values.get(key, 0) + value
+
+    def add_all(self, other: "DayFigures") -> None:
+        for name, rows in other.values.items():
+            self.add(name, rows)
 
     def series(self, name: str, days: Iterable[date], key: str | None = None) -> list[int]:
         """One value per day (all keys added up, or only `key`'s)."""

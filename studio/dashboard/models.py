@@ -19,10 +19,12 @@ class DailyFigure(models.Model):
 
 
 class RolledUpDay(models.Model):
-    """A closed day whose figures are all in DailyFigure (a day without a row is counted live)."""
+    """A day whose figures are in DailyFigure: all of it, or (today's) its rows up to `up_to`,
+    the rest being counted live. A day without a row is counted live."""
 
     day = models.DateField(unique=True)
     computed_at = models.DateTimeField()
+    up_to = models.DateTimeField(null=True, blank=True, help_text="Empty: the whole day.")
 
     def __str__(self) -> str:
         return f"{self.day} (computed {self.computed_at:%Y-%m-%d %H:%M})"

@@ -1,14 +1,16 @@
-"""The dashboard's daily rollup: every metric of studio/dashboard/metrics.py stored per closed day,
-so the dashboard reads a few hundred rows for any period, and counts only today (and any day not
-rolled up yet) from the records themselves.
+"""The dashboard's daily rollup: every metric of studio/dashboard/metrics.py stored per day, so
+the dashboard reads a few hundred rows for any period, and counts from the records themselves
+only what happened since the last run (and any day not rolled up yet).
 
 `rollup_refresh`, run by beat every DASHBOARD_ROLLUP_INTERVAL, is safe to run at any time and any
 number of times: it recomputes whole days and writes them with an upsert. Each run fills the days
 never rolled up (all history on the first run, then any gap), recomputes the last
 ROLLUP_RECHECK_DAYS closed days (a row written late, such as a refund whose transaction began
 before midnight, lands on its own day and is picked up), and the submit days of tunes that were
-sent prompts since the last run ("generate more" changes their fair-use figures). It also compares
-every wallet with its ledger, so the dashboard does not sum the whole ledger on each view.
+sent prompts since the last run ("generate more" changes their fair-use figures), and today up to
+the run (`RolledUpDay.up_to`): the dashboard adds the rows dated since then, so a row committed
+just after a run but dated just before it shows at the next run. It also compares every wallet
+with its ledger, so the dashboard does not sum the whole ledger on each view.
 
 A closed day keeps its figures: deleting an avatar later does not take it out of the days it was
 created or finished on (past ROLLUP_RECHECK_DAYS), as the ledger keeps its amounts.
@@ -68,9 +70,13 @@ def _tune_days_touched(since: datetime, before: date) -> set[date]:
     return {timezone.localdate(day) for day in days}
 
 
-def _store(start: date, end: date, stamp: datetime, names: Iterable[str] | None = None) -> int:
-    """Recompute days start..end (of the named metrics, or all) and write them; returns rows written."""
-    figures = live(*day_range(start, end), names=names)
+def _store(
+    start: date, end: date, stamp: datetime, *, names: Iterable[str] | None = None, up_to: datetime | None = None
+) -> int:
+    """Recompute days start..end (of the named metrics, or all; only rows before `up_to` if given)
+    and write them; returns the figures written."""
+    since, until = day_range(start, end)
+    figures = live(since, min(until, up_to) if up_to else until, names=names)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     rows = [
         DailyFigure(day=day, metric=name, key=key, value=value, computed_at=stamp)
@@ -87,8 +93,8 @@ def _store(start: date, end: date, stamp: datetime, names: Iterable[str] | None 
         stale.delete()  # figures that became zero
         if names is None:
             RolledUpDay.objects.bulk_create(
-                [RolledUpDay(day=day, computed_at=stamp) for day in days],
-                update_conflicts=True, unique_fields=["day"], update_fields=["computed_at"],
+                [RolledUpDay(day=day, computed_at=stamp, up_to=up_to) for day in days],
+                update_conflicts=True, unique_fields=["day"], update_fields=["computed_at", "up_to"],
             )
     return len(rows)
 
@@ -103,7 +109,9 @@ def rollup_refresh(*, now: datetime | None = None) -> dict[str, int]:
     result = {"days": 0, "tune_days": 0, "figures": 0}
     if start is not None and start < today:
         closed = {start + timedelta(days=n) for n in range((today - start).days)}
-        done = set(RolledUpDay.objects.filter(day__gte=start, day__lt=today).values_list("day", flat=True))
+        done = set(
+            RolledUpDay.objects.filter(day__gte=start, day__lt=today, up_to__isnull=True).values_list("day", flat=True)
+        )
         recheck = {today - timedelta(days=n) for n in range(1, ROLLUP_RECHECK_DAYS + 1)}
         days = (closed - done) | (recheck & closed)
         for first, last in _runs(days):
@@ -114,6 +122,9 @@ def rollup_refresh(*, now: datetime | None = None) -> dict[str, int]:
             for first, last in _runs(touched):
                 result["figures"] += _store(first, last, stamp, names=TUNE_DAY_METRICS)
             result["tune_days"] = len(touched)
+    if start is not None and start <= today:
+        # Today so far: the dashboard adds what happened since `now` live.
+        result["figures"] += _store(today, today, stamp, up_to=now)
     result["wallets_off"] = ledger_check(now=now)
     return result
 
@@ -127,18 +138,10 @@ def ledger_check(*, now: datetime) -> int:
     return len(mismatched)
 
 
-def latest_ledger_check() -> LedgerCheck | None:
-    return LedgerCheck.objects.order_by("-checked_at").first()
-
-
-def figures_for(start: date, end: date, *, today: date) -> DayFigures:
-    """Every metric for the days start..end: rolled-up days from DailyFigure, the others (today,
-    and days the rollup has not reached) counted live."""
-    rolled = set(
-        RolledUpDay.objects.filter(day__gte=start, day__lte=min(end, today - timedelta(days=1))).values_list(
-            "day", flat=True
-        )
-    )
+def figures_for(start: date, end: date) -> DayFigures:
+    """Every metric for the days start..end: the rolled-up days from DailyFigure (a day rolled up
+    to some time, today's, plus its rows since then counted live), the others counted live."""
+    rolled = dict(RolledUpDay.objects.filter(day__gte=start, day__lte=end).values_list("day", "up_to"))
     figures = DayFigures()
     stored: dict[str, dict] = {}
     rows = DailyFigure.objects.filter(day__gte=start, day__lte=end).values_list("day", "metric", "key", "value")
@@ -147,8 +150,10 @@ def figures_for(start: date, end: date, *, today: date) -> DayFigures:
             stored.setdefault(metric, {})[(day, key)] = value
     for metric, values in stored.items():
         figures.add(metric, values)
-    missing = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    for first, last in _runs(day for day in missing if day not in rolled):
-        for metric, values in live(*day_range(first, last)).values.items():
-            figures.add(metric, values)
+    for day, up_to in rolled.items():
+        if up_to is not None:
+            figures.add_all(live(up_to, day_range(day, day)[1]))
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    for first, last in _runs(day for day in days if day not in rolled):
+        figures.add_all(live(*day_range(first, last)))
     return figures
