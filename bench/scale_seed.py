@@ -196,8 +196,10 @@ def seed(size: int, *, now: datetime | None = None) -> Seeded:
                     state = PromptState.SUBMITTED
                 finished = None
                 if state == PromptState.DONE:
-                    finished = now - timedelta(minutes=1) if a.state == AvatarState.GENERATING else (
-                        submitted + timedelta(minutes=30 + position))
+                    if a.state == AvatarState.GENERATING:  # in the last few minutes, each at its own time
+                        finished = now - timedelta(seconds=rng.uniform(60, 600))
+                    else:
+                        finished = submitted + timedelta(minutes=30 + position, seconds=rng.uniform(0, 60))
                 elif state == PromptState.FAILED:
                     finished = submitted + timedelta(hours=3)
                 prompt_states.append((prompt_id, a, state, finished))
@@ -224,8 +226,9 @@ def seed(size: int, *, now: datetime | None = None) -> Seeded:
             for index in range(8):
                 image_id = uuid.UUID(int=rng.getrandbits(128), version=4)
                 name = f"{folder}/{image_id.hex}"
+                stored = finished + timedelta(milliseconds=250 * index)  # downloaded one after the other
                 yield (image_id, a.id, prompt_id, index, f"{name}.jpg", f"{name}.webp",
-                       1024, 1024, 640, 640, 180_000, index == 0 and prompt_id % 5 == 0, finished, finished)
+                       1024, 1024, 640, 640, 180_000, index == 0 and prompt_id % 5 == 0, stored, stored)
 
     result.counts["images"] = copy_rows(
         GeneratedImage,

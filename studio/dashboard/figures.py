@@ -338,7 +338,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         overdue_before=timezone.now() - timedelta(seconds=settings.AVATAR_GIVE_UP_AFTER),
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
-        failed_prompt_count=failed_prompts.count(),
+        failed_prompt_count=figures.total("prompts_failed"),
         wallets=wallets,
         wallets_checked_at=wallets_checked_at,
     )

@@ -18,7 +18,7 @@ from django.db.models import Aggregate, Count, F, IntegerField, OuterRef, Q, Que
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
-from studio.avatars.models import Avatar, AvatarState, Prompt
+from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind
 
 Key = tuple[date, str]
@@ -110,6 +110,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("avatars_paid", Avatar, "queued_at", Count("pk")),
     Metric("avatars_done", Avatar, "finished_at", Count("pk"), Q(state=AvatarState.DONE)),
     Metric("avatars_failed", Avatar, "finished_at", Count("pk"), Q(state=AvatarState.FAILED)),
+    # Prompts that failed in avatars that went on (a failed avatar's are counted with it).
+    Metric("prompts_failed", Prompt, "finished_at", Count("pk"),
+           Q(state=PromptState.FAILED) & ~Q(avatar__state=AvatarState.FAILED)),
     # Astria: tunes on the day they were submitted, prompts on the day they were sent, per branch.
     Metric("astria_tunes", Avatar, "submitted_at", Count("pk"), TUNED, key="branch"),
     Metric("astria_prompts", Prompt, "submitted_at", Count("pk"), SENT, key="avatar__branch"),

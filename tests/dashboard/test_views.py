@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
-# Session, user and header balance; the rolled-up days and their figures, then today's (or any day
-# not rolled up) live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2);
-# pending (2), failures (3), the last ledger check and its wallets.
+# Session, user and header balance; the rolled-up days and their figures, then what they leave out
+# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (3); pending (2),
+# failures (2), the last ledger check and its wallets.
 MAX_QUERIES = 21
 
 
