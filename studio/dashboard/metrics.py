@@ -1,11 +1,12 @@
 """The dashboard's daily metrics: what is counted, on which date, split by what.
 
 Each metric is one aggregate of one model's rows, grouped by the day (in the studio's time zone)
-of one date field and, optionally, by a key (a branch, a currency). The rollup stores closed days
-(studio/dashboard/rollups.py); today, and any day not rolled up yet, is computed here live, with
-the same definition. Adding a metric is one line in METRICS; the dashboard then reads it with
-`DayFigures.series(name, ...)` or `DayFigures.total(name)`. Values are whole numbers: a mean (a
-likeness score, say) is two metrics, its sum (in thousandths) and its count.
+of one date field and, optionally, by a key (a branch, a currency). The rollup stores them per day
+(studio/dashboard/rollups.py); what it has not reached yet (today since its last run, a day it
+missed) is computed here live, with the same definition. Adding a metric is one line in METRICS;
+the dashboard then reads it with `DayFigures.series(name, ...)` or `DayFigures.total(name)`.
+Values are whole numbers: a mean (a likeness score, say) is two metrics, its sum (in thousandths)
+and its count.
 """
 
 import copy
@@ -14,7 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Aggregate, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
@@ -27,7 +40,7 @@ Key = tuple[date, str]
 @dataclass(frozen=True)
 class Metric:
     name: str
-    rows: type | None  # the model counted
+    rows: type[Model]  # the model counted
     day_of: str  # the date field whose day the row counts on
     value: Aggregate | Callable[[], Aggregate]  # a callable when it reads settings as it counts
     where: Q = field(default_factory=Q)
@@ -129,7 +142,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("tune_images", Avatar, "submitted_at", Sum("sent_images"), TUNED, annotate=SENT_ON_TUNE),
     Metric("tunes_over_fair_use", Avatar, "submitted_at", _over_fair_use, TUNED, annotate=SENT_ON_TUNE),
 )
-BY_NAME = {metric.name: metric for metric in METRICS}
 # Metrics of a tune's submit day that later prompts on that tune change: the rollup recomputes
 # the submit days of tunes sent a prompt since its last run.
 TUNE_DAY_METRICS = ("tune_prompts", "tune_images", "tunes_over_fair_use")
