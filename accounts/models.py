@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class UserManager(BaseUserManager):
@@ -43,6 +44,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        # Addresses are looked up in any case (log-in, the admin's search by email): iexact.
+        indexes = [models.Index(Upper("email"), name="user_email_upper")]
 
     def __str__(self) -> str:
         return self.email

@@ -29,6 +29,7 @@ class Figure:
     budget: float | None = None
     higher_is_better: bool = False
     note: str = ""
+    details: dict | None = None  # kept in results.json only (a query plan, the runs one by one)
 
     @property
     def status(self) -> str:

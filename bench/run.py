@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -52,6 +53,8 @@ def markdown(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: {', '.join(available())})")
+    parser.add_argument("--size", type=int, default=None,
+                        help="avatars the scale benchmark seeds (default: bench/bench_scale.py's DEFAULT_SIZE)")
     parser.add_argument("--markdown", action="store_true", help="print the last results.json as a Markdown table")
     options = parser.parse_args(argv)
     if options.markdown:
@@ -67,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"running bench_{name} ...", file=sys.stderr, flush=True)
         module = importlib.import_module(f"bench.bench_{name}")
-        figures.extend(module.run())
+        options_for = {"size": options.size} if "size" in inspect.signature(module.run).parameters else {}
+        figures.extend(module.run(**options_for))
     elapsed = time.perf_counter() - started
 
     print()

@@ -467,9 +467,9 @@ MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
 
 # --- Operator dashboard ------------------------------------------------------------------------
-# What Astria charges in USD per branch, for the "Astria spend" figures (defaults: Astria's list
-# prices); a branch missing here is shown as "no price set" rather than counted as free.
-
+# The daily rollup it reads (studio/dashboard/rollups.py); what Astria charges in USD per branch,
+# for "Astria spend" (Astria's list prices; a branch missing is shown as "no price set").
+CELERY_BEAT_SCHEDULE["dashboard-rollup"] = {"task": "studio.dashboard.tasks.dashboard_rollup", "schedule": 600.0}
 ASTRIA_COST_PER_TUNE = config.usd_by_branch(
     "ASTRIA_COST_PER_TUNE", env("ASTRIA_COST_PER_TUNE", default=""),
     {"fast": "0", "sd15": "1.50", "sdxl1": "1.50", "flux1": "1.50"},

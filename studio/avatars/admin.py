@@ -1,8 +1,17 @@
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from studio.avatars import services
 from studio.avatars.models import AstriaTuneDeletion, Avatar, CallbackEvent, GeneratedImage, Prompt, PromptState
+from studio.core.admin import IndexedSearchAdmin
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """COUNT(*) of rows of the avatar (avatar=OuterRef("pk")) as a subquery, run only for the rows
+    a page shows (a join of prompts and images would multiply them before counting)."""
+    counted = queryset.order_by().values("avatar").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class PromptInline(admin.TabularInline):
@@ -37,11 +46,13 @@ class CallbackEventInline(admin.TabularInline):
 
 
 @admin.register(Avatar)
-class AvatarAdmin(admin.ModelAdmin):
+class AvatarAdmin(IndexedSearchAdmin):
     list_display = ["name", "user", "subject_class", "state", "tune_id", "prompt_summary", "image_total", "created_at"]
     list_filter = ["state", "subject_class", "branch"]
     list_select_related = ["user"]
-    search_fields = ["name", "user__email", "=id", "=tune_id"]
+    ordering = ["-created_at"]
+    email_field, id_fields, text_fields = "user__email", ("id", "tune_id"), ("name",)
+    search_help_text = "An owner's whole email address, an avatar's id or tune id, or words of its name."
     date_hierarchy = "created_at"
     readonly_fields = [
         "id", "user", "state", "branch", "tune_id", "tune_eta", "queued_at", "submitted_at", "trained_at",
@@ -53,17 +64,18 @@ class AvatarAdmin(admin.ModelAdmin):
     actions = ["redrive", "refund", "delete_at_astria"]
 
     def get_queryset(self, request):
+        prompts = Prompt.objects.filter(avatar=OuterRef("pk"))
         return super().get_queryset(request).annotate(
-            prompts_total=Count("prompts", distinct=True),
-            prompts_done=Count("prompts", filter=Q(prompts__state=PromptState.DONE), distinct=True),
-            images_total=Count("images", distinct=True),
+            prompts_total=_count_of(prompts),
+            prompts_done=_count_of(prompts.filter(state=PromptState.DONE)),
+            images_total=_count_of(GeneratedImage.objects.filter(avatar=OuterRef("pk"))),
         )
 
     @admin.display(description="Prompts done")
     def prompt_summary(self, avatar: Avatar) -> str:
         return f"{avatar.prompts_done} / {avatar.prompts_total}"
 
-    @admin.display(description="Images", ordering="images_total")
+    @admin.display(description="Images")
     def image_total(self, avatar: Avatar) -> int:
         return avatar.images_total
 
@@ -122,11 +134,13 @@ class AvatarAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(IndexedSearchAdmin):
     list_display = ["label", "avatar", "state", "astria_prompt_id", "num_images", "price", "refunded", "created_at"]
     list_filter = ["state", "refunded", "liked", "likeness_outcome"]
     list_select_related = ["avatar"]
-    search_fields = ["label", "text", "=astria_prompt_id", "avatar__name", "avatar__user__email"]
+    ordering = ["-created_at"]
+    email_field, id_fields, text_fields = "avatar__user__email", ("id", "astria_prompt_id"), ("label",)
+    search_help_text = "An owner's whole email address, a prompt's id or Astria id, or words of its label."
     exclude = ["callback_nonce", "callback_token_hash"]
     readonly_fields = [
         field.name for field in Prompt._meta.fields if field.name not in ("callback_nonce", "callback_token_hash")
@@ -140,12 +154,15 @@ class PromptAdmin(admin.ModelAdmin):
 
 
 @admin.register(GeneratedImage)
-class GeneratedImageAdmin(admin.ModelAdmin):
+class GeneratedImageAdmin(IndexedSearchAdmin):
     list_display = [
         "__str__", "avatar", "width", "height", "bytes", "likeness", "face_found", "is_favourite", "created_at",
     ]
     list_select_related = ["avatar", "prompt"]
     list_filter = ["is_favourite"]
+    ordering = ["-created_at"]
+    email_field, id_fields = "avatar__user__email", ("id", "avatar")
+    search_help_text = "An owner's whole email address, an image's id or its avatar's id."
     readonly_fields = [field.name for field in GeneratedImage._meta.fields]
 
     def has_add_permission(self, request) -> bool:
@@ -156,10 +173,13 @@ class GeneratedImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(admin.ModelAdmin):
+class CallbackEventAdmin(IndexedSearchAdmin):
     list_display = ["received_at", "kind", "avatar", "prompt"]
     list_filter = ["kind"]
     list_select_related = ["avatar", "prompt"]
+    ordering = ["-received_at"]
+    id_fields = ("avatar", "prompt")
+    search_help_text = "An avatar's id or a prompt's id."
     readonly_fields = ["received_at", "kind", "avatar", "prompt", "digest", "body"]
 
     def has_add_permission(self, request) -> bool:

@@ -74,7 +74,7 @@ class Avatar(CallbackTarget, BaseModel):
     tune_id = models.BigIntegerField(null=True, blank=True, unique=True)
     tune_eta = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the dashboard counts by day
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)  # Astria spend by day
     trained_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
@@ -190,7 +190,7 @@ class Prompt(CallbackTarget, BaseModel):
     price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for this prompt.")
     state = models.CharField(max_length=10, choices=PromptState, default=PromptState.PENDING, db_index=True)
     astria_prompt_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)  # Astria spend by day
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(

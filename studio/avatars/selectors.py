@@ -322,14 +322,15 @@ def fair_use_for_tunes(*, start: date, end: date, prompt_limit: int) -> FairUse:
 
 def avatar_pending_oldest() -> QuerySet[Avatar]:
     """Paid avatars still in the pipeline, the longest waiting first, with their owner and how
-    many prompts are finished (one query)."""
+    many prompts are finished (one query; the counts are subqueries, run for the rows taken only)."""
+    prompts = Prompt.objects.filter(avatar=OuterRef("pk"))
     return (
         Avatar.objects.filter(state__in=PENDING_STATES)
         .select_related("user")
         .annotate(
             waiting_since=Coalesce("queued_at", "created_at"),
-            prompts_total=Count("prompts"),
-            prompts_finished=Count("prompts", filter=Q(prompts__state__in=[PromptState.DONE, PromptState.FAILED])),
+            prompts_total=_count(prompts),
+            prompts_finished=_count(prompts.filter(state__in=[PromptState.DONE, PromptState.FAILED])),
         )
         .order_by("waiting_since", "pk")
     )

@@ -1,18 +1,29 @@
+import uuid
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
+from studio.core.admin import IndexedSearchAdmin
 from studio.core.exceptions import InsufficientCredits
 from studio.credits.forms import CreditAdjustForm
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.services import credit_adjust
 
 WALLET_LEDGER_ROWS = 50
+
+
+def _is_uuid(term: str) -> bool:
+    try:
+        uuid.UUID(term)
+    except ValueError:
+        return False
+    return True
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -91,20 +102,28 @@ class CreditAdjustAdminMixin:
 
 
 @admin.register(CreditEntry)
-class CreditEntryAdmin(ReadOnlyAdmin):
+class CreditEntryAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "user", "kind", "amount", "reason", "reference", "created_by"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["user", "created_by"]
-    search_fields = ["user__email", "key", "reference", "reason"]
+    email_field, id_fields, text_fields = "user__email", ("id",), ("reason",)
+    search_help_text = (
+        'A user\'s whole email address, an entry\'s id, a key or reference ("avatar:<id>"), or words of the reason.'
+    )
     date_hierarchy = "created_at"
-    show_full_result_count = False
+
+    def term_filter(self, term: str) -> Q:
+        if ":" in term:  # "avatar:<uuid>", "spend:avatar:<uuid>", "purchase:<uuid>": exact, indexed
+            return Q(key=term) | Q(reference=term)
+        return super().term_filter(term)
 
 
 @admin.register(Wallet)
-class WalletAdmin(CreditAdjustAdminMixin, ReadOnlyAdmin):
+class WalletAdmin(CreditAdjustAdminMixin, IndexedSearchAdmin, ReadOnlyAdmin):
     list_display = ["user", "balance", "updated_at"]
     list_select_related = ["user"]
-    search_fields = ["user__email"]
+    email_field, text_fields = "user__email", ("user__email",)
+    search_help_text = "A whole email address, or a part of one."
     fields = ["user", "balance", "ledger_sum", "updated_at", "ledger"]
     readonly_fields = fields
 
@@ -143,11 +162,18 @@ class WalletAdmin(CreditAdjustAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(CreditPurchase)
-class CreditPurchaseAdmin(ReadOnlyAdmin):
+class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "user", "pack_name", "credits", "price_display", "provider", "status", "paid_at"]
     list_filter = ["status", "provider", "pack_slug"]
     list_select_related = ["user"]
-    search_fields = ["user__email", "=id", "provider_session_id", "paid_event_id"]
+    ordering = ["-created_at"]
+    email_field, id_fields = "user__email", ("id",)
+    search_help_text = "A buyer's whole email address, a purchase's id, or a payment session or event id."
+
+    def term_filter(self, term: str) -> Q:
+        if "@" not in term and not _is_uuid(term):
+            return Q(provider_session_id=term) | Q(paid_event_id=term)
+        return super().term_filter(term)
     date_hierarchy = "created_at"
 
 

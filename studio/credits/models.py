@@ -124,7 +124,7 @@ class CreditPurchase(BaseModel):
     provider = models.CharField(max_length=10, choices=PaymentProvider)
     provider_session_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=PurchaseStatus, default=PurchaseStatus.PENDING)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)  # revenue by day
     paid_event_id = models.CharField(max_length=255, blank=True, help_text="The payment event that paid it.")
 
     class Meta:

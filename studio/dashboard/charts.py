@@ -108,6 +108,7 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
+    per: str = "day"  # what one slot is: "day" or "week"
     dense: bool = False
     crowded: bool = False
     empty: bool = False
@@ -146,8 +147,10 @@ def time_chart(
     tick_fmt: Formatter | None = None,
     unit: int = 1,
     empty_text: str = "nothing",
+    per: str = "day",
 ) -> Chart:
-    """A chart with one slot per day: grouped bars, or lines through the middle of each slot."""
+    """A chart with one slot per day (or per week, `days` then being their first days): grouped
+    bars, or lines through the middle of each slot."""
     if kind not in ("line", "bar"):
         raise ValueError(f"unknown chart kind {kind!r}")
     if any(len(s.values) != len(days) for s in series):
@@ -166,12 +169,13 @@ def time_chart(
         id=id,
         title=title,
         kind=kind,
-        description=_describe(days, series, fmt, empty_text),
+        description=_describe(days, series, fmt, empty_text, per),
         legend=[LegendItem(s.key, s.label, fmt(s.total)) for s in series],
         ticks=ticks,
         day_marks=day_marks,
         table=[TableRow(day, [fmt(s.values[i]) for s in series]) for i, day in enumerate(days)],
         totals=[fmt(s.total) for s in series],
+        per=per,
         dense=n > DENSE_AFTER,
         crowded=n > CROWDED_AFTER,
         empty=peak == 0,
@@ -208,7 +212,7 @@ def time_chart(
     return chart
 
 
-def _describe(days: Sequence[date], series: Sequence[Series], fmt: Formatter, empty_text: str) -> str:
+def _describe(days: Sequence[date], series: Sequence[Series], fmt: Formatter, empty_text: str, per: str) -> str:
     if not days:
         return "No days to show."
     span = f"{day_label(days[0])} to {day_label(days[-1])} {days[-1].year}"
@@ -216,4 +220,5 @@ def _describe(days: Sequence[date], series: Sequence[Series], fmt: Formatter, em
         return f"From {span}: {empty_text}."
     totals = ", ".join(f"{s.label.lower()} {fmt(s.total)}" for s in series)
     best = max(range(len(days)), key=lambda i: sum(s.values[i] for s in series))
-    return f"Totals from {span}: {totals}. The busiest day was {day_label(days[best])}."
+    when = day_label(days[best]) if per == "day" else f"the week of {day_label(days[best])}"
+    return f"Totals from {span}: {totals}. The busiest {per} was {when}."

@@ -1,6 +1,7 @@
 """The operator's dashboard as it is shown: every figure for one period, with its charts, gauges
-and money in words. The data comes from the apps' aggregate selectors in a fixed number of
-queries, whatever the number of users, avatars or days; nothing here queries on its own."""
+and money in words. The daily figures come from the rollup (studio/dashboard/rollups.py: stored
+closed days, today counted live), the lists from the apps' selectors, in a fixed number of
+queries whatever the number of users, avatars or days; nothing here queries on its own."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,9 +16,14 @@ from studio.avatars.models import Avatar, Prompt
 from studio.avatars.selectors import BranchUsage, FairUse
 from studio.credits import selectors as credit_selectors
 from studio.credits.packs import money
+from studio.dashboard import rollups
 from studio.dashboard.charts import DENSE_AFTER, Chart, Series, time_chart
+from studio.dashboard.metrics import DayFigures
+from studio.dashboard.models import LedgerCheck
 
 PERIODS = (7, 30, 90)
+ALL_TIME = 0  # the period from the studio's first day
+WEEKLY_AFTER = 92  # days; a longer period is charted per week
 DEFAULT_PERIOD = 30
 LIST_ROWS = 20
 WALLET_ROWS = 50
@@ -28,14 +34,41 @@ class Period:
     days: int
     start: date
     end: date
+    all_time: bool = False
 
     @classmethod
     def ending(cls, *, days: int, today: date) -> "Period":
+        if days == ALL_TIME:
+            start = min(rollups.first_day() or today, today)
+            return cls(days=(today - start).days + 1, start=start, end=today, all_time=True)
         return cls(days=days, start=today - timedelta(days=days - 1), end=today)
 
     @property
     def dates(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range(self.days)]
+
+    @property
+    def per(self) -> str:
+        """What one slot of the charts is: a day, or a week for long periods."""
+        return "week" if self.days > WEEKLY_AFTER else "day"
+
+    @property
+    def slots(self) -> list[date]:
+        """The first day of each slot: every day, or the period's first day and then each Monday."""
+        if self.per == "day":
+            return self.dates
+        return [day for index, day in enumerate(self.dates) if index == 0 or day.weekday() == 0]
+
+    def bucket(self, values: list[int]) -> list[int]:
+        """One value per day of the period as one value per slot (their sum)."""
+        if self.per == "day":
+            return values
+        totals: list[int] = []
+        for index, day in enumerate(self.dates):
+            if index == 0 or day.weekday() == 0:
+                totals.append(0)
+            totals[-1] += values[index]
+        return totals
 
 
 def usd(amount: Decimal) -> str:
@@ -63,6 +96,11 @@ class BranchSpend:
     @property
     def spend_display(self) -> str:
         return usd(self.spend) if self.priced else "no price set"
+
+
+def branch_usage(figures: DayFigures) -> list[BranchUsage]:
+    tunes, prompts = figures.by_key("astria_tunes"), figures.by_key("astria_prompts")
+    return [BranchUsage(branch, tunes.get(branch, 0), prompts.get(branch, 0)) for branch in sorted(tunes | prompts)]
 
 
 def branch_spend(usage: list[BranchUsage]) -> list[BranchSpend]:
@@ -140,6 +178,7 @@ class Dashboard:
     failed_prompts: list[Prompt]
     failed_prompt_count: int
     wallets: list[WalletMismatch]
+    wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
 
     @property
     def spend_total(self) -> str:
@@ -181,23 +220,16 @@ class Dashboard:
         return self.wallets[:WALLET_ROWS]
 
 
-def _by_day(rows: list, period: Period, *names: str) -> dict[str, list[int]]:
-    """Per-day rows (days with nothing left out) as one value per day of the period, per name."""
-    index = {row["day"]: row for row in rows}
-    return {name: [index[day][name] if day in index else 0 for day in period.dates] for name in names}
-
-
 def _headline(cents: int, currency: str) -> str:
     """Money for a key figure: whole units from 1,000 up ("$1,020"), cents below ("$654.00")."""
     return money(cents, currency) if cents < 100_000 else money(round(cents, -2), currency).replace(".00", "")
 
 
-def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], list[str], int]:
-    rows = credit_selectors.purchase_revenue_by_day(start=period.start, end=period.end)
-    currencies = sorted({row["currency"] for row in rows}) or [settings.CREDIT_PACKS[0]["currency"]]
+def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], list[str], list[str], int]:
+    currencies = sorted(figures.by_key("revenue")) or [settings.CREDIT_PACKS[0]["currency"]]
     charts, totals, headlines = [], [], []
     for currency in currencies:
-        values = _by_day([row for row in rows if row["currency"] == currency], period, "revenue")["revenue"]
+        values = period.bucket(figures.series("revenue", period.dates, key=currency))
 
         def fmt(cents: int, currency: str = currency) -> str:
             return money(cents, currency)
@@ -208,9 +240,10 @@ def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], list[str], 
         charts.append(
             time_chart(
                 id=f"chart-revenue-{currency}",
-                title=f"Revenue per day ({currency.upper()})" if len(currencies) > 1 else "Revenue per day",
+                title=f"Revenue per {period.per}" + (f" ({currency.upper()})" if len(currencies) > 1 else ""),
                 kind="bar",
-                days=period.dates,
+                days=period.slots,
+        per=period.per,
                 series=[Series("revenue", "Revenue", values)],
                 fmt=fmt,
                 tick_fmt=tick,
@@ -220,22 +253,36 @@ def _revenue_charts(period: Period) -> tuple[list[Chart], list[str], list[str], 
         )
         totals.append(fmt(sum(values)))
         headlines.append(_headline(sum(values), currency))
-    return charts, totals, headlines, sum(row["purchases"] for row in rows)
+    return charts, totals, headlines, figures.total("purchases")
+
+
+def _wallets() -> tuple[list[WalletMismatch], datetime | None]:
+    """Wallets whose balance differs from their ledger: those the rollup's last check found, as
+    they are now (one corrected since drops out); before any check, every wallet, now."""
+    check = LedgerCheck.objects.order_by("-checked_at").first()
+    wallets = credit_selectors.wallets_out_of_balance()
+    if check is not None:
+        wallets = wallets.filter(pk__in=check.mismatched)
+    rows = [WalletMismatch(w.pk, w.user.email, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
+    return rows, check.checked_at if check else None
 
 
 def dashboard_get(*, days: int, today: date) -> Dashboard:
     """Everything the dashboard shows for the `days` days ending today."""
     period = Period.ending(days=days, today=today)
     span = {"start": period.start, "end": period.end}
+    figures = rollups.figures_for(period.start, period.end)
 
-    credits = _by_day(
-        credit_selectors.credit_totals_by_day(**span), period, "sold", "granted", "spent", "refunded"
-    )
+    credits = {
+        name: period.bucket(figures.series(f"credits_{name}", period.dates))
+        for name in ("sold", "granted", "spent", "refunded")
+    }
     credit_chart = time_chart(
         id="chart-credits",
-        title="Credits per day",
+        title=f"Credits per {period.per}",
         kind="line",
-        days=period.dates,
+        days=period.slots,
+        per=period.per,
         series=[
             Series("sold", "Sold", credits["sold"]),
             Series("granted", "Granted", credits["granted"]),
@@ -244,12 +291,16 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         ],
         empty_text="no credits moved",
     )
-    avatars = _by_day(avatar_selectors.avatar_totals_by_day(**span), period, "created", "paid", "done", "failed")
+    avatars = {
+        name: period.bucket(figures.series(f"avatars_{name}", period.dates))
+        for name in ("created", "paid", "done", "failed")
+    }
     avatar_chart = time_chart(
         id="chart-avatars",
-        title="Avatars per day",
+        title=f"Avatars per {period.per}",
         kind="bar" if days <= DENSE_AFTER else "line",
-        days=period.dates,
+        days=period.slots,
+        per=period.per,
         series=[
             Series("created", "Created", avatars["created"]),
             Series("paid", "Paid", avatars["paid"]),
@@ -258,10 +309,14 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         ],
         empty_text="no avatars created or finished",
     )
-    revenue_charts, revenue_totals, revenue_headlines, purchases = _revenue_charts(period)
+    revenue_charts, revenue_totals, revenue_headlines, purchases = _revenue_charts(period, figures)
 
-    fair_use = avatar_selectors.fair_use_for_tunes(**span, prompt_limit=settings.FAIR_USE_MAX_PROMPTS)
+    fair_use = FairUse(
+        figures.total("astria_tunes"), figures.total("tune_prompts"), figures.total("tune_images"),
+        figures.total("tunes_over_fair_use"),
+    )
     failed_prompts = avatar_selectors.prompt_failures(**span)
+    wallets, wallets_checked_at = _wallets()
     return Dashboard(
         period=period,
         credit_chart=credit_chart,
@@ -272,7 +327,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         purchases=purchases,
         credits={name: sum(values) for name, values in credits.items()},
         avatars={name: sum(values) for name, values in avatars.items()},
-        spend=branch_spend(avatar_selectors.astria_usage_by_branch(**span)),
+        spend=branch_spend(branch_usage(figures)),
         fair_use=fair_use,
         prompts_gauge=Gauge(round(fair_use.prompts_per_tune, 1), settings.FAIR_USE_MAX_PROMPTS),
         images_gauge=Gauge(
@@ -283,11 +338,9 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         overdue_before=timezone.now() - timedelta(seconds=settings.AVATAR_GIVE_UP_AFTER),
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
-        failed_prompt_count=failed_prompts.count(),
-        wallets=[
-            WalletMismatch(wallet.pk, wallet.user.email, wallet.balance, wallet.ledger_sum)
-            for wallet in credit_selectors.wallets_out_of_balance()[: WALLET_ROWS + 1]
-        ],
+        failed_prompt_count=figures.total("prompts_failed"),
+        wallets=wallets,
+        wallets_checked_at=wallets_checked_at,
     )
 
 

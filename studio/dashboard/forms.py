@@ -1,15 +1,19 @@
 from django import forms
 
-from studio.dashboard.figures import DEFAULT_PERIOD, PERIODS
+from studio.dashboard.figures import ALL_TIME, DEFAULT_PERIOD, PERIODS
+
+
+def _days(value: str) -> int:
+    return ALL_TIME if value == "all" else int(value)
 
 
 class PeriodForm(forms.Form):
     days = forms.TypedChoiceField(
         label="Period",
-        choices=[(days, f"{days} days") for days in PERIODS],
-        coerce=int,
+        choices=[*((days, f"{days} days") for days in PERIODS), ("all", "All time")],
+        coerce=_days,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose 7, 30 or 90 days."},
+        error_messages={"invalid_choice": "Choose 7, 30 or 90 days, or all time."},
     )
 
     @classmethod

@@ -51,3 +51,25 @@ def test_the_last_results_print_as_a_markdown_table():
 
     assert table[2] == "| `web.gallery_cost_vs_bare` | 53.8 x | ≤ 75 x | ok |"
     assert table[3] == "| `web.bare_rps` | 1,236.8 req/s |  |  |"
+
+
+def test_the_size_option_reaches_the_benchmarks_that_take_one(monkeypatch, tmp_path):
+    sizes = []
+
+    class Sized:
+        @staticmethod
+        def run(size=None):
+            sizes.append(size)
+            return []
+
+    class Plain:
+        @staticmethod
+        def run():
+            return []
+
+    monkeypatch.setattr(run, "available", lambda: ["plain", "sized"])
+    monkeypatch.setattr(run.importlib, "import_module", lambda name: Sized if name.endswith("sized") else Plain)
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "results.json")
+
+    assert run.main(["--size", "2500"]) == 0 and run.main(["plain", "sized"]) == 0
+    assert sizes == [2500, None]

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from studio.avatars.models import AvatarState, GeneratedImage, LikenessOutcome, Prompt
-from studio.dashboard.figures import BranchSpend, Gauge, _headline, dashboard_get, likeness_figures
+from studio.dashboard.figures import ALL_TIME, BranchSpend, Gauge, _headline, dashboard_get, likeness_figures
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
+from tests.dashboard.factories import ledger
 from tests.factories import AvatarFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +119,17 @@ def test_likeness_per_day_and_branch_with_its_redo_and_refund_rates(user):
     assert (flux_day.redo_rate, flux_day.refund_rate) == ("50%", "50%")
     assert (figures.total.scored, figures.total.styles, figures.total.redo_rate) == (9, 3, "33%")
     assert likeness_figures(start=today - timedelta(days=30), end=today - timedelta(days=2)).rows == []
+
+
+def test_all_time_past_three_months_is_charted_per_week_with_the_same_totals(shop):
+    ledger(shop.carol, shop.today, ("grant", 6, 200))
+
+    everything = dashboard_get(days=ALL_TIME, today=shop.today)
+
+    assert everything.period.start == shop.today - timedelta(days=200) and everything.period.all_time
+    assert everything.credit_chart.title == "Credits per week" and everything.credit_chart.per == "week"
+    weeks = everything.credit_chart.table
+    assert 29 <= len(weeks) <= 30 and all(row.day.weekday() == 0 for row in weeks[1:])
+    assert weeks[0].cells[1] == "6"  # the first week holds the grant of its first day
+    assert everything.credits == {"sold": 70, "granted": 22, "spent": 26, "refunded": 3}
+    assert "The busiest week was the week of" in everything.credit_chart.description

@@ -1,5 +1,6 @@
 import itertools
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -17,9 +18,10 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
-# Session, user and header balance, then one query per figure: credits, revenue, avatars (3),
-# Astria use (2), fair use, pending (2), failures (3), wallets, likeness (2).
-MAX_QUERIES = 19
+# Session, user and header balance; the rolled-up days and their figures, then what they leave out
+# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2); pending (2),
+# failures (2), the last ledger check and its wallets; likeness (2).
+MAX_QUERIES = 22
 
 
 def text(html: str) -> str:
@@ -141,7 +143,7 @@ def test_a_period_the_page_does_not_offer_falls_back_to_30_days_and_says_so(staf
 
     assert response.status_code == 200
     page = text(response.content.decode())
-    assert "Showing 30 days: Choose 7, 30 or 90 days." in page and "Last 30 days" in page
+    assert "Showing 30 days: Choose 7, 30 or 90 days, or all time." in page and "Last 30 days" in page
 
 
 def test_an_empty_studio_shows_zeros_and_calm_messages(staff_client):
@@ -218,3 +220,11 @@ def test_the_admin_links_to_the_dashboard(client):
     html = client.get(reverse("admin:index")).content.decode()
 
     assert f'<a href="{URL}">Dashboard</a>' in html and "Log out" in html
+
+
+def test_all_time_shows_every_figure_since_the_studios_first_day(staff_client, shop):
+    page = text(staff_client.get(URL, {"days": "all"}).content.decode())
+
+    first = shop.today - timedelta(days=40)
+    assert f"All time : {first:%-d %b %Y} to {shop.today:%-d %b %Y}" in page
+    assert "Revenue $42.00 3 paid purchases" in page and "16 granted" in page
