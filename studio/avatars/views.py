@@ -20,7 +20,7 @@ from studio.avatars.forms import (
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.core.media import private_file_response
+from studio.core.media import THUMBNAIL_MAX_AGE, private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.credits.selectors import credit_balance
 from studio.photos.selectors import photo_count_accepted, photo_list_accepted
@@ -134,7 +134,7 @@ def _image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID,
     image under a name that says what it is."""
     image = _get_image_or_404(request, avatar_id, image_id)
     if thumbnail:
-        return private_file_response(image.thumbnail.name, content_type="image/webp")
+        return private_file_response(image.thumbnail.name, content_type="image/webp", max_age=THUMBNAIL_MAX_AGE)
     download = None
     if request.GET.get("download"):
         download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"

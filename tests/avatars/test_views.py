@@ -168,8 +168,11 @@ def test_images_are_served_to_their_owner_only(client, user, other_user):
     client.force_login(user)
     full = client.get(urls[0])
     assert full.status_code == 200 and full["Content-Type"] == "image/jpeg"
-    assert full["X-Content-Type-Options"] == "nosniff" and "private" in full["Cache-Control"]
-    assert client.get(urls[1])["Content-Type"] == "image/webp"
+    assert full["X-Content-Type-Options"] == "nosniff"
+    # A full image is never kept in a browser's cache; a thumbnail for five minutes at most.
+    assert full["Cache-Control"] == "private, no-store"
+    thumbnail = client.get(urls[1])
+    assert thumbnail["Content-Type"] == "image/webp" and thumbnail["Cache-Control"] == "private, max-age=300"
     assert "attachment" in client.get(urls[0] + "?download=1")["Content-Disposition"]
 
     client.force_login(other_user)
