@@ -4,11 +4,24 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import DeleteAccountForm
+from accounts.forms import SIGNUP_EMAIL, SIGNUP_USER, DeleteAccountForm
 from studio.credits.selectors import credit_balance, purchase_list_for_user
+
+
+@require_POST
+def confirmation_resend(request: HttpRequest) -> HttpResponse:
+    """"Send it again" on the check-your-inbox page, for the address this browser signed up with.
+    The same answer whether or not that address had an account already; allauth's own limit of
+    confirmation emails per address holds."""
+    email = request.session.get(SIGNUP_EMAIL, "")
+    if not email:
+        return redirect("account_signup")
+    services.signup_confirmation_resend(request, email=email, user_id=request.session.get(SIGNUP_USER))
+    messages.info(request, f"If a confirmation was due, we sent it again to {email}. It can take a minute to arrive.")
+    return redirect("account_email_verification_sent")
 
 
 @login_required

@@ -88,7 +88,7 @@ def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_call
     studio_on_sandbox.set_delays(training=3600)
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.SUBMITTED
     return avatar

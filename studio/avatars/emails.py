@@ -19,6 +19,8 @@ def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: st
         "gallery_url": settings.PUBLIC_URL + reverse("avatars:detail", args=[avatar.pk]),
         "images": avatar.images.count(),
         "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED),
+        "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
+        "support_url": settings.PUBLIC_URL + reverse("support:contact"),
     }
     send_mail(
         subject=subject.format(name=avatar.name),

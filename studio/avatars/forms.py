@@ -27,6 +27,28 @@ class AvatarCreateForm(forms.Form):
         return name
 
 
+class ConfirmForm(forms.Form):
+    """The order's last step: the owner's word that they may use these photos."""
+
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": "Tick the box to confirm these are your photos, or that you have permission to use them."
+        },
+    )
+
+    def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if avatar.is_pet:
+            label = f"These are photos of my pet {avatar.name}, or I have its owner’s permission to use them."
+        else:
+            label = (
+                f"I am {avatar.name} in these photos, or I have {avatar.name}’s permission to make this avatar "
+                "(for a child: I am their parent or guardian)."
+            )
+        self.fields["consent"].label = label
+
+
 class GenerateMoreForm(forms.Form):
     """More prompts for a finished avatar: themes not used yet and ideas of one's own."""
 

@@ -87,6 +87,10 @@ class Avatar(CallbackTarget, BaseModel):
     tune_price = models.PositiveSmallIntegerField(default=0, help_text="Credits paid for training.")
     failure_reason = models.CharField(max_length=500, blank=True)
     photos_purged_at = models.DateTimeField(null=True, blank=True)
+    consent_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the owner confirmed, before ordering, that they are the subject or have the subject's permission.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,6 +12,7 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 from studio.avatars import exports, selectors, services
 from studio.avatars.forms import (
     AvatarCreateForm,
+    ConfirmForm,
     AvatarListUpdatesForm,
     AvatarProgressForm,
     ExportForm,
@@ -22,6 +23,7 @@ from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import THUMBNAIL_MAX_AGE, private_file_response
 from studio.core.ratelimit import rate_limit
+from studio.credits.packs import price_story
 from studio.credits.selectors import credit_balance
 from studio.photos.selectors import photo_count_accepted, photo_list_accepted
 from studio.themes.planner import fair_use_left, plan_for_avatar
@@ -176,11 +178,12 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     if not avatar.is_draft:
         return redirect("avatars:detail", avatar_id=avatar.pk)
     error = ""
-    if request.method == "POST":
+    form = ConfirmForm(request.POST or None, avatar=avatar)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.avatar_confirm(user=request.user, avatar_id=avatar.pk)
+            services.avatar_confirm(user=request.user, avatar_id=avatar.pk, consent=form.cleaned_data["consent"])
         except InsufficientCredits:
-            error = "You do not have enough credits for this order. Buy credits, or choose fewer prompts."
+            error = "You do not have enough credits for this order. Buy credits, or choose fewer styles."
         except ApplicationError as exc:
             error = exc.message
         else:
@@ -190,13 +193,16 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     balance = credit_balance(user=request.user)
     context = {
         "avatar": avatar,
+        "form": form,
         "plan": plan,
+        "prices": price_story(),
         "balance": balance,
         "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
+        "credits_missing": max(plan.credit_cost - balance, 0),
         "error": error,
     }
-    return render(request, "avatars/confirm.html", context, status=422 if error else 200)
+    return render(request, "avatars/confirm.html", context, status=422 if error or form.errors else 200)
 
 
 @login_required

@@ -80,9 +80,6 @@ def _styles_context(
         "limits": _limits(),
         "themes_full": not theme_room,
         "custom_full": not custom_room,
-        "subject": prompting.subject_phrase(
-            subject_class=avatar.subject_class, token=prompting.token_for_branch(settings.ASTRIA_BRANCH)
-        ),
         "form": form or _custom_form(avatar),
         "picker_error": picker_error,
         "custom_error": custom_error,

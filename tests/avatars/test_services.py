@@ -23,8 +23,8 @@ def test_confirm_spends_once_queues_and_creates_the_prompts(user, make_draft, dj
     before = credit_balance(user=user)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)  # a double click
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)  # a double click
 
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.QUEUED
@@ -39,7 +39,7 @@ def test_confirm_without_enough_credits_changes_nothing(user, make_draft):
     avatar = make_draft(user, credits=3)
 
     with pytest.raises(InsufficientCredits):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     assert state_of(avatar) == AvatarState.DRAFT
     assert not avatar.prompts.exists()
@@ -50,7 +50,7 @@ def test_confirm_needs_four_accepted_photos(user, make_draft):
     avatar = make_draft(user, photos=3)
 
     with pytest.raises(ApplicationError, match="at least 4"):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     assert state_of(avatar) == AvatarState.DRAFT
 
@@ -59,7 +59,7 @@ def test_someone_elses_avatar_cannot_be_confirmed(user, other_user, make_draft):
     avatar = make_draft(user)
 
     with pytest.raises(Avatar.DoesNotExist):
-        services.avatar_confirm(user=other_user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=other_user, avatar_id=avatar.pk, consent=True)
 
 
 

@@ -24,7 +24,7 @@ def test_a_create_that_fails_is_retried_and_makes_one_tune(
 ):
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=False):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     studio_on_sandbox.fail_next(1, status)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -48,7 +48,7 @@ def test_submits_of_the_same_avatar_running_at_once_make_one_tune(user, make_dra
     tune: one became the avatar's, the other stayed at Astria, paid for and never deleted."""
     avatar = make_draft(user)
     with patch.object(services, "enqueue_on_commit"):  # the confirm's own submit is not sent
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     studio_on_sandbox.set_faults(latency=0.3)
 
     results = run_together(lambda i: submission.avatar_submit(avatar_id=str(avatar.pk)), count=4)
@@ -65,7 +65,7 @@ def test_prompt_submits_running_at_once_create_each_prompt_once(user, make_draft
     the submit's own, and both created the avatar's prompts at Astria."""
     avatar = make_draft(user)
     with patch.object(services, "enqueue_on_commit"):  # neither the submit nor its prompts are sent
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
         submission.avatar_submit(avatar_id=str(avatar.pk))
     assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.SUBMITTED
     studio_on_sandbox.set_faults(latency=0.3)

@@ -192,7 +192,7 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
     avatar = ready_draft(customer, "Grace")
-    avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk)
+    avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk, consent=True)
     studio.wait_for(lambda: Avatar.objects.get(pk=avatar.pk).tune_id, timeout=60)  # at Astria, training
     stuck = Avatar.objects.get(pk=avatar.pk)
     assert stuck.state in (AvatarState.SUBMITTED, AvatarState.TRAINING)
