@@ -18,15 +18,18 @@ class SignupForm(AllauthSignupForm):
 
 
 class DeleteAccountForm(forms.Form):
+    WORD = "DELETE"
+
     confirm = forms.CharField(
-        label="Type DELETE to confirm",
+        label=f"Type {WORD} to confirm",
         max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="This cannot be undone.",
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        help_text="In capital letters, exactly as shown. This cannot be undone.",
     )
 
     def clean_confirm(self) -> str:
-        value = self.cleaned_data["confirm"].strip()
-        if value.upper() != "DELETE":
-            raise forms.ValidationError("Type the word DELETE to confirm.")
+        value = self.cleaned_data["confirm"]
+        if value != self.WORD:
+            raise forms.ValidationError(f"Type the word {self.WORD} exactly as shown, in capital letters, to confirm.")
         return value

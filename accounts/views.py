@@ -32,6 +32,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "purchases": purchase_list_for_user(user=request.user)[:5],
         "avatar_count": request.user.avatars.count(),
         "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
+        "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
     }
     return render(request, "accounts/account.html", context)
 
@@ -45,5 +46,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         logout(request)
         messages.success(request, "Your account and all your photos and images were deleted. Goodbye!")
         return redirect("landing")
-    context = {"form": form, "avatar_count": request.user.avatars.count()}
+    context = {
+        "form": form,
+        "avatar_count": request.user.avatars.count(),
+        "balance": credit_balance(user=request.user),
+    }
     return render(request, "accounts/delete.html", context, status=422 if form.is_bound else 200)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.avatars.models import Avatar
@@ -88,6 +89,14 @@ def _styles_context(
         "q": q,
         "ideas": selectors.prompt_idea_search(query=q, subject_class=avatar.subject_class, limit=6),
         "confirm_url": reverse("avatars:confirm", args=[avatar.pk]),
+        "meter": planner.Meter.for_plan(
+            plan,
+            continue_url=reverse("avatars:confirm", args=[avatar.pk]),
+            note=(
+                f"Training costs {settings.CREDITS_PRICE_TUNE} credit{pluralize(settings.CREDITS_PRICE_TUNE)}, "
+                f"each prompt {settings.CREDITS_PRICE_PROMPT}. Nothing is charged until you confirm."
+            ),
+        ),
     }
 
 

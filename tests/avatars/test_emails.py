@@ -25,7 +25,7 @@ def test_the_ready_email_counts_the_images_links_the_gallery_and_names_the_refun
     (email,) = mail.outbox
     assert email.to == [user.email] and email.subject == "Your avatars of Ada are ready"
     assert "6 images are waiting in your gallery" in email.body
-    assert "1 prompt could not be generated" in email.body and "  - Astronaut\n" in email.body
+    assert "1 style could not be generated" in email.body and "  - Astronaut\n" in email.body
     assert "https://studio.example.com" + reverse("avatars:detail", args=[avatar.pk]) in email.body
 
 

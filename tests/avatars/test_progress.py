@@ -29,7 +29,7 @@ def test_a_prompt_that_fails_is_refunded_once_and_the_rest_is_delivered(
     assert avatar.prompts.filter(state=PromptState.DONE).count() == 2
     assert refunds(user) == [1]
     assert credit_balance(user=user) == balance + 1
-    assert "Astria could not run this prompt" in failed.failure_reason
+    assert failed.failure_reason == "The AI service could not run this prompt."
     ready = [m for m in mail.outbox if "ready" in m.subject]
     assert len(ready) == 1 and failed.label in ready[0].body
     assert not wallets_out_of_balance().exists()

@@ -92,7 +92,9 @@ def test_astria_refusing_the_photos_fails_the_avatar_at_once_with_the_reason(
 
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.FAILED
-    assert "at least 512 pixels" in avatar.failure_reason
+    # Its owner reads plain words; Astria's own text (and API paths) go to the log only.
+    assert avatar.failure_reason == submission.PHOTOS_REFUSED
+    assert "512" not in avatar.failure_reason and "/tunes" not in avatar.failure_reason
     assert refunds(user) == [5]
 
 

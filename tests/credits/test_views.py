@@ -64,7 +64,10 @@ def test_buy_page_lists_the_packs_with_prices_and_says_it_is_a_test(user_client,
     for text in ("20</strong> credits", "$6.00", "50</strong> credits", "$12.00", "120</strong> credits", "$24.00"):
         assert text in html
     assert "Most popular" in html
-    assert "Enough for 3 complete avatars" in html  # 50 credits at 16 a full avatar
+    # The one price story: the sign-up gift's avatar (6 styles = 8 credits) is the unit packs are told in.
+    assert "an avatar with 6 styles = 8 credits" in " ".join(html.split())
+    assert "Enough for 6 avatars with 6 styles" in html  # 50 credits at 8 an avatar
+    assert "14 styles" not in html
     assert "Test mode" in html
     assert 'name="pack" value="plus"' in html
 

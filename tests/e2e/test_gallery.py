@@ -34,7 +34,7 @@ def test_images_appear_while_you_watch(page):
     page.goto(f"/avatars/{avatar.pk}/")
     progress = page.locator("#avatar-progress")
     images = page.locator("#gallery .image-tile img")
-    expect(progress).to_contain_text("Generating: 1 of 3 prompts done")
+    expect(progress).to_contain_text("Painting your portraits… 1 of 3 styles done")
     expect(images).to_have_count(8)
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("In progress")
     expect(page.locator(f"#prompt-{noir.pk} .placeholder")).to_have_count(8)
@@ -44,7 +44,7 @@ def test_images_appear_while_you_watch(page):
     page.clock.fast_forward(3_000)
     expect(images).to_have_count(16)
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("8 images")
-    expect(progress).to_contain_text("Generating: 2 of 3 prompts done")
+    expect(progress).to_contain_text("Painting your portraits… 2 of 3 styles done")
 
     finish(jazz, images=6)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE, finished_at=timezone.now())
@@ -79,8 +79,8 @@ def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
     expect(dialog).to_be_visible()
     expect(title).to_have_text("Golden hour, image 1")
     expect(picture).to_have_attribute("src", links.first.get_attribute("href"))
-    expect(dialog.locator(".lightbox-caption")).to_have_text("portrait of sks woman, golden hour, 85mm")
-    expect(dialog.get_by_role("link", name="Download full size")).to_have_attribute(
+    expect(dialog.locator(".lightbox-caption")).to_have_text("portrait of Ada, golden hour, 85mm")
+    expect(dialog.get_by_role("link", name="Download")).to_have_attribute(
         "href", links.first.get_attribute("href") + "?download=1"
     )
 

@@ -40,10 +40,10 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     )
 
     page.get_by_label("Describe a picture").fill("I am a jazz singer in a smoky club")
-    expect(page.locator("#custom-preview")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
     expect(budget).to_contain_text("3 of 14 prompts")
-    expect(page.locator("#custom-prompts")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.locator("#custom-prompts")).to_contain_text("Ada as a jazz singer in a smoky club")
     expect(page.get_by_label("Describe a picture")).to_have_value("")
 
     page.get_by_label("Search the prompt library").fill("samurai")
@@ -51,7 +51,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     expect(results).to_contain_text("Samurai")
     results.get_by_role("button", name="Use this: Samurai").click()
     expect(budget).to_contain_text("4 of 14 prompts")
-    expect(page.locator("#prompt-preview")).to_contain_text("sks woman as a samurai in ornate armour")
+    expect(page.locator("#prompt-preview")).to_contain_text("Ada as a samurai in ornate armour")
     expect(page.locator("#styles-step-count")).to_have_text("4 prompts chosen")
 
     page.get_by_role("link", name="All", exact=True).click()
@@ -81,7 +81,7 @@ def test_the_styles_page_works_without_javascript(browser, live_server):
         expect(page.get_by_label("Describe a picture")).to_have_value("my dog naked")
         page.get_by_label("Describe a picture").fill("my dog surfing a big wave")
         page.get_by_role("button", name="Add prompt").click()
-        expect(page.locator("#custom-prompts")).to_contain_text("sks dog surfing a big wave")
+        expect(page.locator("#custom-prompts")).to_contain_text("Biscuit surfing a big wave")
         expect(page.locator("#budget")).to_contain_text("2 of 14 prompts")
     finally:
         context.close()
