@@ -62,7 +62,8 @@ def user_send_welcome_email(*, user_id: int) -> None:
 def signup_confirmation_resend(request, *, email: str, user_id: int | None) -> None:
     """Send the sign-up confirmation again: to the account this browser created, or, where the
     address already had an account, the "you already have an account" email, as sign-up did."""
-    address = EmailAddress.objects.filter(user_id=user_id, email__iexact=email, verified=False).first() if user_id else None
+    addresses = EmailAddress.objects.filter(user_id=user_id, email__iexact=email, verified=False)
+    address = addresses.first() if user_id else None
     if address is not None:
         send_verification_email_to_address(request, address, signup=True)
     elif handle_verification_email_rate_limit(request, email):

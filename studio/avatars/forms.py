@@ -40,10 +40,10 @@ class ConfirmForm(forms.Form):
     def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if avatar.is_pet:
-            label = f"These are photos of my pet {avatar.name}, or I have its owner’s permission to use them."
+            label = f"These are photos of my pet {avatar.name}, or I have its owner\u2019s permission to use them."
         else:
             label = (
-                f"I am {avatar.name} in these photos, or I have {avatar.name}’s permission to make this avatar "
+                f"I am {avatar.name} in these photos, or I have {avatar.name}\u2019s permission to make this avatar "
                 "(for a child: I am their parent or guardian)."
             )
         self.fields["consent"].label = label

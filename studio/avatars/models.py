@@ -89,7 +89,7 @@ class Avatar(CallbackTarget, BaseModel):
     photos_purged_at = models.DateTimeField(null=True, blank=True)
     consent_at = models.DateTimeField(
         null=True, blank=True,
-        help_text="When the owner confirmed, before ordering, that they are the subject or have the subject's permission.",
+        help_text="When the owner confirmed, before ordering, that they are the subject or have its permission.",
     )
 
     class Meta:

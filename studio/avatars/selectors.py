@@ -92,7 +92,8 @@ class Progress:
             return "about a minute left"
         if minutes < 90:
             return f"about {minutes} minutes left"
-        return f"about {round(minutes / 60)} hour{'s' if round(minutes / 60) != 1 else ''} left"
+        hours = round(minutes / 60)
+        return f"about {hours} hour{'s' if hours != 1 else ''} left"
 
 
 def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int) -> Progress:
@@ -115,7 +116,8 @@ def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int
         return Progress(words, percent, avatar.tune_eta if avatar.tune_eta and avatar.tune_eta > now else None, True)
     if state == AvatarState.GENERATING:
         share = prompts_finished / prompts_total if prompts_total else 0
-        words = f"Painting your portraits… {prompts_finished} of {prompts_total} style{'s' if prompts_total != 1 else ''} done"
+        styles = f"style{'s' if prompts_total != 1 else ''}"
+        words = f"Painting your portraits… {prompts_finished} of {prompts_total} {styles} done"
         return Progress(words, 60 + int(40 * share), None, True)
     if state == AvatarState.DONE:
         return Progress("Done", 100, None, False)

@@ -7,17 +7,17 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from studio.avatars import exports, selectors, services
 from studio.avatars.forms import (
     AvatarCreateForm,
-    ConfirmForm,
     AvatarListUpdatesForm,
     AvatarProgressForm,
+    ConfirmForm,
     ExportForm,
     GenerateMoreForm,
 )
@@ -216,7 +216,8 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
     page's live summary, its "Preview" without JavaScript, or coming back from buying credits)
     shows what it would send and cost; the POST orders it."""
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
-    data = request.POST if request.method == "POST" else (request.GET if "themes" in request.GET or "custom_texts" in request.GET else None)
+    picked = "themes" in request.GET or "custom_texts" in request.GET
+    data = request.POST if request.method == "POST" else (request.GET if picked else None)
     form = GenerateMoreForm(data, avatar=avatar)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,7 +237,8 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
     context = _more_context(request, avatar, form)
     if wants_fragment(request) and request.method == "GET":
         return render(request, "avatars/more.html#summary", context)
-    return render(request, "avatars/more.html", context, status=422 if form.is_bound and form.errors and request.method == "POST" else 200)
+    refused = request.method == "POST" and form.errors
+    return render(request, "avatars/more.html", context, status=422 if refused else 200)
 
 
 def _more_context(request: HtmxRequest, avatar: Avatar, form: GenerateMoreForm) -> dict:

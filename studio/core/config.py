@@ -4,9 +4,9 @@ Pure functions with no Django imports, so settings can use them before Django is
 """
 
 import ipaddress
-from email.utils import parseaddr
 import secrets
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured

@@ -180,7 +180,8 @@ def photo_process(*, photo_id: uuid.UUID | str) -> None:
             "analysis": result.analysis.as_dict() if result.analysis else None,
         }
     elif result.thumbnail:  # refused, but it decoded: its owner sees which photo it was
-        written.append(default_storage.save(f"{photo_folder(photo.avatar)}/{uuid.uuid4().hex}.webp", ContentFile(result.thumbnail)))
+        name = f"{photo_folder(photo.avatar)}/{uuid.uuid4().hex}.webp"
+        written.append(default_storage.save(name, ContentFile(result.thumbnail)))
         fields = {"thumbnail": written[0]}
     with transaction.atomic():
         _lock_avatar_row(photo.avatar_id)
