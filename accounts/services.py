@@ -1,6 +1,7 @@
 
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.email_verification import (
+    add_email_verification_sent_message,
     handle_verification_email_rate_limit,
     send_verification_email_to_address,
 )
@@ -59,15 +60,19 @@ def user_send_welcome_email(*, user_id: int) -> None:
     )
 
 
-def signup_confirmation_resend(request, *, email: str, user_id: int | None) -> None:
+def signup_confirmation_resend(request, *, email: str, user_id: int | None) -> bool:
     """Send the sign-up confirmation again: to the account this browser created, or, where the
-    address already had an account, the "you already have an account" email, as sign-up did."""
+    address already had an account, the "you already have an account" email, as sign-up did.
+    False when one went to the address too recently (allauth's limit), either way."""
     addresses = EmailAddress.objects.filter(user_id=user_id, email__iexact=email, verified=False)
     address = addresses.first() if user_id else None
     if address is not None:
-        send_verification_email_to_address(request, address, signup=True)
-    elif handle_verification_email_rate_limit(request, email):
+        return send_verification_email_to_address(request, address, signup=True)
+    if handle_verification_email_rate_limit(request, email):
         get_adapter().send_account_already_exists_mail(email)
+        add_email_verification_sent_message(request, email, signup=True)  # as for a new account
+        return True
+    return False
 
 
 DELETED_USER = "Account (deleted)"  # its name in the admin's history once deleted

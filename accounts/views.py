@@ -19,8 +19,13 @@ def confirmation_resend(request: HttpRequest) -> HttpResponse:
     email = request.session.get(SIGNUP_EMAIL, "")
     if not email:
         return redirect("account_signup")
-    services.signup_confirmation_resend(request, email=email, user_id=request.session.get(SIGNUP_USER))
-    messages.info(request, f"If a confirmation was due, we sent it again to {email}. It can take a minute to arrive.")
+    # Sent: allauth says "Confirmation email sent to ...", as at sign-up.
+    if not services.signup_confirmation_resend(request, email=email, user_id=request.session.get(SIGNUP_USER)):
+        messages.info(
+            request,
+            f"We sent a link to {email} a moment ago, so we wait a few minutes before sending another. "
+            "Look in your spam folder meanwhile.",
+        )
     return redirect("account_email_verification_sent")
 
 

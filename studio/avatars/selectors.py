@@ -107,7 +107,7 @@ def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int
             return Progress(words, 3, None, True)
         return Progress("Paid: training starts in a moment", 3, None, True)
     if state in (AvatarState.SUBMITTED, AvatarState.TRAINING):
-        words = "Getting your model ready to train…" if state == AvatarState.SUBMITTED else "Training your model…"
+        words = "Training your model…"  # queued at Astria or training: to its owner, the same wait
         percent = 5
         if avatar.tune_eta and avatar.submitted_at and avatar.tune_eta > avatar.submitted_at:
             total = (avatar.tune_eta - avatar.submitted_at).total_seconds()

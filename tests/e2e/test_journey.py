@@ -119,7 +119,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     expect(page.get_by_role("heading", name="Ada")).to_be_visible()
     expect(page.locator("#credit-balance")).to_have_text("2 credits")
     progress = page.locator("#avatar-progress")
-    expect(progress).to_contain_text(re.compile("Paid: training starts|Getting your model ready|Training your model"))
+    expect(progress).to_contain_text(re.compile("Paid: training starts|Training your model"))
     expect(progress.get_by_role("progressbar")).to_be_visible()
     expect(page.locator("#gallery .prompt-group")).to_have_count(4)
     page.evaluate("window.galleryPage = 'not reloaded'")
