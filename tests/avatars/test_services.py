@@ -35,6 +35,27 @@ def test_confirm_spends_once_queues_and_creates_the_prompts(user, make_draft, dj
     assert len(callbacks) == 1  # one submit, enqueued once the transaction commits
 
 
+def test_nothing_is_ordered_without_the_owners_consent_which_is_recorded_with_its_time(user, make_draft):
+    avatar = make_draft(user)
+    before = credit_balance(user=user)
+
+    with pytest.raises(ApplicationError, match="permission"):
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=False)
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.DRAFT and avatar.consent_at is None and credit_balance(user=user) == before
+
+    services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.QUEUED and avatar.consent_at is not None
+
+
+def test_the_ledger_counts_styles_with_their_plural(user, make_draft):
+    one = make_draft(user, themes=["golden-hour"], credits=20)
+    services.avatar_confirm(user=user, avatar_id=one.pk, consent=True)
+
+    assert CreditEntry.objects.get(reference=f"avatar:{one.pk}").reason == "Avatar “Ada”: training and 1 style"
+
+
 def test_confirm_without_enough_credits_changes_nothing(user, make_draft):
     avatar = make_draft(user, credits=3)
 
