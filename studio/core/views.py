@@ -19,6 +19,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "more_themes": theme_count - len(themes),
         "prices": price_story(),
         "free_styles": signup_grant_styles(),
+        "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
         "cheapest_pack": min(packs, key=lambda pack: pack.price) if packs else None,
     }
     return render(request, "core/landing.html", context)
