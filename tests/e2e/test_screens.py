@@ -197,7 +197,9 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
     page = context.new_page()
     try:
         public = [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/"),
-                  ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/")]
+                  ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/"),
+                  ("contact-sent", "/support/sent/"), ("check-your-inbox", "/accounts/confirm-email/"),
+                  ("password-reset", "/accounts/password/reset/")]
         for name, path in public:
             page.goto(path)
             look_at(page, name, size)
