@@ -19,8 +19,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The development SECRET_KEY is generated once into var/, so web, worker and beat share it.
+# The development SECRET_KEY is generated once into var/, so web, worker and beat share it; a
+# .env saying DEBUG=1 (written once, never overwritten) lets manage.py commands beside it use the
+# same local settings. Production has no .env and, without DEBUG, refuses to start without SECRET_KEY.
 run: $(VENV)/.runtime
+	@test -e .env || printf '# Local development, written by `make run`: manage.py and celery read it.\n# Delete it for production-like settings (which then need SECRET_KEY).\nDEBUG=1\n' > .env
 	@mkdir -p $${VAR_DIR:-var} && test -s $${VAR_DIR:-var}/secret_key || (umask 077 && \
 		$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $${VAR_DIR:-var}/secret_key)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput

@@ -1,7 +1,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from accounts import login_limits, services
+from accounts.forms import SIGNUP_USER
 from studio.core.net import client_ip
 
 
@@ -19,7 +22,13 @@ class AccountAdapter(DefaultAccountAdapter):
             user = super().save_user(request, user, form, commit=commit)
             if commit:
                 services.user_signup_complete(user=user)
+                request.session[SIGNUP_USER] = user.pk
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # The studio's emails end with where to get help.
+        context = {**context, "support_url": settings.PUBLIC_URL + reverse("support:contact")}
+        super().send_mail(template_prefix, email, context)
 
     def get_client_ip(self, request):
         # The address our own rate limits use: X-Forwarded-For only as far as our proxies wrote it.

@@ -99,7 +99,7 @@ def pipeline(stack: Stack):
     assert photo_minimum_met(avatar=avatar), "the sample photos were refused"
     flow.choose(avatar, themes=themes, ideas=ideas)
     flow.fund_for(user, avatar)
-    avatar_confirm(user=user, avatar_id=avatar.pk)
+    avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     flow.wait_finished([avatar], timeout=300, interval=0.02)
 
     wall = time.perf_counter() - started

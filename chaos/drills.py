@@ -127,7 +127,7 @@ class Chaos:
     def confirm(self, user, avatar) -> None:
         from studio.avatars.services import avatar_confirm
 
-        avatar_confirm(user=user, avatar_id=avatar.pk)
+        avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     def faults(self, **switches) -> None:
         self.stack.sandbox_faults(**switches)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "studio.credits",
     "studio.avatars",
     "studio.dashboard",
+    "studio.support",
 ]
 if DEBUG:  # development tools with manage.py commands, never installed in production
     INSTALLED_APPS += ["astria_sandbox", "tools.covers"]
@@ -111,8 +112,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-
-
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -187,7 +186,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env("EMAIL_VERIFICATION", default="mandatory")
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True  # the link in the email confirms: one click
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = None
@@ -213,11 +212,13 @@ LOGIN_KNOWN_ADDRESS_DAYS = 90  # how long an address that logged in to an accoun
 # ALLOW_CONSOLE_EMAIL; otherwise, without EMAIL_URL, sending fails with the reason.
 ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
 _EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
-if _EMAIL["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend" and not ALLOW_CONSOLE_EMAIL:
-    _EMAIL["EMAIL_BACKEND"] = "studio.core.mail.UnconfiguredEmailBackend"
+if _EMAIL["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":  # links visible at a glance
+    _EMAIL["EMAIL_BACKEND"] = f"studio.core.mail.{'Console' if ALLOW_CONSOLE_EMAIL else 'Unconfigured'}EmailBackend"
 vars().update(_EMAIL)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Avatar Studio <studio@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the contact form's messages go (replies go to the customer); the sender's address by default.
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default=config.address_of(DEFAULT_FROM_EMAIL))
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -290,6 +291,7 @@ RATE_LIMITS = {
     "generate": env("RATE_LIMIT_GENERATE", default="10/m"),
     "export": env("RATE_LIMIT_EXPORT", default="20/h"),
     "favourite": env("RATE_LIMIT_FAVOURITE", default="120/m"),
+    "support": env("RATE_LIMIT_SUPPORT", default="5/h"),
 }
 RATELIMIT_IP_META_KEY = "studio.core.net.client_ip"
 
@@ -489,5 +491,4 @@ USE_TZ = True
 # JSON lines on stdout in production, plain lines in development; secrets are always redacted.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
-LOGGING = config.logging_config(level=LOG_LEVEL, format=LOG_FORMAT, loggers=["django", "django.server"])
-LOGGING["loggers"]["django.db.backends"] = {"level": "INFO"}
+LOGGING = config.logging_config(level=LOG_LEVEL, format=LOG_FORMAT, loggers=["django", "django.server"], quiet=DEBUG)

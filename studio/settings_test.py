@@ -5,6 +5,8 @@ import os
 import shutil
 import tempfile
 
+# A development .env (`make run` writes one saying DEBUG=1) must not make the tests' settings development's.
+os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("LOG_FORMAT", "plain")
 if "VAR_DIR" not in os.environ:  # a folder of this test process's own, gone when it ends

@@ -24,6 +24,7 @@ urlpatterns = [
     path("prompts/search/", theme_views.prompt_search, name="prompt_search"),  # the prompt library
     path("credits/", include("studio.credits.urls")),
     path("staff/dashboard/", include("studio.dashboard.urls")),
+    path("", include("studio.support.urls")),  # privacy, terms, questions and the contact form
     path("admin/", admin.site.urls),
     # Called by the providers, not by browsers.
     path("stripe/webhook/", credit_webhooks.stripe_webhook, name="stripe_webhook"),

@@ -88,7 +88,7 @@ def submitted(user, make_draft, studio_on_sandbox, django_capture_on_commit_call
     studio_on_sandbox.set_delays(training=3600)
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.SUBMITTED
     return avatar
@@ -105,7 +105,7 @@ def trained_with_seven_prompts(user, make_draft, studio_on_sandbox, settings, dj
         studio_on_sandbox.set_delays(training=3600, prompt=prompt_delay)
         avatar = make_draft(user, customs=[f"portrait by the sea, take {n}" for n in range(4)])
         with django_capture_on_commit_callbacks(execute=True):
-            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+            services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
         avatar.refresh_from_db()
         submitted = avatar.prompts.filter(state=PromptState.SUBMITTED)
         assert submitted.count() == 7

@@ -153,7 +153,7 @@ def test_without_email_url_production_refuses_to_send_rather_than_print_links(mo
 
     assert "secretkey" not in capsys.readouterr().out
     allowed = production_settings(monkeypatch, tmp_path, ALLOW_CONSOLE_EMAIL="1")
-    assert allowed.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    assert allowed.EMAIL_BACKEND == "studio.core.mail.ConsoleEmailBackend"
     smtp = production_settings(monkeypatch, tmp_path, EMAIL_URL="smtp+tls://user:pass@mail.example.com:587")
     assert smtp.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
 

@@ -30,6 +30,10 @@ PUBLIC_PATHS = [
     ("credits:history", {}, "/credits/"),
     ("credits:buy", {}, "/credits/buy/"),
     ("account:index", {}, "/account/"),
+    ("support:privacy", {}, "/privacy/"),
+    ("support:terms", {}, "/terms/"),
+    ("support:faq", {}, "/faq/"),
+    ("support:contact", {}, "/support/"),  # in every email's footer
     ("dashboard:index", {}, "/staff/dashboard/"),
 ]
 

@@ -17,6 +17,24 @@
     var likeness = link.dataset.likeness ? link.dataset.likeness + " · " : "";
     dialog.querySelector(".lightbox-caption").textContent = likeness + (link.dataset.caption || "");
     dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
+    showFavourite();
+  }
+
+  // The favourite button mirrors the tile's own favourite form, and pressing it submits that form.
+  function tileForm() {
+    var tile = links[index] && links[index].closest(".image-tile");
+    return tile ? tile.querySelector(".favourite-form") : null;
+  }
+
+  function showFavourite() {
+    var form = tileForm(), button = dialog.querySelector(".lightbox-favourite");
+    if (!button) return;
+    button.hidden = !form;
+    if (!form) return;
+    var on = form.querySelector("button").getAttribute("aria-pressed") === "true";
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.classList.toggle("is-favourite", on);
+    button.querySelector("span").textContent = on ? "★" : "☆";
   }
 
   function open(link) {
@@ -44,6 +62,10 @@
       if (what === "close") dialog.close();
       if (what === "prev") show(index - 1);
       if (what === "next") show(index + 1);
+      if (what === "favourite" && tileForm()) tileForm().requestSubmit();
+    });
+    document.body.addEventListener("htmx:afterSettle", function () {
+      if (dialog.open) showFavourite();
     });
     dialog.addEventListener("keydown", function (event) {
       if (event.key === "ArrowLeft") { event.preventDefault(); show(index - 1); }

@@ -57,7 +57,7 @@ class AvatarAdmin(IndexedSearchAdmin):
     readonly_fields = [
         "id", "user", "state", "branch", "tune_id", "tune_eta", "queued_at", "submitted_at", "trained_at",
         "finished_at", "last_polled_at", "submit_attempts", "submit_crashes", "tune_price", "failure_reason",
-        "photos_purged_at", "created_at", "updated_at",
+        "photos_purged_at", "consent_at", "created_at", "updated_at",
     ]
     exclude = ["callback_nonce", "callback_token_hash", "identity"]  # the identity is biometric data: never shown
     inlines = [PromptInline, CallbackEventInline]

@@ -20,6 +20,8 @@ def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: st
         "images": avatar.images.count(),
         "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED, redo_of=None),
         "unlike_prompts": avatar.prompts.filter(likeness_outcome=LikenessOutcome.REFUNDED),
+        "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
+        "support_url": settings.PUBLIC_URL + reverse("support:contact"),
     }
     send_mail(
         subject=subject.format(name=avatar.name),

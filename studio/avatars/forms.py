@@ -27,6 +27,28 @@ class AvatarCreateForm(forms.Form):
         return name
 
 
+class ConfirmForm(forms.Form):
+    """The order's last step: the owner's word that they may use these photos."""
+
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": "Tick the box to confirm these are your photos, or that you have permission to use them."
+        },
+    )
+
+    def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if avatar.is_pet:
+            label = f"These are photos of my pet {avatar.name}, or I have its owner\u2019s permission to use them."
+        else:
+            label = (
+                f"I am {avatar.name} in these photos, or I have {avatar.name}\u2019s permission to make this avatar "
+                "(for a child: I am their parent or guardian)."
+            )
+        self.fields["consent"].label = label
+
+
 class GenerateMoreForm(forms.Form):
     """More prompts for a finished avatar: themes not used yet and ideas of one's own."""
 
@@ -43,10 +65,24 @@ class GenerateMoreForm(forms.Form):
     def __init__(self, *args, avatar: Avatar, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         used = set(avatar.prompts.exclude(theme_slug="").values_list("theme_slug", flat=True))
-        self.fields["themes"].choices = [
-            (theme.slug, theme.title) for theme in theme_list_for_subject(subject_class=avatar.subject_class)
-            if theme.slug not in used
+        self.themes = [
+            theme for theme in theme_list_for_subject(subject_class=avatar.subject_class) if theme.slug not in used
         ]
+        self.fields["themes"].choices = [(theme.slug, theme.title) for theme in self.themes]
+
+    def theme_choices(self) -> list:
+        """The styles this avatar can still have, for the picker's cards."""
+        return self.themes
+
+    def chosen(self) -> dict[str, list[str]]:
+        """What the customer picked so far, valid or not (the summary explains what is wrong)."""
+        if not self.is_bound:
+            return {"themes": [], "custom_texts": []}
+        self.is_valid()
+        offered = {theme.slug for theme in self.themes}
+        themes = [slug for slug in self.data.getlist("themes") if slug in offered]
+        texts = [line.strip() for line in self.data.get("custom_texts", "").splitlines() if line.strip()]
+        return {"themes": list(dict.fromkeys(themes)), "custom_texts": texts}
 
     def clean_custom_texts(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["custom_texts"].splitlines() if line.strip()]

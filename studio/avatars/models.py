@@ -100,6 +100,10 @@ class Avatar(CallbackTarget, BaseModel):
     gallery_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Counts changes to what the gallery shows; its cached grid is keyed on it."
     )
+    consent_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the owner confirmed, before ordering, that they are the subject or have its permission.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -157,7 +157,8 @@ def _apply_remote_prompt(prompt: Prompt, remote: AstriaPrompt | None) -> None:
         prompt_fail(prompt_id=prompt.pk, reason="The prompt disappeared at Astria before it was finished.")
         return
     if remote.user_error:
-        prompt_fail(prompt_id=prompt.pk, reason=f"Astria could not run this prompt: {remote.user_error}")
+        logger.warning("prompt %s: Astria could not run it: %s", prompt.pk, remote.user_error)
+        prompt_fail(prompt_id=prompt.pk, reason="The AI service could not run this prompt.")
         return
     if not remote.images:
         return

@@ -90,6 +90,21 @@ class Progress:
     eta: datetime | None
     pending: bool
 
+    @property
+    def time_left(self) -> str:
+        """"about 2 minutes left", "about a minute left", "almost there"; never "about 0 minutes"."""
+        if self.eta is None:
+            return ""
+        minutes = round((self.eta - timezone.now()).total_seconds() / 60)
+        if minutes <= 0:
+            return "almost there"
+        if minutes == 1:
+            return "about a minute left"
+        if minutes < 90:
+            return f"about {minutes} minutes left"
+        hours = round(minutes / 60)
+        return f"about {hours} hour{'s' if hours != 1 else ''} left"
+
 
 def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int) -> Progress:
     now = timezone.now()
@@ -100,9 +115,9 @@ def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int
         if avatar.queued_at and now - avatar.queued_at > QUEUED_SLOW:
             words = "Queued: Astria is slow to answer, we keep trying (your credits come back if it cannot start)"
             return Progress(words, 3, None, True)
-        return Progress("Queued: training starts in a moment", 3, None, True)
+        return Progress("Paid: training starts in a moment", 3, None, True)
     if state in (AvatarState.SUBMITTED, AvatarState.TRAINING):
-        words = "Waiting for training to start" if state == AvatarState.SUBMITTED else "Training your model"
+        words = "Training your model…"  # queued at Astria or training: to its owner, the same wait
         percent = 5
         if avatar.tune_eta and avatar.submitted_at and avatar.tune_eta > avatar.submitted_at:
             total = (avatar.tune_eta - avatar.submitted_at).total_seconds()
@@ -111,7 +126,8 @@ def avatar_progress(*, avatar: Avatar, prompts_total: int, prompts_finished: int
         return Progress(words, percent, avatar.tune_eta if avatar.tune_eta and avatar.tune_eta > now else None, True)
     if state == AvatarState.GENERATING:
         share = prompts_finished / prompts_total if prompts_total else 0
-        words = f"Generating: {prompts_finished} of {prompts_total} prompt{'s' if prompts_total != 1 else ''} done"
+        styles = f"style{'s' if prompts_total != 1 else ''}"
+        words = f"Painting your portraits… {prompts_finished} of {prompts_total} {styles} done"
         return Progress(words, 60 + int(40 * share), None, True)
     if state == AvatarState.DONE:
         return Progress("Done", 100, None, False)

@@ -43,6 +43,13 @@ class DraftLimitReached(ApplicationError):
     """The user already holds AVATAR_MAX_DRAFTS drafts."""
 
 
+class ConsentMissing(ApplicationError):
+    """The owner did not confirm they are the subject or have the subject's permission."""
+
+
+CONSENT_MISSING = "Tick the box to confirm these are your photos, or that you have permission to use them."
+
+
 @transaction.atomic
 def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
     """A new draft; refused while the user holds AVATAR_MAX_DRAFTS of them (each keeps its photos)."""
@@ -63,16 +70,20 @@ def avatar_create(*, user: User, name: str, subject_class: str) -> Avatar:
 # --- Paying for prompts: confirm, and generate more ----------------------------------------------
 
 
-def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
+def avatar_confirm(*, user: User, avatar_id: uuid.UUID, consent: bool) -> Avatar:
     """Spend the credits, create the prompts and queue the avatar, all or nothing.
 
-    A second confirm of the same avatar (double click, two tabs) changes nothing.
-    Raises Avatar.DoesNotExist for someone else's avatar, ApplicationError when it cannot go.
+    `consent`: the owner confirmed they are the subject or have the subject's permission; it is
+    recorded with its time, and nothing is ordered without it. A second confirm of the same avatar
+    (double click, two tabs) changes nothing. Raises Avatar.DoesNotExist for someone else's avatar,
+    ApplicationError when it cannot go.
     """
     with transaction.atomic():
         avatar = _locked(avatar_id, user=user)
         if avatar.state != AvatarState.DRAFT:
             return avatar
+        if not consent:
+            raise ConsentMissing(CONSENT_MISSING)
         if not photo_minimum_met(avatar=avatar):
             raise ApplicationError(
                 f"Upload at least {settings.PHOTOS_MIN_ACCEPTED} accepted photos before you confirm."
@@ -84,12 +95,13 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID) -> Avatar:
             plan=plan,
             batch=0,
             key=f"spend:avatar:{avatar.pk}",
-            reason=f"Avatar “{avatar.name}”: training and {len(plan.prompts)} prompts",
+            reason=f"Avatar “{avatar.name}”: training and {_styles(len(plan.prompts))}",
             then=tasks.avatar_submit,
             state=AvatarState.QUEUED,
             queued_at=timezone.now(),
             branch=settings.ASTRIA_BRANCH,
             tune_price=settings.CREDITS_PRICE_TUNE,
+            consent_at=timezone.now(),
         )
         likeness.avatar_keep_identity(avatar=avatar)
     avatar.refresh_from_db()
@@ -112,13 +124,17 @@ def avatar_generate_more(
             plan=plan,
             batch=batch,
             key=f"spend:avatar:{avatar.pk}:more:{batch}",
-            reason=f"Avatar “{avatar.name}”: {len(plan.prompts)} more prompts",
+            reason=f"Avatar “{avatar.name}”: {_styles(len(plan.prompts), more=True)}",
             then=tasks.avatar_submit_prompts,
             state=AvatarState.GENERATING,
             finished_at=None,
         )
     avatar.refresh_from_db()
     return avatar
+
+
+def _styles(count: int, *, more: bool = False) -> str:
+    return f"{count} {'more ' if more else ''}style{'' if count == 1 else 's'}"
 
 
 def _pay_for_plan(

@@ -24,6 +24,7 @@ failed. Failing refunds what was not delivered, exactly once (services.avatar_fa
 """
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -42,7 +43,12 @@ from studio.core.tasks import enqueue_on_commit
 from studio.photos.selectors import photo_list_accepted
 from studio.themes.prompting import astria_prompt_text
 
+logger = logging.getLogger(__name__)
+
 OUR_ERROR = "Training could not be started because of an error on our side."
+# What the owner reads when Astria refuses: its own words (and API paths) go to the log only.
+PHOTOS_REFUSED = "The AI service could not train on these photos. Try again with other photos of the same subject."
+PROMPT_REFUSED = "The AI service refused this prompt."
 ASTRIA_UNREACHABLE = "Astria could not be reached to start training."
 
 
@@ -89,7 +95,9 @@ def avatar_submit_gave_up(*, avatar_id: uuid.UUID | str, exc: BaseException) -> 
     its owner reads."""
     if isinstance(exc, tasks.TRANSIENT):
         return
-    reason = f"Astria refused the photos: {exc.message}" if isinstance(exc, AstriaRejected) else OUR_ERROR
+    if isinstance(exc, AstriaRejected):
+        logger.warning("avatar %s: Astria refused the tune: %s", avatar_id, exc.message)
+    reason = PHOTOS_REFUSED if isinstance(exc, AstriaRejected) else OUR_ERROR
     _submit_give_up(avatar_id=avatar_id, reason=reason)
 
 
@@ -216,7 +224,8 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
                     callback=url,
                 )
             except AstriaRejected as exc:
-                prompt_fail(prompt_id=prompt.pk, reason=f"Astria refused this prompt: {exc.message}")
+                logger.warning("prompt %s: Astria refused it: %s", prompt.pk, exc.message)
+                prompt_fail(prompt_id=prompt.pk, reason=PROMPT_REFUSED)
                 continue
         Prompt.objects.filter(pk=prompt.pk, state=PromptState.PENDING).update(
             state=PromptState.SUBMITTED,

@@ -5,7 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
@@ -14,17 +17,19 @@ from studio.avatars.forms import (
     AvatarCreateForm,
     AvatarListUpdatesForm,
     AvatarProgressForm,
+    ConfirmForm,
     ExportForm,
     GenerateMoreForm,
 )
 from studio.avatars.models import Avatar, GalleryExport, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.core.media import private_file_response
+from studio.core.media import THUMBNAIL_MAX_AGE, private_file_response
 from studio.core.ratelimit import rate_limit
+from studio.credits.packs import price_story
 from studio.credits.selectors import credit_balance
 from studio.photos.selectors import photo_count_accepted, photo_list_accepted
-from studio.themes.planner import fair_use_left, plan_for_avatar
+from studio.themes.planner import Meter, fair_use_left, plan_for_avatar, plan_more, prompts_used
 
 
 def _get_image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
@@ -147,7 +152,7 @@ def _image_file(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID,
     image under a name that says what it is."""
     image = _get_image_or_404(request, avatar_id, image_id)
     if thumbnail:
-        return private_file_response(image.thumbnail.name, content_type="image/webp")
+        return private_file_response(image.thumbnail.name, content_type="image/webp", max_age=THUMBNAIL_MAX_AGE)
     download = None
     if request.GET.get("download"):
         download = f"{image.avatar.name}-{image.prompt.label}-{image.index + 1}.jpg"
@@ -189,11 +194,12 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     if not avatar.is_draft:
         return redirect("avatars:detail", avatar_id=avatar.pk)
     error = ""
-    if request.method == "POST":
+    form = ConfirmForm(request.POST if request.method == "POST" else None, avatar=avatar)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.avatar_confirm(user=request.user, avatar_id=avatar.pk)
+            services.avatar_confirm(user=request.user, avatar_id=avatar.pk, consent=form.cleaned_data["consent"])
         except InsufficientCredits:
-            error = "You do not have enough credits for this order. Buy credits, or choose fewer prompts."
+            error = "You do not have enough credits for this order. Buy credits, or choose fewer styles."
         except ApplicationError as exc:
             error = exc.message
         else:
@@ -203,22 +209,30 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     balance = credit_balance(user=request.user)
     context = {
         "avatar": avatar,
+        "form": form,
         "plan": plan,
+        "prices": price_story(),
         "balance": balance,
         "photos_accepted": photo_count_accepted(avatar=avatar),
         "enough_credits": balance >= plan.credit_cost,
         "likeness_guarantee": likeness.guarantee_share_words(avatar=avatar),
+        "credits_missing": max(plan.credit_cost - balance, 0),
         "error": error,
     }
-    return render(request, "avatars/confirm.html", context, status=422 if error else 200)
+    return render(request, "avatars/confirm.html", context, status=422 if error or form.errors else 200)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @rate_limit("generate")
 def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
+    """More styles for a trained avatar, picked as on the styles step. A GET with a selection (the
+    page's live summary, its "Preview" without JavaScript, or coming back from buying credits)
+    shows what it would send and cost; the POST orders it."""
     avatar = get_object_or_404(selectors.avatar_list_for_user(user=request.user), pk=avatar_id)
-    form = GenerateMoreForm(request.POST or None, avatar=avatar)
+    picked = "themes" in request.GET or "custom_texts" in request.GET
+    data = request.POST if request.method == "POST" else (request.GET if picked else None)
+    form = GenerateMoreForm(data, avatar=avatar)
     if request.method == "POST" and form.is_valid():
         try:
             services.avatar_generate_more(
@@ -228,20 +242,51 @@ def avatar_generate_more(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResp
                 custom_texts=form.cleaned_data["custom_texts"],
             )
         except InsufficientCredits:
-            form.add_error(None, "You do not have enough credits for this. Buy credits, or choose fewer prompts.")
+            form.add_error(None, "You do not have enough credits for this. Buy credits, or choose fewer styles.")
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "More images are on their way.")
+            messages.success(request, "More portraits are on their way.")
             return redirect("avatars:detail", avatar_id=avatar.pk)
-    context = {
+    context = _more_context(request, avatar, form)
+    if wants_fragment(request) and request.method == "GET":
+        return render(request, "avatars/more.html#summary", context)
+    refused = request.method == "POST" and form.errors
+    return render(request, "avatars/more.html", context, status=422 if refused else 200)
+
+
+def _more_context(request: HtmxRequest, avatar: Avatar, form: GenerateMoreForm) -> dict:
+    chosen = form.chosen()
+    plan = plan_more(avatar=avatar, theme_slugs=chosen["themes"], custom_texts=chosen["custom_texts"])
+    themes_used, custom_used = prompts_used(avatar=avatar)
+    balance = credit_balance(user=request.user)
+    here = reverse("avatars:more", args=[avatar.pk])
+    selection = urlencode(
+        {"themes": chosen["themes"], "custom_texts": "\n".join(chosen["custom_texts"])}, doseq=True
+    ) if chosen["themes"] or chosen["custom_texts"] else ""
+    meter = Meter.for_plan(
+        plan,
+        themes_used=themes_used,
+        custom_used=custom_used,
+        note=(
+            f"Your model is trained: no new training, each prompt costs {settings.CREDITS_PRICE_PROMPT} "
+            f"credit{pluralize(settings.CREDITS_PRICE_PROMPT)}. Nothing is charged until you press Generate."
+        ),
+        submit_form="more-form",
+        short_of_credits=max(plan.credit_cost - balance, 0) if plan.is_valid else 0,
+        buy_url=reverse("credits:buy") + "?" + urlencode({"next": f"{here}?{selection}" if selection else here}),
+    )
+    return {
         "avatar": avatar,
         "form": form,
+        "plan": plan,
+        "meter": meter,
         "left": fair_use_left(avatar=avatar),
-        "price_prompt": settings.CREDITS_PRICE_PROMPT,
+        "themes": form.theme_choices(),
+        "chosen_slugs": set(chosen["themes"]),
         "images_per_prompt": settings.IMAGES_PER_PROMPT,
+        "price_prompt": settings.CREDITS_PRICE_PROMPT,
     }
-    return render(request, "avatars/more.html", context, status=422 if form.is_bound else 200)
 
 
 @login_required
@@ -277,11 +322,13 @@ def export_create(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         export = exports.export_create(user=request.user, avatar_id=avatar.pk, scope=form.cleaned_data["scope"])
     except ApplicationError as exc:
         if wants_fragment(request):
-            return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export_error": exc.message})
+            context = {"avatar": avatar, "export_error": exc.message, "image_count": avatar.images.count()}
+            return render(request, "avatars/gallery.html#export", context)
         messages.error(request, exc.message)
         return redirect("avatars:detail", avatar_id=avatar.pk)
     if wants_fragment(request):
-        return render(request, "avatars/gallery.html#export", {"avatar": avatar, "export": export})
+        context = {"avatar": avatar, "export": export, "image_count": avatar.images.count()}
+        return render(request, "avatars/gallery.html#export", context)
     return redirect("avatars:export", avatar_id=avatar.pk, export_id=export.pk)
 
 
@@ -295,7 +342,7 @@ def export_detail(request: HtmxRequest, avatar_id: uuid.UUID, export_id: uuid.UU
     if request.GET.get("download") and export.state == GalleryExport.State.READY:
         name = f"{export.avatar.name} ({export.get_scope_display().lower()}).zip"
         return private_file_response(export.file.name, content_type="application/zip", download_name=name)
-    context = {"avatar": export.avatar, "export": export}
+    context = {"avatar": export.avatar, "export": export, "image_count": export.avatar.images.count()}
     if wants_fragment(request):
         response = render(request, "avatars/gallery.html#export", context)
         if export.state != GalleryExport.State.BUILDING:

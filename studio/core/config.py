@@ -6,6 +6,7 @@ Pure functions with no Django imports, so settings can use them before Django is
 import ipaddress
 import secrets
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -25,6 +26,11 @@ def secret_key(*, value: str, debug: bool, var_dir: Path) -> str:
     if key_file.is_file():
         return key_file.read_text().strip()
     return secrets.token_urlsafe(50)
+
+
+def address_of(sender: str) -> str:
+    """The bare address of "Avatar Studio <studio@example.com>"."""
+    return parseaddr(sender)[1] or sender
 
 
 def redis_url_with_db(url: str, db: int) -> str:
@@ -60,14 +66,36 @@ def usd_by_branch(name: str, raw: str, default: dict[str, str]) -> dict[str, Dec
     return prices
 
 
-def logging_config(*, level: str, format: str, loggers: list[str] | None = None, root: bool = True) -> dict:
+# What development does not need to see once per poll, task or file: the libraries' routine lines.
+QUIET_LOGGERS = {
+    "django.db.backends": "INFO",  # never the SQL, even at DEBUG
+    "kombu.connection": "ERROR",  # "No hostname was supplied" for the filesystem broker
+}
+QUIET_IN_DEVELOPMENT = {
+    "celery.app.trace": "WARNING",  # "Task ... succeeded" for every task, the reconciler's every minute
+    "celery.worker.strategy": "WARNING",  # "Task ... received"
+    "celery.beat": "WARNING",  # "Scheduler: Sending due task" every minute
+}
+
+
+def logging_config(
+    *, level: str, format: str, loggers: list[str] | None = None, root: bool = True, quiet: bool = False
+) -> dict:
     """One console handler on stdout (JSON lines, or plain text in development) that redacts
-    secrets from every record, for the root logger and the named ones."""
+    secrets from every record, for the root logger and the named ones. `quiet` (development) leaves
+    out routine lines: requests for static files, images and pollers, and Celery's per-task lines."""
     handler = {"handlers": ["console"], "level": level}
+    named = {name: {**handler, "propagate": False} for name in loggers or []}
+    if quiet and "django.server" in named:
+        named["django.server"]["filters"] = ["routine_requests"]
+    levels = QUIET_LOGGERS | (QUIET_IN_DEVELOPMENT if quiet else {})
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "studio.core.logging.RedactSecrets"}},
+        "filters": {
+            "redact": {"()": "studio.core.logging.RedactSecrets"},
+            "routine_requests": {"()": "studio.core.logging.LeaveOutRoutineRequests"},
+        },
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
             "json": {"()": "studio.core.logging.json_formatter"},
@@ -81,7 +109,7 @@ def logging_config(*, level: str, format: str, loggers: list[str] | None = None,
             }
         },
         **({"root": handler} if root else {}),
-        "loggers": {name: {**handler, "propagate": False} for name in loggers or []},
+        "loggers": named | {name: {"level": value} for name, value in levels.items() if name not in named},
     }
 
 

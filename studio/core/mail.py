@@ -4,8 +4,15 @@ Printing the messages instead (the development default) would put password-reset
 confirmation links in the logs; `manage.py check --deploy` reports the missing setting.
 """
 
+import re
+import sys
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.console import EmailBackend as DjangoConsoleBackend
+
+LINK = re.compile(r"https?://\S+")
+RULE = "─" * 72
 
 
 class UnconfiguredEmailBackend(BaseEmailBackend):
@@ -16,3 +23,29 @@ class UnconfiguredEmailBackend(BaseEmailBackend):
             "Email is not configured: set EMAIL_URL (e.g. smtp+tls://user:pass@host:587), or "
             "ALLOW_CONSOLE_EMAIL=1 to print emails, links included, to the output."
         )
+
+
+class ConsoleEmailBackend(DjangoConsoleBackend):
+    """Development's email: each message printed as its reader would see it (no MIME headers),
+    with its links repeated at the end, so a confirmation link is found at a glance.
+
+    It writes to the process's own output (under a Celery worker too, whose print redirection
+    would turn every message into a warning)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("stream", sys.__stdout__)
+        super().__init__(*args, **kwargs)
+
+    def write_message(self, message) -> None:
+        body = message.body if isinstance(message.body, str) else str(message.body)
+        links = LINK.findall(body)
+        lines = [
+            RULE,
+            f"Email to {', '.join(message.to)}: {message.subject}",
+            "",
+            *body.strip().splitlines(),
+            "",
+            *(f"  ➜ {link}" for link in links),
+            RULE,
+        ]
+        self.stream.write("\n".join(lines) + "\n")

@@ -10,6 +10,11 @@ from django.core.files.storage import Storage, default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
+# How long a viewer's browser may keep a thumbnail it was shown; full-size images, photos and zips
+# are never stored (no-store), so a deleted image does not live on in a browser's cache. The
+# privacy page states both.
+THUMBNAIL_MAX_AGE = 300
+
 # Even if a browser were persuaded to render the bytes as a document, nothing in it could run.
 MEDIA_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
@@ -20,16 +25,19 @@ def private_file_response(
     content_type: str,
     storage: Storage | None = None,
     download_name: str | None = None,
-    max_age: int = 3600,
+    max_age: int = 0,
 ) -> HttpResponse:
     """A response for the stored file `name`, for a viewer the caller has already authorised.
 
     `download_name` makes it an attachment ("Save as...") with that file name. `max_age` is how
-    long the viewer's own browser may keep it (shared caches never may).
+    long the viewer's own browser may keep it (shared caches never may); 0, the default, keeps it
+    nowhere.
     """
     storage = storage or default_storage
     if signs_urls(storage):
-        url = signed_url(name, content_type=content_type, storage=storage, download_name=download_name)
+        url = signed_url(
+            name, content_type=content_type, storage=storage, download_name=download_name, max_age=max_age
+        )
         response = HttpResponseRedirect(url)
         # The redirect must not outlive the signature.
         response["Cache-Control"] = "private, no-store"
@@ -40,7 +48,7 @@ def private_file_response(
             as_attachment=download_name is not None,
             filename=download_name or "",
         )
-        response["Cache-Control"] = f"private, max-age={max_age}"
+        response["Cache-Control"] = cache_control(max_age)
         response["Content-Security-Policy"] = MEDIA_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -55,17 +63,21 @@ def signs_urls(storage: Storage) -> bool:
     return bool(getattr(storage, "querystring_auth", False))
 
 
+def cache_control(max_age: int) -> str:
+    return f"private, max-age={max_age}" if max_age > 0 else "private, no-store"
+
+
 def signed_url(
-    name: str, *, content_type: str, storage: Storage, download_name: str | None = None
+    name: str, *, content_type: str, storage: Storage, download_name: str | None = None, max_age: int = 0
 ) -> str:
     """A short-lived URL for `name` (the storage's own expiry, `querystring_expire`) whose
-    response carries our content type and disposition."""
+    response carries our content type, disposition and cache policy (never longer than the URL)."""
     seconds = getattr(storage, "querystring_expire", 300)
     parameters = {
         "ResponseContentType": content_type,
         "ResponseContentDisposition": content_disposition_header(
             as_attachment=download_name is not None, filename=download_name or ""
         ) or "inline",
-        "ResponseCacheControl": f"private, max-age={seconds}",
+        "ResponseCacheControl": cache_control(min(max_age, seconds)),
     }
     return storage.url(name, parameters=parameters)

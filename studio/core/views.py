@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from studio.core.selectors import health_broker, health_database
-from studio.credits.packs import credit_packs, signup_grant_styles
+from studio.credits.packs import credit_packs, price_story, signup_grant_styles
 from studio.themes.selectors import theme_showcase
 
 
@@ -17,11 +17,9 @@ def landing(request: HttpRequest) -> HttpResponse:
     context = {
         "themes": themes,
         "more_themes": theme_count - len(themes),
-        "signup_credits": settings.CREDITS_SIGNUP_GRANT,
-        "tune_price": settings.CREDITS_PRICE_TUNE,
-        "prompt_price": settings.CREDITS_PRICE_PROMPT,
-        "images_per_style": settings.IMAGES_PER_PROMPT,
+        "prices": price_story(),
         "free_styles": signup_grant_styles(),
+        "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
         "cheapest_pack": min(packs, key=lambda pack: pack.price) if packs else None,
     }
     return render(request, "core/landing.html", context)

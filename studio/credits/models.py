@@ -101,6 +101,7 @@ class PurchaseStatus(models.TextChoices):
     PENDING = "pending", "Not completed"
     PAID = "paid", "Paid"
     EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"  # the customer left the checkout; a later payment still completes it
 
 
 class PaymentProvider(models.TextChoices):

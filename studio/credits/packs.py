@@ -14,15 +14,54 @@ def money(amount: int, currency: str) -> str:
     return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
 
 
-def avatar_full_price() -> int:
-    """Credits for one avatar with the most prompts fair use allows."""
-    return settings.CREDITS_PRICE_TUNE + settings.FAIR_USE_MAX_PROMPTS * settings.CREDITS_PRICE_PROMPT
-
-
 def signup_grant_styles() -> int:
     """How many styles the sign-up credits buy on a first avatar, training paid."""
     left = settings.CREDITS_SIGNUP_GRANT - settings.CREDITS_PRICE_TUNE
     return max(0, min(left // max(1, settings.CREDITS_PRICE_PROMPT), settings.FAIR_USE_MAX_PROMPTS))
+
+
+EXAMPLE_STYLES = 6  # the example avatar when the sign-up credits buy no style
+
+
+@dataclass(frozen=True)
+class PriceStory:
+    """The one description of what credits buy, told the same way on the landing, credits, buy
+    and confirm pages. A "style" is one prompt: one of ours, or one the customer writes."""
+
+    tune: int
+    per_style: int
+    images_per_style: int
+    max_ours: int
+    max_own: int
+    max_styles: int
+    signup_credits: int
+    example_styles: int
+
+    def cost(self, styles: int) -> int:
+        """Credits for a new avatar with this many styles, training included."""
+        return self.tune + self.per_style * styles
+
+    @property
+    def example_cost(self) -> int:
+        return self.cost(self.example_styles)
+
+    @property
+    def full_cost(self) -> int:
+        return self.cost(self.max_styles)
+
+
+def price_story() -> PriceStory:
+    free_styles = signup_grant_styles()
+    return PriceStory(
+        tune=settings.CREDITS_PRICE_TUNE,
+        per_style=settings.CREDITS_PRICE_PROMPT,
+        images_per_style=min(8, max(1, settings.IMAGES_PER_PROMPT)),
+        max_ours=min(settings.FAIR_USE_MAX_THEME_PROMPTS, settings.FAIR_USE_MAX_PROMPTS),
+        max_own=min(settings.FAIR_USE_MAX_CUSTOM_PROMPTS, settings.FAIR_USE_MAX_PROMPTS),
+        max_styles=settings.FAIR_USE_MAX_PROMPTS,
+        signup_credits=settings.CREDITS_SIGNUP_GRANT,
+        example_styles=free_styles or min(EXAMPLE_STYLES, settings.FAIR_USE_MAX_PROMPTS),
+    )
 
 
 @dataclass(frozen=True)
@@ -44,8 +83,9 @@ class CreditPack:
         return money(round(self.price / self.credits), self.currency)
 
     @property
-    def full_avatars(self) -> int:
-        return self.credits // avatar_full_price()
+    def example_avatars(self) -> int:
+        """How many avatars like the price story's example the pack pays for."""
+        return self.credits // max(1, price_story().example_cost)
 
     @property
     def extra_prompts(self) -> int:

@@ -182,6 +182,16 @@ def purchase_expire(*, purchase_id: uuid.UUID | str) -> bool:
     )
 
 
+def purchase_cancel(*, user, purchase_id: uuid.UUID | str) -> bool:
+    """The customer left the checkout ("cancel" at Stripe or on the test checkout): an unpaid
+    purchase is called cancelled. A later payment of the same checkout still completes it."""
+    return bool(
+        CreditPurchase.objects.filter(pk=purchase_id, user=user, status=CreditPurchase.Status.PENDING).update(
+            status=CreditPurchase.Status.CANCELLED, updated_at=timezone.now()
+        )
+    )
+
+
 def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
     """Asks Stripe about an unpaid checkout, in case its webhook was lost; completes it if paid.
 

@@ -107,8 +107,9 @@ def check_upload(source: BinaryIO, *, size: int, limits: PhotoLimits) -> tuple[s
 
 
 def process(data: bytes, *, expected_faces: int | None, limits: PhotoLimits) -> IntakeResult:
-    """Everything: the upload checks again, a full decode, normalisation, the coach, and (unless
-    refused) the clean JPEG and the WebP thumbnail. Never raises for a bad file."""
+    """Everything: the upload checks again, a full decode, normalisation, the coach, the WebP
+    thumbnail of every photo that decoded (its owner sees which one was refused) and, unless
+    refused, the clean JPEG. Never raises for a bad file."""
     source_format = source_size = None
     try:
         check_file_size(len(data), limits=limits)
@@ -144,9 +145,7 @@ def process(data: bytes, *, expected_faces: int | None, limits: PhotoLimits) -> 
     )
     if result.verdict != REJECTED:
         result.jpeg = imaging.encode_jpeg(normalised, quality=limits.jpeg_quality)
-        result.thumbnail = imaging.make_webp_thumbnail(
-            normalised, limits.thumbnail_size, quality=limits.thumbnail_quality
-        )
+    result.thumbnail = imaging.make_webp_thumbnail(normalised, limits.thumbnail_size, quality=limits.thumbnail_quality)
     return result
 
 

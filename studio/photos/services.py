@@ -179,6 +179,10 @@ def photo_process(*, photo_id: uuid.UUID | str) -> None:
             "dhash": f"{result.dhash:016x}",
             "analysis": result.analysis.as_dict() if result.analysis else None,
         }
+    elif result.thumbnail:  # refused, but it decoded: its owner sees which photo it was
+        name = f"{photo_folder(photo.avatar)}/{uuid.uuid4().hex}.webp"
+        written.append(default_storage.save(name, ContentFile(result.thumbnail)))
+        fields = {"thumbnail": written[0]}
     with transaction.atomic():
         _lock_avatar_row(photo.avatar_id)
         finished = Photo.objects.filter(pk=photo.pk, verdict=PhotoVerdict.PROCESSING).update(

@@ -12,7 +12,7 @@ from studio.avatars.models import Avatar
 from studio.avatars.selectors import avatar_list_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.core.media import private_file_response
+from studio.core.media import THUMBNAIL_MAX_AGE, private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.photos import selectors, services
 from studio.photos.forms import PhotoUploadForm
@@ -145,7 +145,7 @@ def _photo_file(request: HtmxRequest, avatar_id: uuid.UUID, photo_id: uuid.UUID,
     file, content_type = (photo.thumbnail, "image/webp") if thumbnail else (photo.image, "image/jpeg")
     if not file:
         raise Http404("This photo has no file yet.")
-    return private_file_response(file.name, content_type=content_type)
+    return private_file_response(file.name, content_type=content_type, max_age=THUMBNAIL_MAX_AGE if thumbnail else 0)
 
 
 @require_GET

@@ -61,6 +61,41 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Meter:
+    """What the selection panel shows beside a plan: prompts so far (the avatar's and this plan's)
+    against the limits, and what the customer can do next."""
+
+    count: int
+    max: int
+    themes: int
+    themes_max: int
+    custom: int
+    custom_max: int
+    used: int
+    note: str
+    continue_url: str = ""
+    submit_form: str = ""  # the form a "Generate" button submits, where the panel orders itself
+    short_of_credits: int = 0
+    buy_url: str = ""
+
+    @classmethod
+    def for_plan(
+        cls, plan: Plan, *, note: str, themes_used: int = 0, custom_used: int = 0, **actions
+    ) -> "Meter":
+        return cls(
+            count=plan.prompts_already_used + plan.prompt_count,
+            max=settings.FAIR_USE_MAX_PROMPTS,
+            themes=themes_used + plan.theme_count,
+            themes_max=settings.FAIR_USE_MAX_THEME_PROMPTS,
+            custom=custom_used + plan.custom_count,
+            custom_max=settings.FAIR_USE_MAX_CUSTOM_PROMPTS,
+            used=plan.prompts_already_used,
+            note=note,
+            **actions,
+        )
+
+
+@dataclass(frozen=True)
 class FairUseLeft:
     """What an avatar may still order: curated styles, prompts of one's own, and prompts in all."""
 

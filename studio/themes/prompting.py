@@ -76,6 +76,19 @@ def subject_phrase(*, subject_class: str, token: str) -> str:
     return f"{token} {subject_class}"
 
 
+_KNOWN_TOKENS = ("sks", "ohwx")
+_SUBJECT_CLASSES = ("man", "woman", "boy", "girl", "baby", "person", "couple", "dog", "cat")
+
+
+def for_customer(text: str, *, name: str) -> str:
+    """A prompt as its customer reads it: the trigger word the tune learns the subject by, and
+    the class word after it (``sks woman``), become the avatar's name. Customers never see tokens."""
+    tokens = sorted({*_KNOWN_TOKENS, settings.ASTRIA_TOKEN} - {""}, key=len, reverse=True)
+    pattern = r"\b(?:{})\b(?:\s+(?:{})\b)?".format("|".join(map(re.escape, tokens)), "|".join(_SUBJECT_CLASSES))
+    shown = "you" if name.strip().lower() in {"me", "myself"} else name
+    return re.sub(pattern, lambda _: shown, text, flags=re.IGNORECASE)
+
+
 def expand(template: str, *, subject_class: str, token: str) -> str:
     """``{subject}`` becomes ``<token> <class>``."""
     return template.replace(SUBJECT, subject_phrase(subject_class=subject_class, token=token))

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -80,9 +81,6 @@ def _styles_context(
         "limits": _limits(),
         "themes_full": not theme_room,
         "custom_full": not custom_room,
-        "subject": prompting.subject_phrase(
-            subject_class=avatar.subject_class, token=prompting.token_for_branch(settings.ASTRIA_BRANCH)
-        ),
         "form": form or _custom_form(avatar),
         "picker_error": picker_error,
         "custom_error": custom_error,
@@ -91,6 +89,14 @@ def _styles_context(
         "q": q,
         "ideas": selectors.prompt_idea_search(query=q, subject_class=avatar.subject_class, limit=6),
         "confirm_url": reverse("avatars:confirm", args=[avatar.pk]),
+        "meter": planner.Meter.for_plan(
+            plan,
+            continue_url=reverse("avatars:confirm", args=[avatar.pk]),
+            note=(
+                f"Training costs {settings.CREDITS_PRICE_TUNE} credit{pluralize(settings.CREDITS_PRICE_TUNE)}, "
+                f"each prompt {settings.CREDITS_PRICE_PROMPT}. Nothing is charged until you confirm."
+            ),
+        ),
     }
 
 

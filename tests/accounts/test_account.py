@@ -31,6 +31,28 @@ def test_the_account_page_shows_credits_and_the_way_out(user_client, user, fund)
     assert reverse("credits:buy") in html and reverse("account:delete") in html
 
 
+@pytest.mark.parametrize("typed", ["delete", "Delete", " DELETE", "DELETE ", "DELET"])
+def test_deleting_the_account_takes_the_word_exactly_as_asked(user_client, user, fund, typed):
+    fund(user, 12)
+
+    response = user_client.post(reverse("account:delete"), {"confirm": typed})
+
+    assert response.status_code == 422
+    assert "exactly as shown" in response.content.decode()
+    assert User.objects.get(pk=user.pk).is_active
+
+
+def test_the_delete_page_says_which_credits_will_be_lost_and_counts_avatars_in_words(user_client, user, fund):
+    page = " ".join(user_client.get(reverse("account:delete")).content.decode().split())
+    assert "will be lost" not in page and "your 0 avatars" not in page
+
+    fund(user, 12)
+    done_avatar(user=user)
+    page = " ".join(user_client.get(reverse("account:delete")).content.decode().split())
+    assert "Your 12 credits will be lost." in page and "your avatar with its photos and images" in page
+    assert "Delete my account and lose 12 credits" in page
+
+
 def test_deleting_the_account_deletes_every_photo_image_and_tune_and_closes_it(
     client, user, make_draft, settings, astria_sandbox, django_capture_on_commit_callbacks
 ):

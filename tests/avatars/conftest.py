@@ -11,7 +11,7 @@ def confirmed(user, make_draft, django_capture_on_commit_callbacks):
     def confirm(**draft):
         avatar = make_draft(user, **draft)
         with django_capture_on_commit_callbacks(execute=False):
-            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+            services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
         return Avatar.objects.get(pk=avatar.pk)
 
     return confirm

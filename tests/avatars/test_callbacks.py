@@ -109,7 +109,7 @@ def test_callbacks_in_the_wrong_order_end_in_the_right_state(
 @pytest.mark.django_db(transaction=True)
 def test_the_same_callback_ten_times_at_once_stores_one_set_of_images(user, make_draft, studio_on_sandbox):
     avatar = make_draft(user, themes=("golden-hour",))
-    services.avatar_confirm(user=user, avatar_id=avatar.pk)  # tasks inline: submitted at once
+    services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)  # tasks inline: submitted at once
     tune_id = Avatar.objects.get(pk=avatar.pk).tune_id
     studio_on_sandbox.wait_for(lambda: all(p.is_done for p in studio_on_sandbox.client().iter_prompts(tune_id)))
     prompt = Prompt.objects.get(avatar=avatar)

@@ -82,7 +82,7 @@ def lora_trained(settings, user, make_draft, studio_on_sandbox, django_capture_o
     studio_on_sandbox.set_delays(training=3600, prompt=3600)
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     studio_on_sandbox.train_now(avatar.tune_id)
     studio_on_sandbox.wait_for(lambda: studio_on_sandbox.client().get_tune(avatar.tune_id).trained_at)

@@ -25,7 +25,7 @@ def test_the_ready_email_counts_the_images_links_the_gallery_and_names_the_refun
     (email,) = mail.outbox
     assert email.to == [user.email] and email.subject == "Your avatars of Ada are ready"
     assert "6 images are waiting in your gallery" in email.body
-    assert "1 prompt could not be generated" in email.body and "  - Astronaut\n" in email.body
+    assert "1 style could not be generated" in email.body and "  - Astronaut\n" in email.body
     assert "https://studio.example.com" + reverse("avatars:detail", args=[avatar.pk]) in email.body
 
 
@@ -65,3 +65,14 @@ def test_a_closed_account_or_a_deleted_avatar_gets_no_email(user):
     emails.avatar_send_failed_email(avatar_id=uuid.uuid4())
 
     assert mail.outbox == []
+
+
+def test_the_ready_email_writes_names_as_typed_and_counts_one_image_right(user):
+    avatar = done_avatar(user=user, name="Zoë & “Bo” <3", prompts=1, images_per_prompt=1)
+
+    emails.avatar_send_ready_email(avatar_id=avatar.pk)
+
+    (email,) = mail.outbox
+    assert email.subject == "Your avatars of Zoë & “Bo” <3 are ready"
+    assert "Your avatars of Zoë & “Bo” <3 are ready: 1 image is waiting in your gallery." in email.body
+    assert "&amp;" not in email.body and "&lt;" not in email.body

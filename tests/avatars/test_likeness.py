@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 def _confirm(user, avatar, capture) -> None:
     with capture(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
 
 def _style(avatar, slug: str) -> Prompt:
@@ -240,7 +240,7 @@ def test_the_identity_is_kept_at_the_order_and_scores_portraits_after_the_photos
     avatar = make_draft(user)
     identity = photo_set_identity(avatar=avatar)
     with django_capture_on_commit_callbacks(execute=False):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     assert avatar.identity == pytest.approx(list(identity), abs=1e-5)
 

@@ -19,7 +19,7 @@ def test_with_callbacks_dropped_the_reconciler_finishes_every_image(
     studio_on_sandbox.drop_callbacks()
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     assert state_of(avatar) == AvatarState.SUBMITTED
 
     reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
@@ -44,7 +44,7 @@ def test_the_whole_flow_with_a_real_worker_and_real_callbacks(
     avatar = make_draft(user)
     request.getfixturevalue("celery_worker_real")
 
-    services.avatar_confirm(user=user, avatar_id=avatar.pk)
+    services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     astria_sandbox.wait_for(
         lambda: state_of(avatar) == AvatarState.DONE,

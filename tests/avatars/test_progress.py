@@ -30,7 +30,7 @@ def test_a_prompt_that_fails_is_refunded_once_and_the_rest_is_delivered(
     assert avatar.prompts.filter(state=PromptState.DONE).count() == 2
     assert refunds(user) == [1]
     assert credit_balance(user=user) == balance + 1
-    assert "Astria could not run this prompt" in failed.failure_reason
+    assert failed.failure_reason == "The AI service could not run this prompt."
     ready = [m for m in mail.outbox if "ready" in m.subject]
     assert len(ready) == 1 and failed.label in ready[0].body
     assert not wallets_out_of_balance().exists()
@@ -109,7 +109,7 @@ def test_a_lora_avatars_prompts_on_the_shared_base_tune_are_read_one_by_one(
     studio_on_sandbox.set_delays(training=3600, prompt=3600)
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     studio_on_sandbox.train_now(avatar.tune_id)
     studio_on_sandbox.wait_for(lambda: studio_on_sandbox.client().get_tune(avatar.tune_id).trained_at)

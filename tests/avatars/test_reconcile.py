@@ -75,7 +75,7 @@ def test_a_broker_down_at_confirm_loses_nothing_and_the_reconciler_submits_later
 
     monkeypatch.setattr(tasks.avatar_submit, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        confirmed = services.avatar_confirm(user=user, avatar_id=avatar.pk)  # no error for the user
+        confirmed = services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)  # no error for the user
     assert confirmed.state == AvatarState.QUEUED
     monkeypatch.undo()
 

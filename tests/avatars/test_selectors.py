@@ -125,3 +125,24 @@ def test_failures_list_failed_avatars_and_the_prompts_that_failed_in_avatars_tha
 
     assert list(selectors.avatar_failures(**WEEK)) == [failed]
     assert list(selectors.prompt_failures(**WEEK)) == [lost]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(10, "almost there"), (29, "almost there"), (70, "about a minute left"), (130, "about 2 minutes left"),
+     (45 * 60, "about 45 minutes left"), (3 * 3600, "about 3 hours left")],
+)
+def test_time_left_is_in_plain_words_and_never_about_0_minutes(seconds, words):
+    progress = selectors.Progress("Training your model…", 30, timezone.now() + timedelta(seconds=seconds), True)
+    assert progress.time_left == words
+    assert selectors.Progress("Done", 100, None, False).time_left == ""
+
+
+@pytest.mark.django_db
+def test_progress_counts_styles_with_their_plural():
+    avatar = AvatarFactory(state=AvatarState.GENERATING)
+    one = selectors.avatar_progress(avatar=avatar, prompts_total=1, prompts_finished=0)
+    two = selectors.avatar_progress(avatar=avatar, prompts_total=2, prompts_finished=1)
+
+    assert one.words == "Painting your portraits… 0 of 1 style done"
+    assert two.words == "Painting your portraits… 1 of 2 styles done"

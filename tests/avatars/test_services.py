@@ -28,8 +28,8 @@ def test_confirm_spends_once_queues_and_creates_the_prompts(user, make_draft, dj
     before = credit_balance(user=user)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)  # a double click
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)  # a double click
 
     avatar.refresh_from_db()
     assert avatar.state == AvatarState.QUEUED
@@ -40,11 +40,32 @@ def test_confirm_spends_once_queues_and_creates_the_prompts(user, make_draft, dj
     assert len(callbacks) == 1  # one submit, enqueued once the transaction commits
 
 
+def test_nothing_is_ordered_without_the_owners_consent_which_is_recorded_with_its_time(user, make_draft):
+    avatar = make_draft(user)
+    before = credit_balance(user=user)
+
+    with pytest.raises(ApplicationError, match="permission"):
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=False)
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.DRAFT and avatar.consent_at is None and credit_balance(user=user) == before
+
+    services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+    avatar.refresh_from_db()
+    assert avatar.state == AvatarState.QUEUED and avatar.consent_at is not None
+
+
+def test_the_ledger_counts_styles_with_their_plural(user, make_draft):
+    one = make_draft(user, themes=["golden-hour"], credits=20)
+    services.avatar_confirm(user=user, avatar_id=one.pk, consent=True)
+
+    assert CreditEntry.objects.get(reference=f"avatar:{one.pk}").reason == "Avatar “Ada”: training and 1 style"
+
+
 def test_confirm_without_enough_credits_changes_nothing(user, make_draft):
     avatar = make_draft(user, credits=3)
 
     with pytest.raises(InsufficientCredits):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     assert state_of(avatar) == AvatarState.DRAFT
     assert not avatar.prompts.exists()
@@ -55,7 +76,7 @@ def test_confirm_needs_four_accepted_photos(user, make_draft):
     avatar = make_draft(user, photos=3)
 
     with pytest.raises(ApplicationError, match="at least 4"):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
 
     assert state_of(avatar) == AvatarState.DRAFT
 
@@ -81,13 +102,13 @@ def test_a_man_cannot_be_ordered_with_a_cup_a_cat_a_second_person_or_six_copies_
     for avatar, counted in ((man, 3), (copies, 1)):
         assert photo_count_accepted(avatar=avatar) == counted
         with pytest.raises(ApplicationError, match="at least 4"):
-            services.avatar_confirm(user=user, avatar_id=avatar.pk)
+            services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
         assert state_of(avatar) == AvatarState.DRAFT
 
     # One more real photo of him, and the same set goes.
     _upload(user, man, "another.jpg", sample_set(4)[3][1], django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=False):
-        services.avatar_confirm(user=user, avatar_id=man.pk)
+        services.avatar_confirm(user=user, avatar_id=man.pk, consent=True)
     assert state_of(man) == AvatarState.QUEUED
 
 
@@ -95,7 +116,7 @@ def test_someone_elses_avatar_cannot_be_confirmed(user, other_user, make_draft):
     avatar = make_draft(user)
 
     with pytest.raises(Avatar.DoesNotExist):
-        services.avatar_confirm(user=other_user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=other_user, avatar_id=avatar.pk, consent=True)
 
 
 

@@ -57,7 +57,7 @@ def test_the_list_poller_swaps_finished_cards_and_stops_with_286(user_client, us
 
     pending = user_client.get(url, headers=HTMX)
     assert pending.status_code == 200 and 'hx-swap-oob="true"' in pending.content.decode()
-    assert "Generating: 0 of 1 prompt done" in pending.content.decode()
+    assert "Painting your portraits… 0 of 1 style done" in pending.content.decode()
 
     avatar.prompts.update(state=PromptState.DONE)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE)
@@ -100,7 +100,7 @@ def test_the_gallery_shows_images_grouped_by_prompt_with_sizes_srcset_and_alt_te
     assert html.count('loading="lazy"') == 6
     assert f'width="{image.thumb_width}" height="{image.thumb_height}"' in html
     assert "srcset=" in html and f"{image.width}w" in html
-    assert f'alt="{image.prompt.label}, image 1: portrait of sks woman' in html
+    assert f'alt="{image.prompt.label}, image 1: portrait of {avatar.name}' in html and "sks" not in html
     assert "hx-trigger" not in html.split('id="avatar-progress"')[1].split(">")[0]  # finished: no poller
 
 
@@ -122,7 +122,7 @@ def test_the_progress_poller_brings_new_images_and_stops_with_286_when_done(user
     poll_url = page.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
 
     still = user_client.get(poll_url, headers=HTMX)
-    assert still.status_code == 200 and "Generating: 0 of 2" in still.content.decode()
+    assert still.status_code == 200 and "Painting your portraits… 0 of 2 styles done" in still.content.decode()
     assert "hx-swap-oob" not in still.content.decode()  # nothing changed since the page was drawn
 
     GeneratedImageFactory(prompt=first, avatar=avatar, index=0)
@@ -169,8 +169,11 @@ def test_images_are_served_to_their_owner_only(client, user, other_user):
     client.force_login(user)
     full = client.get(urls[0])
     assert full.status_code == 200 and full["Content-Type"] == "image/jpeg"
-    assert full["X-Content-Type-Options"] == "nosniff" and "private" in full["Cache-Control"]
-    assert client.get(urls[1])["Content-Type"] == "image/webp"
+    assert full["X-Content-Type-Options"] == "nosniff"
+    # A full image is never kept in a browser's cache; a thumbnail for five minutes at most.
+    assert full["Cache-Control"] == "private, no-store"
+    thumbnail = client.get(urls[1])
+    assert thumbnail["Content-Type"] == "image/webp" and thumbnail["Cache-Control"] == "private, max-age=300"
     assert "attachment" in client.get(urls[0] + "?download=1")["Content-Disposition"]
 
     client.force_login(other_user)
@@ -397,11 +400,17 @@ def test_the_confirm_page_shows_the_exact_prompts_and_price_then_pays(
     url = reverse("avatars:confirm", args=[avatar.pk])
 
     page = user_client.get(url).content.decode()
-    assert "5 credits" in page and "sks woman" in page and "6 images" in page
+    assert "5 credits" in page and f"portrait of {avatar.name}" in page and "6 images" in page
+    assert "sks" not in page  # the AI's trigger word is never shown
 
-    response = user_client.post(url)
+    refused = user_client.post(url)  # not without the customer's word that they may use the photos
+    assert refused.status_code == 422 and "Tick the box" in refused.content.decode()
+    assert Avatar.objects.get(pk=avatar.pk).state == AvatarState.DRAFT
+
+    response = user_client.post(url, {"consent": "on"})
     assert response.status_code == 302 and response.url == reverse("avatars:detail", args=[avatar.pk])
-    assert Avatar.objects.get(pk=avatar.pk).state != AvatarState.DRAFT
+    confirmed = Avatar.objects.get(pk=avatar.pk)
+    assert confirmed.state != AvatarState.DRAFT and confirmed.consent_at is not None
 
 
 @pytest.mark.parametrize(("subject_class", "share", "guarantee", "words"), [
@@ -432,6 +441,8 @@ def test_confirming_without_enough_credits_says_so_where_it_happens(user_client,
     page = user_client.get(reverse("avatars:confirm", args=[avatar.pk])).content.decode()
 
     assert "Buy credits" in page and "Confirm and start" not in page
+    # Buying comes back here.
+    assert f'{reverse("credits:buy")}?next={reverse("avatars:confirm", args=[avatar.pk])}' in page
     assert credit_balance(user=user) == balance
 
 
@@ -446,7 +457,7 @@ def test_generate_more_cannot_add_an_eighth_style_and_shows_what_is_left(user_cl
     page = " ".join(user_client.get(url).content.decode().split())
     response = user_client.post(url, {"themes": [themes[7].slug]})
 
-    assert "You have 7 prompts left for this avatar: up to 0 styles and 7 ideas of your own." in page
+    assert f"{avatar.name} has 7 prompts left: up to 0 styles and 7 of your own." in page
     assert response.status_code == 422
     assert "This avatar has 0 of its 7 styles left; choose at most 0." in response.content.decode()
     assert avatar.prompts.count() == 7 and credit_balance(user=user) == 20
@@ -457,7 +468,7 @@ def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
 ):
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        user_client.post(reverse("avatars:confirm", args=[avatar.pk]))
+        user_client.post(reverse("avatars:confirm", args=[avatar.pk]), {"consent": "on"})
     reconcile_until(lambda: Avatar.objects.get(pk=avatar.pk).state == AvatarState.DONE)
     balance = credit_balance(user=user)
 

@@ -30,3 +30,12 @@ def test_a_download_is_an_attachment_with_our_name(tmp_path):
 
 def test_a_storage_with_plain_public_urls_does_not_count_as_signing(tmp_path):
     assert not signs_urls(FileSystemStorage(location=tmp_path, base_url="/media/"))
+
+
+def test_a_file_is_kept_in_no_cache_unless_asked(tmp_path):
+    storage = FileSystemStorage(location=tmp_path, base_url=None)
+    name = storage.save("results/c.jpg", ContentFile(b"jpeg bytes"))
+
+    assert private_file_response(name, content_type="image/jpeg", storage=storage)["Cache-Control"] == (
+        "private, no-store"
+    )

@@ -132,7 +132,7 @@ def test_guessing_callback_tokens_is_rate_limited_but_real_callbacks_are_not(
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "callback": "3/m"}
     avatar = make_draft(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk)
+        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
     avatar.refresh_from_db()
     real = reverse("astria_callback", args=[tokens.token_for(kind="tune", nonce=avatar.callback_nonce)])
 

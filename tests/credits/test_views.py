@@ -64,7 +64,10 @@ def test_buy_page_lists_the_packs_with_prices_and_says_it_is_a_test(user_client,
     for text in ("20</strong> credits", "$6.00", "50</strong> credits", "$12.00", "120</strong> credits", "$24.00"):
         assert text in html
     assert "Most popular" in html
-    assert "Enough for 3 complete avatars" in html  # 50 credits at 16 a full avatar
+    # The one price story: the sign-up gift's avatar (6 styles = 8 credits) is the unit packs are told in.
+    assert "an avatar with 6 styles = 8 credits" in " ".join(html.split())
+    assert "Enough for 6 avatars with 6 styles" in html  # 50 credits at 8 an avatar
+    assert "14 styles" not in html
     assert "Test mode" in html
     assert 'name="pack" value="plus"' in html
 
@@ -223,6 +226,41 @@ def test_cancelled_page_says_nothing_was_charged(user_client, user):
     html = user_client.get(reverse("credits:purchase_cancelled", args=[purchase.pk])).content.decode()
     assert "Payment cancelled" in html and "Nothing was charged" in html
     assert reverse("credits:buy") in html
+    # The history calls it what the customer did.
+    assert CreditPurchase.objects.get(pk=purchase.pk).get_status_display() == "Cancelled"
+    assert "Cancelled" in user_client.get(reverse("credits:history")).content.decode()
+
+
+def test_a_cancelled_checkout_paid_later_still_grants_its_credits(user, stripe_off):
+    purchase = PurchaseFactory(user=user, provider=CreditPurchase.Provider.TEST)
+    assert purchases.purchase_cancel(user=user, purchase_id=purchase.pk)
+
+    purchases.purchase_pay_test(user=user, purchase_id=purchase.pk)
+
+    assert CreditPurchase.objects.get(pk=purchase.pk).is_paid and credit_balance(user=user) == purchase.credits
+
+
+def test_buying_returns_to_where_the_customer_was(user_client, user, stripe_off):
+    where = "/avatars/00000000-0000-0000-0000-000000000001/more/?themes=film-noir"
+    page = user_client.get(reverse("credits:buy"), {"next": where}).content.decode()
+    assert f'name="next" value="{where.replace("&", "&amp;")}"' in page
+
+    response = user_client.post(reverse("credits:buy"), {"pack": "starter", "next": where}, follow=True)
+    user_client.post(response.redirect_chain[-1][0])  # pay on the test checkout
+    purchase = CreditPurchase.objects.get(user=user)
+    paid = user_client.get(reverse("credits:purchase", args=[purchase.pk])).content.decode()
+
+    assert "Continue where you left off" in paid and f'href="{where}"' in paid
+
+
+@pytest.mark.parametrize("where", ["https://evil.example/", "//evil.example/path", "javascript:alert(1)"])
+def test_buying_never_returns_to_another_site(user_client, user, stripe_off, where):
+    user_client.post(reverse("credits:buy"), {"pack": "starter", "next": where})
+    purchase = CreditPurchase.objects.get(user=user)
+
+    paid = user_client.get(reverse("credits:purchase_cancelled", args=[purchase.pk])).content.decode()
+
+    assert "Continue where you left off" not in paid and "evil" not in paid and "javascript" not in paid
 
 
 def test_history_shows_balance_purchases_and_entries_in_plain_words(user_client, user, give_credits):

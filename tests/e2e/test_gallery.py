@@ -34,7 +34,7 @@ def test_images_appear_while_you_watch(page):
     page.goto(f"/avatars/{avatar.pk}/")
     progress = page.locator("#avatar-progress")
     images = page.locator("#gallery .image-tile img")
-    expect(progress).to_contain_text("Generating: 1 of 3 prompts done")
+    expect(progress).to_contain_text("Painting your portraits… 1 of 3 styles done")
     expect(images).to_have_count(8)
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("In progress")
     expect(page.locator(f"#prompt-{noir.pk} .placeholder")).to_have_count(8)
@@ -44,7 +44,7 @@ def test_images_appear_while_you_watch(page):
     page.clock.fast_forward(3_000)
     expect(images).to_have_count(16)
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("8 images")
-    expect(progress).to_contain_text("Generating: 2 of 3 prompts done")
+    expect(progress).to_contain_text("Painting your portraits… 2 of 3 styles done")
 
     finish(jazz, images=6)
     Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.DONE, finished_at=timezone.now())
@@ -79,8 +79,8 @@ def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
     expect(dialog).to_be_visible()
     expect(title).to_have_text("Golden hour, image 1")
     expect(picture).to_have_attribute("src", links.first.get_attribute("href"))
-    expect(dialog.locator(".lightbox-caption")).to_have_text("portrait of sks woman, golden hour, 85mm")
-    expect(dialog.get_by_role("link", name="Download full size")).to_have_attribute(
+    expect(dialog.locator(".lightbox-caption")).to_have_text("portrait of Ada, golden hour, 85mm")
+    expect(dialog.get_by_role("link", name="Download")).to_have_attribute(
         "href", links.first.get_attribute("href") + "?download=1"
     )
 
@@ -143,4 +143,80 @@ def test_each_style_shows_its_best_likeness_first_and_tucks_away_the_doubtful_on
     page.keyboard.press("ArrowRight")
     expect(dialog.locator(".lightbox-caption")).to_contain_text("No face found · ")
     page.keyboard.press("ArrowRight")  # round to the best one
-    expect(dialog.locator(".lightbox-caption")).to_have_text(re.compile(r"^Strong likeness · portrait of sks woman"))
+    expect(dialog.locator(".lightbox-caption")).to_have_text(re.compile(r"^Strong likeness · portrait of Ada"))
+
+
+LONG_PROMPT = (
+    "professional corporate headshot of sks woman, head and shoulders, wearing a tailored navy blazer, "
+    "confident warm smile, plain light grey studio backdrop, soft key light with gentle fill, 85mm f/2 lens, "
+    "shallow depth of field, sharp focus on the eyes, natural skin texture, highly detailed, high quality"
+)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [{"width": 1280, "height": 720}, {"width": 1366, "height": 768}, {"width": 1440, "height": 900},
+     {"width": 390, "height": 844}],
+    ids=["1280x720", "1366x768", "1440x900", "phone"],
+)
+def test_the_lightbox_fits_the_window_and_favourites_from_inside(browser, live_server, size):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=3)
+    # No like to send to Astria (no prompt id there): this is about the page.
+    Prompt.objects.filter(avatar=avatar).update(label="Corporate headshot", text=LONG_PROMPT, astria_prompt_id=None)
+    context = browser.new_context(base_url=live_server.url, viewport=size, reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        log_in(page, user)
+        page.goto(f"/avatars/{avatar.pk}/")
+        page.locator("#gallery .lightbox-link").first.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.locator(".lightbox-image")).to_have_js_property("complete", True)
+
+        # Header, image, caption and every control are on screen, without scrolling.
+        parts = [dialog.locator(".lightbox-title"), dialog.locator(".lightbox-image"),
+                 dialog.locator(".lightbox-caption"), dialog.get_by_role("button", name="Close"),
+                 dialog.get_by_role("button", name="Previous"), dialog.get_by_role("button", name="Next"),
+                 dialog.get_by_role("button", name="Favourite"), dialog.get_by_role("link", name="Download")]
+        for part in parts:
+            expect(part).to_be_in_viewport(ratio=1)
+        assert dialog.locator(".lightbox-image").bounding_box()["height"] > 150  # the image keeps its room
+        expect(dialog.locator(".lightbox-caption")).to_contain_text("headshot of Ada, head and shoulders")
+
+        # Favourite from the lightbox: the button and the tile behind it agree.
+        favourite = dialog.get_by_role("button", name="Favourite")
+        expect(favourite).to_have_attribute("aria-pressed", "false")
+        favourite.click()
+        expect(favourite).to_have_attribute("aria-pressed", "true")
+        tile = page.locator(".image-tile").first.get_by_role("button", name="Favourite")
+        expect(tile).to_have_attribute("aria-pressed", "true")
+        page.keyboard.press("ArrowRight")
+        expect(favourite).to_have_attribute("aria-pressed", "false")  # the next image is its own
+    finally:
+        context.close()
+
+
+def test_the_zip_buttons_stay_usable_with_the_status_beside_them(page):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=3)
+    Prompt.objects.filter(avatar=avatar).update(astria_prompt_id=None)  # no like to send to Astria
+    log_in(page, user)
+    page.goto(f"/avatars/{avatar.pk}/")
+    panel = page.locator("#gallery-export")
+    every, favourites = (panel.get_by_role("button", name=name) for name in
+                         ("Download all as zip", "Download favourites as zip"))
+
+    every.click()
+    expect(panel.get_by_role("status")).to_contain_text("zip of all images")
+    expect(every).to_be_enabled()
+    expect(favourites).to_be_enabled()
+    status, buttons = panel.get_by_role("status").bounding_box(), every.bounding_box()
+    assert status["y"] < buttons["y"] + buttons["height"] + 80  # beside the buttons, not far below
+
+    page.locator(".image-tile").first.get_by_role("button", name="Favourite").click()
+    expect(page.locator(".image-tile").first.get_by_role("button", name="Favourite")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    favourites.click()
+    expect(panel.get_by_role("status")).to_contain_text("zip of favourites")
+    expect(every).to_be_enabled()

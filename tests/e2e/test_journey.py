@@ -63,11 +63,12 @@ def sign_up(page, screens) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(EMAIL)  # the page names the address
 
+    # One click on the emailed link confirms and logs in.
     links = [re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body) for message in mail.outbox]
     page.goto(next(link.group(0) for link in links if link))
-    page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
     expect(page.locator("#credit-balance")).to_have_text("8 credits")  # the sign-up gift
 
@@ -100,7 +101,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
         page.get_by_role("button", name=f"Choose {theme}").click()
         expect(page.locator(f"#theme-{theme.lower().replace(' ', '-')} .chosen-badge")).to_be_visible()
     page.get_by_label("Describe a picture").fill("me as a jazz singer in a smoky club")
-    expect(page.locator("#custom-preview")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
     expect(budget).to_contain_text("4 of 14 prompts")
     screens("styles")
@@ -108,16 +109,17 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     # Confirm and pay: 2 credits for training and 1 per prompt, from the 8 of the sign-up gift.
     budget.get_by_role("link", name="Continue").click()
     expect(page.get_by_role("heading", name="Confirm your order")).to_be_visible()
-    expect(page.get_by_text("4 prompts, 32 images in all")).to_be_visible()
+    expect(page.get_by_text("4 styles, 32 images in all")).to_be_visible()
     screens("confirm")
     studio.set_delays(training=3600)  # training waits for us, so we watch the gallery fill in
+    page.get_by_label("I am Ada in these photos").check()
     page.get_by_role("button", name="Confirm and start (6 credits)").click()
 
     # The gallery: training, then the images arrive while we watch, without a reload.
     expect(page.get_by_role("heading", name="Ada")).to_be_visible()
     expect(page.locator("#credit-balance")).to_have_text("2 credits")
     progress = page.locator("#avatar-progress")
-    expect(progress).to_contain_text(re.compile("Waiting for training to start|Training"))
+    expect(progress).to_contain_text(re.compile("Paid: training starts|Training your model"))
     expect(progress.get_by_role("progressbar")).to_be_visible()
     expect(page.locator("#gallery .prompt-group")).to_have_count(4)
     page.evaluate("window.galleryPage = 'not reloaded'")
@@ -192,7 +194,7 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
     customer = UserFactory(email="customer@example.test")
     credit_grant(user=customer, amount=10, key="e2e:welcome", reason="Welcome")
     avatar = ready_draft(customer, "Grace")
-    avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk)
+    avatar_services.avatar_confirm(user=customer, avatar_id=avatar.pk, consent=True)
     studio.wait_for(lambda: Avatar.objects.get(pk=avatar.pk).tune_id, timeout=60)  # at Astria, training
     stuck = Avatar.objects.get(pk=avatar.pk)
     assert stuck.state in (AvatarState.SUBMITTED, AvatarState.TRAINING)

@@ -1,5 +1,6 @@
-"""Every main page on a phone, on a desktop and at 200% zoom: nothing scrolls sideways, and the
-keyboard focus is always visible.
+"""Every main page on a phone, on a laptop and at 200% zoom: nothing scrolls sideways, the
+keyboard focus is always visible, and no page shows the AI's trigger word (`sks`, `ohwx`) in its
+text or its images' alternative text.
 
 Set SCREENSHOTS=<folder> to keep a full-page picture of each page at each size, to look at.
 """
@@ -8,6 +9,7 @@ import functools
 import io
 import json
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -32,7 +34,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIZES = {
     "390": {"viewport": {"width": 390, "height": 844}},
-    "1280": {"viewport": {"width": 1280, "height": 900}},
+    "1280": {"viewport": {"width": 1280, "height": 720}},
     # 200% zoom on a 1280 px window lays the page out like a 640 px window at twice the pixels.
     "640x2": {"viewport": {"width": 640, "height": 900}, "device_scale_factor": 2},
 }
@@ -129,6 +131,7 @@ def pages(world) -> list[tuple[str, str]]:
         ("generate-more", f"/avatars/{done.pk}/more/"),
         ("delete", f"/avatars/{done.pk}/delete/"),
         ("account", "/account/"),
+        ("account-delete", "/account/delete/"),
         ("credits", "/credits/"),
         ("credits-buy", "/credits/buy/"),
         ("change-password", "/accounts/password/change/"),
@@ -173,10 +176,21 @@ def shoot(page, name: str, size: str, *, full_page: bool = True) -> None:
         page.screenshot(path=os.path.join(folder, f"{name}-{size}.png"), full_page=full_page)
 
 
+# Everything a customer can read or hear on the page: its text, alternative texts, titles, labels
+# and the captions the lightbox shows.
+READABLE = """() => [document.body.innerText, document.title,
+    ...[...document.querySelectorAll("[alt], [title], [aria-label], [data-caption], [data-title]")].flatMap(
+        el => ["alt", "title", "aria-label", "data-caption", "data-title"].map(name => el.getAttribute(name) || ""))
+].join("\\n")"""
+TRIGGER_WORD = re.compile(r"\b(sks|ohwx)\b", re.IGNORECASE)
+
+
 def look_at(page, name: str, size: str) -> None:
     expect(page.locator("main h1").first).to_be_visible()
     page.evaluate("() => document.fonts.ready")
     assert overflow(page) == [], f"{name} at {size} scrolls sideways"
+    shown = TRIGGER_WORD.findall(page.evaluate(READABLE))
+    assert not shown, f"{name} at {size} shows the AI's trigger word: {shown}"
     shoot(page, name, size)
 
 
@@ -186,7 +200,11 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        for name, path in [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/")]:
+        public = [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/"),
+                  ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/"),
+                  ("contact-sent", "/support/sent/"), ("check-your-inbox", "/accounts/confirm-email/"),
+                  ("password-reset", "/accounts/password/reset/")]
+        for name, path in public:
             page.goto(path)
             look_at(page, name, size)
 

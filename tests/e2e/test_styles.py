@@ -4,8 +4,10 @@ import pytest
 from playwright.sync_api import expect
 
 from studio.avatars.models import SubjectClass
+from studio.credits.services import credit_grant
 from studio.themes import services
 from studio.themes.models import ChosenTheme, CustomPrompt
+from tests.avatars.factories import PromptFactory
 from tests.e2e.browser import log_in
 from tests.factories import AvatarFactory, UserFactory
 
@@ -40,10 +42,10 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     )
 
     page.get_by_label("Describe a picture").fill("I am a jazz singer in a smoky club")
-    expect(page.locator("#custom-preview")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
     expect(budget).to_contain_text("3 of 14 prompts")
-    expect(page.locator("#custom-prompts")).to_contain_text("sks woman as a jazz singer in a smoky club")
+    expect(page.locator("#custom-prompts")).to_contain_text("Ada as a jazz singer in a smoky club")
     expect(page.get_by_label("Describe a picture")).to_have_value("")
 
     page.get_by_label("Search the prompt library").fill("samurai")
@@ -51,7 +53,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     expect(results).to_contain_text("Samurai")
     results.get_by_role("button", name="Use this: Samurai").click()
     expect(budget).to_contain_text("4 of 14 prompts")
-    expect(page.locator("#prompt-preview")).to_contain_text("sks woman as a samurai in ornate armour")
+    expect(page.locator("#prompt-preview")).to_contain_text("Ada as a samurai in ornate armour")
     expect(page.locator("#styles-step-count")).to_have_text("4 prompts chosen")
 
     page.get_by_role("link", name="All", exact=True).click()
@@ -81,7 +83,41 @@ def test_the_styles_page_works_without_javascript(browser, live_server):
         expect(page.get_by_label("Describe a picture")).to_have_value("my dog naked")
         page.get_by_label("Describe a picture").fill("my dog surfing a big wave")
         page.get_by_role("button", name="Add prompt").click()
-        expect(page.locator("#custom-prompts")).to_contain_text("sks dog surfing a big wave")
+        expect(page.locator("#custom-prompts")).to_contain_text("Biscuit surfing a big wave")
         expect(page.locator("#budget")).to_contain_text("2 of 14 prompts")
     finally:
         context.close()
+
+
+def test_generate_more_uses_the_same_picker_meter_preview_and_price_panel(page):
+    services.catalogue_sync()
+    user = UserFactory()
+    avatar = AvatarFactory(user=user, name="Ada", subject_class=SubjectClass.WOMAN, state="done", tune_id=1_000_201)
+    PromptFactory(avatar=avatar, position=0, theme_slug="golden-hour", label="Golden hour")
+    credit_grant(user=user, amount=1, key="e2e:more", reason="Gift")
+    log_in(page, user)
+
+    page.goto(f"/avatars/{avatar.pk}/more/")
+    budget = page.locator("#budget")
+    expect(budget).to_contain_text("1 of 14 prompts")  # the avatar's own prompt counts
+    expect(page.get_by_label("Choose").first).to_be_visible()
+    expect(page.locator("#pick-golden-hour")).to_have_count(0)  # a style it has is left out
+    page.evaluate("window.studioMarker = 'still the same page'")
+
+    page.locator("#pick-film-noir").check()
+    expect(budget).to_contain_text("2 of 14 prompts")
+    expect(page.locator("#prompt-preview")).to_contain_text("Film noir")
+    page.get_by_label("Your own ideas").fill("me as a jazz pianist")
+    expect(page.locator("#prompt-preview")).to_contain_text("Ada as a jazz pianist")
+    expect(budget.locator("dd").nth(1)).to_have_text("2")
+    assert page.evaluate("window.studioMarker") == "still the same page"
+
+    # One credit short: the panel links to buying, and buying comes back to this selection.
+    expect(budget).to_contain_text("You need 1 more credit")
+    budget.get_by_role("link", name="Buy credits").click()
+    page.get_by_role("button", name="Buy 20 credits").click()
+    page.get_by_role("button", name=re.compile("Pay")).click()
+    page.get_by_role("link", name="Continue where you left off").click()
+    expect(page.locator("#pick-film-noir")).to_be_checked()
+    expect(page.get_by_label("Your own ideas")).to_have_value("me as a jazz pianist")
+    expect(budget.get_by_role("button", name="Generate (2 credits)")).to_be_visible()

@@ -39,13 +39,15 @@ def test_warnings_keep_the_photo():
     assert result.jpeg is not None
 
 
-def test_a_refusal_keeps_nothing_of_the_file():
+def test_a_refusal_keeps_only_a_thumbnail_of_a_picture_that_decoded():
     blurry = corpus.photo().filter(ImageFilter.GaussianBlur(6))
 
     result = process(corpus.jpeg(blurry))
 
     assert result.verdict == REJECTED and "very_blurry" in codes(result)
-    assert result.jpeg is None and result.thumbnail is None
+    # Nothing that could be sent to train; a thumbnail, so its owner sees which photo it was.
+    assert result.jpeg is None and Image.open(io.BytesIO(result.thumbnail)).format == "WEBP"
+    assert process(b"not a picture at all").thumbnail is None
 
 
 @pytest.mark.parametrize(

@@ -61,12 +61,19 @@ def test_a_file_refused_at_the_door_keeps_nothing_and_queues_nothing(
     assert media_files() == []
 
 
-def test_a_file_refused_by_the_worker_keeps_nothing(add_photo, media_files):
+def test_a_picture_refused_by_the_worker_keeps_only_its_thumbnail(
+    add_photo, media_files, django_capture_on_commit_callbacks
+):
     photo = add_photo(corpus.jpeg(corpus.photo().filter(ImageFilter.GaussianBlur(6))))
 
     assert photo.verdict == PhotoVerdict.REJECTED
     assert "very_blurry" in [f["code"] for f in photo.findings]
-    assert not photo.image and not photo.thumbnail and not photo.incoming
+    # It decoded: its owner sees which photo was refused. Nothing of it can be sent to train.
+    assert photo.thumbnail and not photo.image and not photo.incoming and photo.analysis is None
+    assert media_files() == [photo.thumbnail.name]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.photo_delete(user=photo.avatar.user, avatar_id=photo.avatar_id, photo_id=photo.pk)
     assert media_files() == []
 
 

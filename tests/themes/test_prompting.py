@@ -315,3 +315,22 @@ def test_negative_prompt_defaults_and_always_carries_the_safety_terms(settings):
 def test_short_label_keeps_the_first_words():
     assert prompting.short_label("me as a pirate captain on a stormy sea") == "me as a pirate captain on…"
     assert prompting.short_label("me in Paris") == "me in Paris"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "shown"),
+    [
+        ("portrait of sks woman, golden hour", "Ada", "portrait of Ada, golden hour"),
+        ("OHWX dog surfing a big wave", "Biscuit", "Biscuit surfing a big wave"),
+        ("sks couple dancing, sks", "Ada & Alan", "Ada & Alan dancing, Ada & Alan"),
+        ("headshot of sks man", "Me", "headshot of you"),
+        ("the asks of sksy words stay", "Ada", "the asks of sksy words stay"),
+    ],
+)
+def test_customers_read_the_avatars_name_where_the_trigger_word_stands(text, name, shown):
+    assert prompting.for_customer(text, name=name) == shown
+
+
+def test_the_configured_token_is_hidden_too(settings):
+    settings.ASTRIA_TOKEN = "zwx"
+    assert prompting.for_customer("zwx person at the beach", name="Sam") == "Sam at the beach"

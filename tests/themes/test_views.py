@@ -84,8 +84,8 @@ def test_the_page_shows_every_final_prompt_and_a_continue_link(user_client, avat
 
     html = user_client.get(styles_url(avatar)).content.decode()
 
-    assert "candid outdoor portrait of sks woman in a wildflower meadow" in html
-    assert "sks woman as a jazz singer, highly detailed" in html
+    assert "candid outdoor portrait of Ada in a wildflower meadow" in html
+    assert "Ada as a jazz singer, highly detailed" in html and "sks" not in html
     assert "<strong>2</strong> of 14 prompts" in html
     assert "<dt>Images</dt><dd>16</dd>" in html and "<dt>Credits</dt><dd>4</dd>" in html
     assert f'href="/avatars/{avatar.pk}/confirm/"' in html
@@ -249,7 +249,7 @@ def test_adding_a_prompt_with_htmx_shows_its_final_text_and_updates_the_budget(u
     html = response.content.decode()
 
     assert html.lstrip().startswith('<div id="custom-prompts"')
-    assert "sks woman in Rome at dawn, highly detailed" in html
+    assert "Ada in Rome at dawn, highly detailed" in html
     assert 'id="budget"' in html and "<strong>1</strong> of 14 prompts" in html
 
 
@@ -305,11 +305,11 @@ def test_live_preview_shows_the_final_text_or_the_reason(user_client, avatar):
     bad = user_client.get(url, {"text": "me nude"}, headers=HTMX).content.decode()
     plain = user_client.get(url, {"text": "I am a pirate"})
 
-    assert good.lstrip().startswith('<div id="custom-preview"') and "sks woman as a pirate" in good
+    assert good.lstrip().startswith('<div id="custom-preview"') and "Ada as a pirate" in good and "sks" not in good
     assert "“nude” is not allowed" in bad
     assert plain.status_code == 200 and "<html" in plain.content.decode()
     assert (
-        "sks woman as a pirate" in plain.content.decode()
+        "Ada as a pirate" in plain.content.decode()
         and "I am a pirate</textarea>" in plain.content.decode()
     )
 
@@ -355,7 +355,7 @@ def test_use_this_adds_the_idea_for_this_subject(user_client, dog):
     response = user_client.post(reverse("themes:custom_add", args=[dog.pk]), {"idea": idea.pk}, headers=HTMX)
 
     assert response.status_code == 200
-    assert "sks dog as a pirate on a ship" in response.content.decode()
+    assert "Biscuit as a pirate on a ship" in response.content.decode()
     assert CustomPrompt.objects.get(avatar=dog).idea == idea
 
 

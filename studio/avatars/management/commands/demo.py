@@ -136,7 +136,7 @@ class Command(BaseCommand):
             reason="Demo credits",
             reference=f"avatar:{avatar.pk}",
         )
-        avatar_confirm(user=user, avatar_id=avatar.pk)
+        avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
         self.stdout.write(f"Confirmed: {len(plan.prompts)} prompts, {plan.images} images, {plan.credit_cost} credits.")
 
     def _wait_until_finished(self, avatar: Avatar, timeout: int) -> None:
