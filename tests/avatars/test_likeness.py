@@ -81,8 +81,9 @@ def test_a_style_that_does_not_look_like_them_is_made_again_once_then_refunded_o
 
 
 def test_a_redo_that_looks_like_them_keeps_the_credit_and_shows_first(
-    user, client, make_draft, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+    user, client, make_draft, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr(likeness.secrets, "randbelow", lambda _: 7)  # the redo's seed: its images, every run
     studio_on_sandbox.set_delays(training=3600)
     studio_on_sandbox.fail_likeness("no_face", share=1.0, match="noir")
     avatar = make_draft(user)
@@ -263,3 +264,17 @@ def test_identities_are_forgotten_once_no_prompt_can_need_them(user):
     remembered = set(Avatar.objects.filter(identity__isnull=False).values_list("pk", flat=True))
     assert remembered == {kept.pk, generating.pk}
     assert old.pk not in remembered and failed.pk not in remembered
+
+
+def test_an_avatar_ordered_before_identities_were_kept_takes_it_from_its_photos_while_they_last(user, make_draft):
+    avatar = make_draft(user)
+    Avatar.objects.filter(pk=avatar.pk).update(state=AvatarState.GENERATING)
+    avatar.refresh_from_db()
+    assert avatar.identity is None
+
+    identity = likeness.avatar_identity(avatar=avatar)
+
+    assert identity == pytest.approx(list(photo_set_identity(avatar=avatar)), abs=1e-5)
+    assert Avatar.objects.get(pk=avatar.pk).identity is not None  # kept from now on
+    purged = AvatarFactory(user=user, state=AvatarState.DONE, photos_purged_at=timezone.now())
+    assert likeness.avatar_identity(avatar=purged) is None  # nothing to score against: not scored
