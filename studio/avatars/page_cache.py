@@ -6,16 +6,19 @@ cached grid is never stale: a change makes a new key, and the old one expires un
 is shared by every web process (Redis); losing it costs one render.
 
 Forms in a cached fragment carry a placeholder where the CSRF token goes; each response puts the
-request's own (freshly masked) token there.
+request's own (freshly masked) token there. Keys also name the template's own version, so a
+deploy that changes the markup never serves what the old one rendered.
 """
 
+import functools
+import hashlib
 import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import F
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from studio.avatars import selectors
@@ -36,13 +39,19 @@ class Grid:
     favourite_count: int
 
 
+@functools.cache
+def _markup(template_name: str) -> str:
+    """A short digest of the template's source: the same on every process of one deploy."""
+    return hashlib.sha256(get_template(template_name).template.source.encode()).hexdigest()[:12]
+
+
 def _with_csrf(html: str, request) -> SafeString:
     return mark_safe(html.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (our own rendered template)
 
 
 def gallery_grid(*, request, avatar: Avatar) -> Grid:
     """The avatar's prompt sections and image tiles with the figures the page shows about them."""
-    key = f"avatars:grid:{avatar.pk}:{avatar.state}:{avatar.gallery_version}"
+    key = f"avatars:grid:{_markup('avatars/gallery.html')}:{avatar.pk}:{avatar.state}:{avatar.gallery_version}"
     cached = cache.get(key)
     if cached is None:
         prompts = list(selectors.gallery_prompts(avatar=avatar))
@@ -69,7 +78,10 @@ def avatar_cards(*, user) -> tuple[list[SafeString], list]:
     with time (the page's poller keeps it current). Those not kept are rendered from one query.
     """
     avatars = list(selectors.avatar_list_for_user(user=user).only("pk", "state", "gallery_version"))
-    keys = {avatar.pk: f"avatars:card:{avatar.pk}:{avatar.state}:{avatar.gallery_version}" for avatar in avatars}
+    markup = _markup("avatars/list.html")
+    keys = {
+        avatar.pk: f"avatars:card:{markup}:{avatar.pk}:{avatar.state}:{avatar.gallery_version}" for avatar in avatars
+    }
     kept = cache.get_many(list(keys.values())) if keys else {}
     missing = [avatar.pk for avatar in avatars if keys[avatar.pk] not in kept]
     if missing:

@@ -1,11 +1,13 @@
 """The Redis cache, or this process's memory while Redis cannot be reached.
 
-The cache holds nothing the studio cannot lose, only counters: allauth's login and sign-up limits
-and our own rate limits. When Redis is down they must not turn every log-in into an error (or,
-failing closed, into "too many attempts"). So each operation that meets a Redis error is served
-by a local-memory cache instead, and Redis is left alone for a few seconds before it is tried
-again, so that a network that drops packets does not add a socket timeout to every request.
-Limits then count per process until Redis is back: looser, never off.
+The cache holds nothing the studio cannot lose: counters (allauth's login and sign-up limits and
+our own rate limits) and pages' parts as last rendered, kept per version of what they show
+(studio/avatars/page_cache.py), which a miss renders again. When Redis is down, the counters
+must not turn every log-in into an error (or, failing closed, into "too many attempts"). So each
+operation that meets a Redis error is served by a local-memory cache instead, and Redis is left
+alone for a few seconds before it is tried again, so that a network that drops packets does not
+add a socket timeout to every request. Limits then count per process until Redis is back:
+looser, never off.
 """
 
 import logging
