@@ -72,7 +72,7 @@ def test_a_failure_shows_at_once_in_a_gallery_already_seen(user, user_client, tr
 
     services.avatar_fail(avatar_id=avatar.pk, reason="Training did not finish in time.")
 
-    assert _gallery(user_client, avatar).count("This prompt could not be generated") == 7
+    assert _gallery(user_client, avatar).count("This style could not be generated") == 7
 
 
 def test_a_favourite_from_a_kept_gallery_works_in_a_new_session(user):
