@@ -310,7 +310,7 @@ class Chaos:
         if page.status_code != 200 or token is None:
             drill.problems.append(f"the confirm page answered {page.status_code} with the broker down")
         else:
-            answer = requests.post(url, data={"csrfmiddlewaretoken": token.group(1)},
+            answer = requests.post(url, data={"csrfmiddlewaretoken": token.group(1), "consent": "on"},
                                    headers={"Cookie": cookie, "Referer": url}, allow_redirects=False, timeout=30)
             state = Avatar.objects.get(pk=avatar.pk).state
             spent = credit_totals_for_references(references=[f"avatar:{avatar.pk}"]).spent

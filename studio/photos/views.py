@@ -77,7 +77,7 @@ def photo_upload(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         except ApplicationError as error:
             # The avatar is full or locked, or too many photos are being checked: the rest would
             # fail the same way. Nothing of them was kept, so the user is told which to add again.
-            names = ", ".join(services.display_name(rest.name) for rest in uploads[index:])
+            names = ", ".join(f"\u201c{services.display_name(rest.name)}\u201d" for rest in uploads[index:])
             errors.append(f"{error.message} Not added: {names}.")
             break
     for dropped_upload in dropped:

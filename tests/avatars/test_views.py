@@ -485,3 +485,21 @@ def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
     assert avatar.prompts.filter(batch=1, state=PromptState.DONE).count() == 3
     assert credit_balance(user=user) == balance - 3
     assert GeneratedImage.objects.filter(avatar=avatar).count() == 6 * settings.IMAGES_PER_PROMPT
+
+
+def test_generate_more_previews_a_selection_without_javascript_and_as_a_live_summary(user_client, user, fund):
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=1)
+    theme = ThemeFactory(prompt="film noir portrait of {subject}, trench coat")
+    fund(user, 1)
+    url = reverse("avatars:more", args=[avatar.pk])
+    selection = {"themes": [theme.slug], "custom_texts": "me as a jazz pianist", "preview": ""}
+
+    page = " ".join(user_client.get(url, selection).content.decode().split())
+    summary = user_client.get(url, selection, headers=HTMX).content.decode()
+
+    assert "film noir portrait of Ada, trench coat" in page and "Ada as a jazz pianist" in page
+    assert "<dt>Credits</dt><dd>2</dd>" in page and "You need 1 more credit." in page
+    buy = page.split('href="/credits/buy/?next=')[1].split('"')[0]
+    assert theme.slug in buy and "jazz" in buy  # buying comes back to this selection
+    assert summary.lstrip().startswith('<section id="prompt-preview"') and 'hx-swap-oob="true"' in summary
+    assert avatar.prompts.count() == 1 and credit_balance(user=user) == 1  # a preview orders nothing

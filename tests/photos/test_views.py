@@ -173,7 +173,7 @@ def test_uploads_wait_while_too_many_of_the_users_photos_are_being_checked(
     page = client.get(page_url(avatar)).content.decode()
     assert response.status_code == 302
     assert "You have 2 photos being checked right now. Wait for them to be checked, then add the rest." in page
-    assert "Not added: IMG_0.jpg, IMG_1.jpg." in page
+    assert "Not added: \u201cIMG_0.jpg\u201d, \u201cIMG_1.jpg\u201d." in page  # names in quotes
     assert not Photo.objects.filter(avatar=avatar).exists() and media_files() == []
 
 
