@@ -33,6 +33,7 @@ DASHBOARD_BUDGET_MS = 300
 CHANGELIST_BUDGET_MS = 500
 RECONCILE_RUN_BUDGET_S = 5
 ROLLUP_RUN_BUDGET_S = 10
+SEED_BUDGET_S = 300  # 100,000 avatars in a few minutes
 TASKS_PER_MINUTE_BUDGET = 500  # "a few hundred a minute"
 QUEUE_BUDGET = WORKER_RATE * 60  # flat: never more left than the worker clears in a minute
 
@@ -299,7 +300,7 @@ def main(size: int) -> list[Figure]:
         seconds = time.perf_counter() - started
         counts = ", ".join(f"{count:,} {name}" for name, count in seeded.counts.items())
         say(f"seeded in {seconds:.0f} s: {counts}")
-        figures = [Figure("scale.seed", seconds, "s", note=counts)]
+        figures = [Figure("scale.seed", seconds, "s", budget=SEED_BUDGET_S, note=counts)]
         figures += rollup()
         figures += pages(seeded)
         figures += reconciler(seeded)
