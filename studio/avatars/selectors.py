@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
@@ -223,79 +223,10 @@ def avatar_for_gallery(*, user: User) -> QuerySet[Avatar]:
 # --- The operator's dashboard: aggregates over every user, in a fixed number of queries -------------
 
 
-class AvatarDay(TypedDict):
-    day: date
-    created: int
-    paid: int
-    done: int
-    failed: int
-
-
-def avatar_totals_by_day(*, start: date, end: date) -> list[AvatarDay]:
-    """Per day from start to end inclusive (days with nothing are left out): avatars created
-    (drafts included), paid (confirmed), and finished done or failed; three queries."""
-    since, until = day_range(start, end)
-    days: dict[date, AvatarDay] = {}
-
-    def day(value: datetime) -> AvatarDay:
-        key = timezone.localdate(value)
-        return days.setdefault(key, AvatarDay(day=key, created=0, paid=0, done=0, failed=0))
-
-    for field, name in (("created_at", "created"), ("queued_at", "paid")):
-        rows = (
-            Avatar.objects.filter(**{f"{field}__gte": since, f"{field}__lt": until})
-            .annotate(day=TruncDay(field))
-            .order_by()
-            .values("day")
-            .annotate(total=Count("pk"))
-        )
-        for row in rows:
-            day(row["day"])[name] = row["total"]
-    finished = (
-        Avatar.objects.filter(finished_at__gte=since, finished_at__lt=until)
-        .annotate(day=TruncDay("finished_at"))
-        .order_by()
-        .values("day")
-        .annotate(
-            done=Count("pk", filter=Q(state=AvatarState.DONE)),
-            failed=Count("pk", filter=Q(state=AvatarState.FAILED)),
-        )
-    )
-    for row in finished:
-        entry = day(row["day"])
-        entry["done"], entry["failed"] = row["done"], row["failed"]
-    return [days[key] for key in sorted(days)]
-
-
 class BranchUsage(NamedTuple):
     branch: str
     tunes: int
     prompts: int
-
-
-def astria_usage_by_branch(*, start: date, end: date) -> list[BranchUsage]:
-    """Tunes and prompts created at Astria in the period, per branch (two queries).
-
-    A tune counts on the day it was submitted; a prompt on the day it was sent."""
-    since, until = day_range(start, end)
-    tunes = (
-        Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
-        .order_by()
-        .values("branch")
-        .annotate(total=Count("pk"))
-    )
-    prompts = (
-        Prompt.objects.filter(astria_prompt_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
-        .order_by()
-        .values("avatar__branch")
-        .annotate(total=Count("pk"))
-    )
-    counts: dict[str, list[int]] = {}
-    for row in tunes:
-        counts.setdefault(row["branch"], [0, 0])[0] = row["total"]
-    for row in prompts:
-        counts.setdefault(row["avatar__branch"], [0, 0])[1] = row["total"]
-    return [BranchUsage(branch, *counts[branch]) for branch in sorted(counts)]
 
 
 class FairUse(NamedTuple):
@@ -311,29 +242,6 @@ class FairUse(NamedTuple):
     @property
     def images_per_tune(self) -> float:
         return self.images / self.tunes if self.tunes else 0.0
-
-
-def fair_use_for_tunes(*, start: date, end: date, prompt_limit: int) -> FairUse:
-    """For the tunes submitted in the period: how many prompts and images were asked of Astria
-    on them (at any time, "generate more" included), and how many tunes went past prompt_limit.
-    One query."""
-    since, until = day_range(start, end)
-    sent = Q(prompts__astria_prompt_id__isnull=False)
-    totals = (
-        Avatar.objects.filter(tune_id__isnull=False, submitted_at__gte=since, submitted_at__lt=until)
-        .order_by()
-        .annotate(
-            sent_prompts=Count("prompts", filter=sent),
-            sent_images=Coalesce(Sum("prompts__num_images", filter=sent), Value(0)),
-        )
-        .aggregate(
-            tunes=Count("pk"),
-            prompts=Coalesce(Sum("sent_prompts"), Value(0)),
-            images=Coalesce(Sum("sent_images"), Value(0)),
-            over=Count("pk", filter=Q(sent_prompts__gt=prompt_limit)),
-        )
-    )
-    return FairUse(totals["tunes"], totals["prompts"], totals["images"], totals["over"])
 
 
 def avatar_pending_oldest() -> QuerySet[Avatar]:

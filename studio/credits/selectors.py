@@ -1,14 +1,12 @@
 """Reads of credits: a user's own balance, ledger and purchases, and the operator's aggregates."""
 
-import datetime
 import uuid
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, TruncDay
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from studio.core.days import day_range
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, Wallet
 
 
@@ -53,81 +51,6 @@ def wallets_out_of_balance() -> QuerySet[Wallet]:
         .select_related("user")
         .order_by("user__email")
     )
-
-
-class CreditDay(TypedDict):
-    day: datetime.date
-    sold: int
-    granted: int
-    spent: int
-    refunded: int
-    adjusted: int
-
-
-def _kind_sum(*kinds: str) -> Coalesce:
-    return Coalesce(Sum("amount", filter=Q(kind__in=kinds)), Value(0))
-
-
-def credit_totals_by_day(*, start: datetime.date, end: datetime.date) -> list[CreditDay]:
-    """Credits sold, granted, spent (as a positive number), refunded and adjusted per day (UTC),
-    for days from start to end inclusive that had any movement."""
-    since, until = day_range(start, end)
-    rows = (
-        CreditEntry.objects.filter(created_at__gte=since, created_at__lt=until)
-        .annotate(day=TruncDay("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(
-            sold=_kind_sum(EntryKind.PURCHASE),
-            granted=_kind_sum(EntryKind.GRANT),
-            spent=_kind_sum(EntryKind.SPEND),
-            refunded=_kind_sum(EntryKind.REFUND),
-            adjusted=_kind_sum(EntryKind.ADJUSTMENT),
-        )
-        .order_by("day")
-    )
-    return [
-        CreditDay(
-            day=row["day"].date(),
-            sold=row["sold"],
-            granted=row["granted"],
-            spent=-row["spent"],
-            refunded=row["refunded"],
-            adjusted=row["adjusted"],
-        )
-        for row in rows
-    ]
-
-
-class RevenueDay(TypedDict):
-    day: datetime.date
-    currency: str
-    purchases: int
-    credits: int
-    revenue: int  # smallest currency unit
-
-
-def purchase_revenue_by_day(*, start: datetime.date, end: datetime.date) -> list[RevenueDay]:
-    """Paid purchases per day (UTC) and currency: how many, credits sold, money taken."""
-    since, until = day_range(start, end)
-    rows = (
-        CreditPurchase.objects.filter(status=CreditPurchase.Status.PAID, paid_at__gte=since, paid_at__lt=until)
-        .annotate(day=TruncDay("paid_at"))
-        .order_by()
-        .values("day", "currency")
-        .annotate(purchases=Count("id"), credits=Sum("credits"), revenue=Sum("price"))
-        .order_by("day", "currency")
-    )
-    return [
-        RevenueDay(
-            day=row["day"].date(),
-            currency=row["currency"],
-            purchases=row["purchases"],
-            credits=row["credits"],
-            revenue=row["revenue"],
-        )
-        for row in rows
-    ]
 
 
 class ReferenceTotals(NamedTuple):
