@@ -158,7 +158,7 @@ def fair_use_errors(
     if theme_count + custom_count > left:
         if prompts_already_used:
             errors.append(
-                f"This avatar has {left} of its {settings.FAIR_USE_MAX_PROMPTS} prompts left; "
+                f"This avatar has {left} of its {settings.FAIR_USE_MAX_PROMPTS} styles left; "
                 f"choose at most {left}."
             )
         else:

@@ -457,7 +457,7 @@ def test_generate_more_cannot_add_an_eighth_style_and_shows_what_is_left(user_cl
     page = " ".join(user_client.get(url).content.decode().split())
     response = user_client.post(url, {"themes": [themes[7].slug]})
 
-    assert f"{avatar.name} has 7 prompts left: up to 0 styles and 7 of your own." in page
+    assert f"{avatar.name} has 7 styles left: up to 0 of ours and 7 of your own." in page
     assert response.status_code == 422
     assert "This avatar has 0 of its 7 styles left; choose at most 0." in response.content.decode()
     assert avatar.prompts.count() == 7 and credit_balance(user=user) == 20
@@ -473,7 +473,7 @@ def test_generate_more_uses_what_is_left_of_the_fair_use_budget(
     balance = credit_balance(user=user)
 
     page = user_client.get(reverse("avatars:more", args=[avatar.pk])).content.decode()
-    assert "11 prompts left" in page and "Film noir" not in page  # already used
+    assert "11 styles left" in page and "Film noir" not in page  # already used
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client.post(
             reverse("avatars:more", args=[avatar.pk]),

@@ -54,7 +54,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     results.get_by_role("button", name="Use this: Samurai").click()
     expect(budget).to_contain_text("4 of 14 prompts")
     expect(page.locator("#prompt-preview")).to_contain_text("Ada as a samurai in ornate armour")
-    expect(page.locator("#styles-step-count")).to_have_text("4 prompts chosen")
+    expect(page.locator("#styles-step-count")).to_have_text("4 styles chosen")
 
     page.get_by_role("link", name="All", exact=True).click()
     expect(page).to_have_url(re.compile(r"/styles/$"))

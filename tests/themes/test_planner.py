@@ -126,7 +126,7 @@ def test_generate_more_past_the_fourteen_is_refused(avatar, themes):
         avatar=avatar, theme_slugs=[t.slug for t in themes[:3]], custom_texts=[], prompts_already_used=12
     )
 
-    assert plan.errors == ["This avatar has 2 of its 14 prompts left; choose at most 2."]
+    assert plan.errors == ["This avatar has 2 of its 14 styles left; choose at most 2."]
 
 
 def test_generate_more_explains_refused_texts_and_unknown_themes(avatar):
@@ -142,7 +142,7 @@ def test_generate_more_explains_refused_texts_and_unknown_themes(avatar):
     assert plan.prompt_count == 1
     assert plan.errors[0] == f"The style “{dog_theme.slug}” is not available for this avatar."
     assert plan.errors[1].startswith("“me naked”: “naked” is not allowed")
-    assert plan.errors[2] == "This avatar has 0 of its 14 prompts left; choose at most 0."
+    assert plan.errors[2] == "This avatar has 0 of its 14 styles left; choose at most 0."
 
 
 def test_generate_more_counts_the_styles_and_own_prompts_the_avatar_already_has(avatar, themes):

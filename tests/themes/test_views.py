@@ -120,7 +120,7 @@ def test_avatar_page_links_to_styles_with_the_count(user_client, avatar, catalog
     html = user_client.get(reverse("avatars:detail", args=[avatar.pk]), follow=True).content.decode()
 
     assert f'href="{styles_url(avatar)}"' in html
-    assert "1 prompt chosen" in html
+    assert "1 style chosen" in html
 
 
 # --- Choosing themes ----------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_choosing_with_htmx_swaps_the_picker_and_updates_the_budget_out_of_band(
     assert "<strong>1</strong> of 14 prompts" in html
     assert 'id="prompt-preview"' in html and "wildflower meadow" in html
     assert (
-        '<small id="styles-step-count" class="step-note" hx-swap-oob="true">1 prompt chosen</small>' in html
+        '<small id="styles-step-count" class="step-note" hx-swap-oob="true">1 style chosen</small>' in html
     )
     assert 'Remove<span class="visually-hidden"> Golden hour</span>' in html
 
