@@ -34,7 +34,10 @@ CHANGELIST_BUDGET_MS = 500
 RECONCILE_RUN_BUDGET_S = 5
 ROLLUP_RUN_BUDGET_S = 10
 SEED_BUDGET_S = 300  # 100,000 avatars in a few minutes
-TASKS_PER_MINUTE_BUDGET = 500  # "a few hundred a minute"
+# "A few hundred a minute": a run's two sweeps that enqueue checks take at most schedule.BATCH
+# (200) avatars each, and the give-ups, deletions and purges a few more; a quarter of what one
+# worker drains in a minute.
+TASKS_PER_MINUTE_BUDGET = 600
 QUEUE_BUDGET = WORKER_RATE * 60  # flat: never more left than the worker clears in a minute
 
 

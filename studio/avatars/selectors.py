@@ -1,22 +1,19 @@
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDay
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars.models import (
-    LIKENESS_LOOKS_LIKE,
-    LIKENESS_STRONG,
     Avatar,
     AvatarState,
     GalleryExport,
     GeneratedImage,
-    LikenessOutcome,
     Prompt,
     PromptState,
 )
@@ -284,65 +281,3 @@ def prompt_failures(*, start: date, end: date) -> QuerySet[Prompt]:
         .select_related("avatar__user")
         .order_by("-finished_at", "pk")
     )
-
-
-class LikenessDay(TypedDict):
-    day: date
-    branch: str
-    scored: int  # images scored for likeness
-    strong: int
-    good: int
-    weak: int  # a face, but it may not be the person
-    no_face: int
-    styles: int  # styles (original prompts) judged
-    redone: int  # made again, free
-    refunded: int
-
-
-def likeness_by_day_and_branch(*, start: date, end: date) -> list[LikenessDay]:
-    """Per day and Astria branch from start to end inclusive (empty days left out): how the
-    images stored that day scored, and how the styles finished that day fared under the likeness
-    guarantee. Two queries."""
-    since, until = day_range(start, end)
-    rows: dict[tuple[date, str], LikenessDay] = {}
-
-    def row(day: datetime, branch: str) -> LikenessDay:
-        key = (timezone.localdate(day), branch)
-        return rows.setdefault(key, LikenessDay(day=key[0], branch=branch, scored=0, strong=0, good=0, weak=0,
-                                                no_face=0, styles=0, redone=0, refunded=0))
-
-    images = (
-        GeneratedImage.objects.filter(likeness__isnull=False, created_at__gte=since, created_at__lt=until)
-        .annotate(day=TruncDay("created_at"))
-        .order_by()
-        .values("day", "avatar__branch")
-        .annotate(
-            scored=Count("pk"),
-            strong=Count("pk", filter=Q(face_found=True, likeness__gte=LIKENESS_STRONG)),
-            good=Count(
-                "pk", filter=Q(face_found=True, likeness__gte=LIKENESS_LOOKS_LIKE, likeness__lt=LIKENESS_STRONG)
-            ),
-            weak=Count("pk", filter=Q(face_found=True, likeness__lt=LIKENESS_LOOKS_LIKE)),
-            no_face=Count("pk", filter=Q(face_found=False)),
-        )
-    )
-    for found in images:
-        entry = row(found["day"], found["avatar__branch"])
-        for name in ("scored", "strong", "good", "weak", "no_face"):
-            entry[name] = found[name]
-    styles = (
-        Prompt.objects.filter(redo_of__isnull=True, finished_at__gte=since, finished_at__lt=until)
-        .exclude(likeness_outcome=LikenessOutcome.NONE)
-        .annotate(day=TruncDay("finished_at"))
-        .order_by()
-        .values("day", "avatar__branch")
-        .annotate(
-            styles=Count("pk"),
-            redone=Count("pk", filter=Q(redo__isnull=False)),
-            refunded=Count("pk", filter=Q(likeness_outcome=LikenessOutcome.REFUNDED)),
-        )
-    )
-    for judged in styles:
-        entry = row(judged["day"], judged["avatar__branch"])
-        entry["styles"], entry["redone"], entry["refunded"] = judged["styles"], judged["redone"], judged["refunded"]
-    return [rows[key] for key in sorted(rows)]

@@ -179,6 +179,7 @@ class Dashboard:
     failed_prompt_count: int
     wallets: list[WalletMismatch]
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
+    likeness: "LikenessFigures"
 
     @property
     def spend_total(self) -> str:
@@ -341,10 +342,11 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_prompt_count=figures.total("prompts_failed"),
         wallets=wallets,
         wallets_checked_at=wallets_checked_at,
+        likeness=likeness_figures(figures),
     )
 
 
-# --- Likeness: its own figures for any date range ----------------------------------------------
+# --- Likeness: how the portraits of people scored, and what the guarantee did --------------------
 
 
 def _share(part: int, whole: int) -> str:
@@ -388,9 +390,21 @@ class LikenessFigures:
     total: LikenessRow
 
 
-def likeness_figures(*, start: date, end: date) -> LikenessFigures:
-    """The likeness section for the days from start to end inclusive (two queries)."""
-    rows = [LikenessRow(**row) for row in avatar_selectors.likeness_by_day_and_branch(start=start, end=end)]
-    counts = ("scored", "strong", "good", "weak", "no_face", "styles", "redone", "refunded")
-    total = LikenessRow(day=None, branch="all", **{name: sum(getattr(r, name) for r in rows) for name in counts})
+LIKENESS_COUNTS = {
+    "scored": "likeness_scored", "strong": "likeness_strong", "good": "likeness_good", "weak": "likeness_weak",
+    "no_face": "likeness_no_face", "styles": "styles_judged", "redone": "styles_redone",
+    "refunded": "styles_refunded",
+}
+
+
+def likeness_figures(figures: DayFigures) -> LikenessFigures:
+    """The likeness section from the period's daily figures: a row per day and branch with
+    anything in it, latest first, and the period's total."""
+    cells: dict[tuple[date, str], dict[str, int]] = {}
+    for field_name, metric in LIKENESS_COUNTS.items():
+        for key, value in figures.values.get(metric, {}).items():
+            cells.setdefault(key, dict.fromkeys(LIKENESS_COUNTS, 0))[field_name] = value
+    rows = [LikenessRow(day=day, branch=branch, **counts) for (day, branch), counts in cells.items()]
+    totals = {name: figures.total(metric) for name, metric in LIKENESS_COUNTS.items()}
+    total = LikenessRow(day=None, branch="all", **totals)
     return LikenessFigures(rows=sorted(rows, key=lambda r: (r.day, r.branch), reverse=True), total=total)

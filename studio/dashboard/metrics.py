@@ -31,7 +31,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
-from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
+from studio.avatars.models import (
+    LIKENESS_LOOKS_LIKE,
+    LIKENESS_STRONG,
+    Avatar,
+    AvatarState,
+    GeneratedImage,
+    LikenessOutcome,
+    Prompt,
+    PromptState,
+)
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind
 
 Key = tuple[date, str]
@@ -117,6 +126,12 @@ def _ledger(name: str, kind: str, sign: int = 1) -> Metric:
     return Metric(name, CreditEntry, "created_at", Sum(F("amount") * sign), Q(kind=kind))
 
 
+# Likeness of the portraits of people, per branch: images on the day they were stored, styles
+# (original prompts, not their redos) on the day they finished, with what the guarantee did.
+SCORED = (("branch", AVATAR_BRANCH),)
+JUDGED = (("branch", AVATAR_BRANCH), ("redone", Exists(Prompt.objects.filter(redo_of=OuterRef("pk")))))
+FACE = Q(face_found=True)
+STYLE = Q(redo_of__isnull=True) & ~Q(likeness_outcome=LikenessOutcome.NONE)
 SENT = Q(astria_prompt_id__isnull=False)
 TUNED = Q(tune_id__isnull=False)
 METRICS: tuple[Metric, ...] = (
@@ -141,6 +156,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("tune_prompts", Avatar, "submitted_at", Sum("sent_prompts"), TUNED, annotate=SENT_ON_TUNE),
     Metric("tune_images", Avatar, "submitted_at", Sum("sent_images"), TUNED, annotate=SENT_ON_TUNE),
     Metric("tunes_over_fair_use", Avatar, "submitted_at", _over_fair_use, TUNED, annotate=SENT_ON_TUNE),
+    Metric("likeness_scored", GeneratedImage, "created_at", Count("pk"), Q(likeness__isnull=False), "branch", SCORED),
+    Metric("likeness_strong", GeneratedImage, "created_at", Count("pk"), FACE & Q(likeness__gte=LIKENESS_STRONG),
+           "branch", SCORED),
+    Metric("likeness_good", GeneratedImage, "created_at", Count("pk"),
+           FACE & Q(likeness__gte=LIKENESS_LOOKS_LIKE, likeness__lt=LIKENESS_STRONG), "branch", SCORED),
+    Metric("likeness_weak", GeneratedImage, "created_at", Count("pk"), FACE & Q(likeness__lt=LIKENESS_LOOKS_LIKE),
+           "branch", SCORED),
+    Metric("likeness_no_face", GeneratedImage, "created_at", Count("pk"), Q(face_found=False), "branch", SCORED),
+    Metric("styles_judged", Prompt, "finished_at", Count("pk"), STYLE, "branch", JUDGED),
+    Metric("styles_redone", Prompt, "finished_at", Count("pk"), STYLE & Q(redone=True), "branch", JUDGED),
+    Metric("styles_refunded", Prompt, "finished_at", Count("pk"),
+           STYLE & Q(likeness_outcome=LikenessOutcome.REFUNDED), "branch", JUDGED),
 )
 # Metrics of a tune's submit day that later prompts on that tune change: the rollup recomputes
 # the submit days of tunes sent a prompt since its last run.

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from studio.core.htmx import HtmxRequest, wants_fragment
-from studio.dashboard.figures import dashboard_get, likeness_figures
+from studio.dashboard.figures import dashboard_get
 from studio.dashboard.forms import PeriodForm
 
 
@@ -37,6 +37,5 @@ def index(request: HtmxRequest) -> HttpResponse:
         "period_error": error,
         "fragment": fragment,
         "dashboard": dashboard,
-        "likeness": likeness_figures(start=dashboard.period.start, end=dashboard.period.end),
     }
     return render(request, "dashboard/index.html#body" if fragment else "dashboard/index.html", context)

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from studio.avatars.models import AvatarState, GeneratedImage, LikenessOutcome, Prompt
+from studio.dashboard import rollups
 from studio.dashboard.figures import ALL_TIME, BranchSpend, Gauge, _headline, dashboard_get, likeness_figures
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.dashboard.factories import ledger
@@ -108,7 +109,7 @@ def test_likeness_per_day_and_branch_with_its_redo_and_refund_rates(user):
     _scored(fast, PromptFactory(avatar=fast), [0.95], at=noon - timedelta(days=1))
     PromptFactory(avatar=fast, position=9)  # a pet's style: not scored, not judged
 
-    figures = likeness_figures(start=today - timedelta(days=6), end=today)
+    figures = likeness_figures(rollups.figures_for(today - timedelta(days=6), today))
 
     assert [(row.day, row.branch) for row in figures.rows] == [
         (today, "flux1"), (today - timedelta(days=1), "fast")]
@@ -118,7 +119,7 @@ def test_likeness_per_day_and_branch_with_its_redo_and_refund_rates(user):
     assert (flux_day.styles, flux_day.redone, flux_day.refunded) == (2, 1, 1)  # the redo is not a style
     assert (flux_day.redo_rate, flux_day.refund_rate) == ("50%", "50%")
     assert (figures.total.scored, figures.total.styles, figures.total.redo_rate) == (9, 3, "33%")
-    assert likeness_figures(start=today - timedelta(days=30), end=today - timedelta(days=2)).rows == []
+    assert likeness_figures(rollups.figures_for(today - timedelta(days=30), today - timedelta(days=2))).rows == []
 
 
 def test_all_time_past_three_months_is_charted_per_week_with_the_same_totals(shop):

@@ -7,12 +7,13 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from studio.avatars.models import Prompt
+from studio.avatars.models import GeneratedImage, LikenessOutcome, Prompt
 from studio.credits.models import CreditEntry, CreditPurchase, Wallet
 from studio.dashboard.figures import ALL_TIME, dashboard_get
 from studio.dashboard.models import DailyFigure, RolledUpDay
 from studio.dashboard.rollups import rollup_refresh
 from studio.dashboard.tasks import dashboard_rollup
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.dashboard.factories import at, avatar, ledger, prompts
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,27 @@ def test_today_is_stored_up_to_the_run_and_what_came_since_is_counted_live(shop)
 
     assert week.revenue_totals == ["$18.00"]
     assert week.credits["granted"] == 6 and week.credit_chart.table[-1].cells[1] == "6"
+
+
+def test_the_likeness_section_reads_the_same_from_the_rollup_as_from_the_records(shop):
+    style = PromptFactory(avatar=shop.done, position=20, likeness_outcome=LikenessOutcome.REFUNDED)
+    redo = PromptFactory(avatar=shop.done, position=21, price=0, redo_of=style,
+                         likeness_outcome=LikenessOutcome.FAILED)
+    for prompt, days_ago, scores in ((style, 3, (0.9, 0.2, 0.1)), (redo, 2, (0.3, 0.0))):
+        Prompt.objects.filter(pk=prompt.pk).update(finished_at=at(shop.today, days_ago))
+        for index, score in enumerate(scores):
+            image = GeneratedImageFactory(prompt=prompt, avatar=shop.done, index=index, likeness=score,
+                                          face_found=score > 0)
+            GeneratedImage.objects.filter(pk=image.pk).update(created_at=at(shop.today, days_ago))
+
+    def likeness(days: int):
+        return dashboard_get(days=days, today=shop.today).likeness
+
+    live = {days: likeness(days) for days in PERIODS}
+    rollup_refresh()
+
+    assert {days: likeness(days) for days in PERIODS} == live
+    assert {metric for _, metric, _, _ in stored()} >= {"likeness_scored", "styles_judged", "styles_refunded"}
+    week = likeness(7)
+    assert (week.total.scored, week.total.strong, week.total.weak, week.total.no_face) == (5, 1, 3, 1)
+    assert (week.total.styles, week.total.redone, week.total.refunded) == (1, 1, 1)  # the redo is not a style

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
-# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2); pending (2),
-# failures (2), the last ledger check and its wallets; likeness (2).
+# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images
+# and judged styles; pending (2), failures (2), the last ledger check and its wallets.
 MAX_QUERIES = 22
 
 
