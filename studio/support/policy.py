@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from studio.avatars.likeness import IDENTITY_KEEP_DAYS
 from studio.core.media import THUMBNAIL_MAX_AGE
 from studio.credits.packs import price_story
 
@@ -13,6 +14,7 @@ from studio.credits.packs import price_story
 class Figures:
     photos_retention_days: int
     draft_retention_days: int
+    identity_keep_days: int
     export_keep_hours: int
     media_sweep_hours: int
     session_days: int
@@ -31,6 +33,7 @@ def figures() -> Figures:
     return Figures(
         photos_retention_days=settings.PHOTOS_RETENTION_DAYS,
         draft_retention_days=settings.DRAFT_RETENTION_DAYS,
+        identity_keep_days=IDENTITY_KEEP_DAYS,
         export_keep_hours=settings.EXPORT_KEEP_HOURS,
         media_sweep_hours=settings.MEDIA_SWEEP_GRACE_HOURS + 24,  # past the grace, the next daily sweep
         session_days=settings.SESSION_COOKIE_AGE // 86400,

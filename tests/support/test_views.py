@@ -45,7 +45,8 @@ def test_the_privacy_page_states_the_numbers_the_studio_runs_on(client, settings
     assert "untouched for 12 days" in page and "for 45 days" in page
     assert "kept by your browser for at most 5 minutes" in page and "no-store" in page
     # Face descriptors: biometric data, kept only with their photo, never sent to Astria or logged.
-    assert "biometric data" in page and "never sent to Astria and never written to our logs" in page
+    assert "biometric data" in page and "Neither is ever sent to Astria or written to our logs" in page
+    assert "30 days after training" in page  # the face an avatar's photos agree on, kept for its portraits
 
 
 def test_the_faq_answers_likeness_refunds_and_deletion(client, settings):
