@@ -22,12 +22,12 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
 
     page.goto(f"/avatars/{avatar.pk}/styles/")
     budget = page.locator("#budget")
-    expect(budget).to_contain_text("0 of 14 prompts")
+    expect(budget).to_contain_text("0 of 14 styles")
     expect(budget).to_contain_text("Choose at least one style")
     page.evaluate("window.studioMarker = 'still the same page'")
 
     page.get_by_role("button", name="Choose Golden hour").click()
-    expect(budget).to_contain_text("1 of 14 prompts")
+    expect(budget).to_contain_text("1 of 14 styles")
     expect(budget.locator("dd").first).to_have_text("8")
     expect(budget.locator("dd").nth(1)).to_have_text("3")
     expect(page.locator("#theme-golden-hour .chosen-badge")).to_have_text("✓ Chosen")
@@ -35,7 +35,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     page.get_by_role("link", name="Fantasy").click()
     expect(page).to_have_url(re.compile(r"\?tag=fantasy$"))
     page.get_by_role("button", name="Choose Viking").click()
-    expect(budget).to_contain_text("2 of 14 prompts")
+    expect(budget).to_contain_text("2 of 14 styles")
     expect(page.get_by_role("button", name="Choose Corporate headshot")).to_have_count(0)  # still filtered
     expect(budget.get_by_role("link", name="Continue")).to_have_attribute(
         "href", f"/avatars/{avatar.pk}/confirm/"
@@ -44,7 +44,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     page.get_by_label("Describe a picture").fill("I am a jazz singer in a smoky club")
     expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
-    expect(budget).to_contain_text("3 of 14 prompts")
+    expect(budget).to_contain_text("3 of 14 styles")
     expect(page.locator("#custom-prompts")).to_contain_text("Ada as a jazz singer in a smoky club")
     expect(page.get_by_label("Describe a picture")).to_have_value("")
 
@@ -52,14 +52,14 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     results = page.locator("#library-results")
     expect(results).to_contain_text("Samurai")
     results.get_by_role("button", name="Use this: Samurai").click()
-    expect(budget).to_contain_text("4 of 14 prompts")
+    expect(budget).to_contain_text("4 of 14 styles")
     expect(page.locator("#prompt-preview")).to_contain_text("Ada as a samurai in ornate armour")
     expect(page.locator("#styles-step-count")).to_have_text("4 styles chosen")
 
     page.get_by_role("link", name="All", exact=True).click()
     expect(page).to_have_url(re.compile(r"/styles/$"))
     page.get_by_role("button", name="Remove Golden hour").click()
-    expect(budget).to_contain_text("3 of 14 prompts")
+    expect(budget).to_contain_text("3 of 14 styles")
     assert page.evaluate("window.studioMarker") == "still the same page"
     assert ChosenTheme.objects.filter(avatar=avatar).count() == 1
     assert CustomPrompt.objects.filter(avatar=avatar).count() == 2
@@ -76,7 +76,7 @@ def test_the_styles_page_works_without_javascript(browser, live_server):
         page.goto(f"/avatars/{avatar.pk}/styles/")
 
         page.get_by_role("button", name="Choose Studio pet portrait").click()
-        expect(page.locator("#budget")).to_contain_text("1 of 14 prompts")
+        expect(page.locator("#budget")).to_contain_text("1 of 14 styles")
         page.get_by_label("Describe a picture").fill("my dog naked")
         page.get_by_role("button", name="Add prompt").click()
         expect(page.locator("#custom-prompts")).to_contain_text("“naked” is not allowed")
@@ -84,7 +84,7 @@ def test_the_styles_page_works_without_javascript(browser, live_server):
         page.get_by_label("Describe a picture").fill("my dog surfing a big wave")
         page.get_by_role("button", name="Add prompt").click()
         expect(page.locator("#custom-prompts")).to_contain_text("Biscuit surfing a big wave")
-        expect(page.locator("#budget")).to_contain_text("2 of 14 prompts")
+        expect(page.locator("#budget")).to_contain_text("2 of 14 styles")
     finally:
         context.close()
 
@@ -99,13 +99,13 @@ def test_generate_more_uses_the_same_picker_meter_preview_and_price_panel(page):
 
     page.goto(f"/avatars/{avatar.pk}/more/")
     budget = page.locator("#budget")
-    expect(budget).to_contain_text("1 of 14 prompts")  # the avatar's own prompt counts
+    expect(budget).to_contain_text("1 of 14 styles")  # the avatar's own prompt counts
     expect(page.get_by_label("Choose").first).to_be_visible()
     expect(page.locator("#pick-golden-hour")).to_have_count(0)  # a style it has is left out
     page.evaluate("window.studioMarker = 'still the same page'")
 
     page.locator("#pick-film-noir").check()
-    expect(budget).to_contain_text("2 of 14 prompts")
+    expect(budget).to_contain_text("2 of 14 styles")
     expect(page.locator("#prompt-preview")).to_contain_text("Film noir")
     page.get_by_label("Your own ideas").fill("me as a jazz pianist")
     expect(page.locator("#prompt-preview")).to_contain_text("Ada as a jazz pianist")

@@ -49,7 +49,7 @@ def test_styles_page_shows_the_themes_that_suit_the_subject(user_client, avatar,
     assert "Studio pet portrait" not in html and "Storybook" not in html
     assert 'src="/static/themes/covers/corporate-headshot.webp"' in html
     assert 'alt="A suited silhouette against a soft grey studio backdrop"' in html
-    assert "<strong>0</strong> of 14 prompts" in html
+    assert "<strong>0</strong> of 14 styles" in html
     assert "Choose at least one style or write a prompt of your own." in html
     assert "/confirm/" not in html
     assert "<script>" not in html and "<style" not in html and " style=" not in html
@@ -86,7 +86,7 @@ def test_the_page_shows_every_final_prompt_and_a_continue_link(user_client, avat
 
     assert "candid outdoor portrait of Ada in a wildflower meadow" in html
     assert "Ada as a jazz singer, highly detailed" in html and "sks" not in html
-    assert "<strong>2</strong> of 14 prompts" in html
+    assert "<strong>2</strong> of 14 styles" in html
     assert "<dt>Images</dt><dd>16</dd>" in html and "<dt>Credits</dt><dd>4</dd>" in html
     assert f'href="/avatars/{avatar.pk}/confirm/"' in html
 
@@ -143,7 +143,7 @@ def test_choosing_with_htmx_swaps_the_picker_and_updates_the_budget_out_of_band(
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="theme-picker"')
     assert '<aside id="budget" class="budget" aria-labelledby="budget-heading" hx-swap-oob="true">' in html
-    assert "<strong>1</strong> of 14 prompts" in html
+    assert "<strong>1</strong> of 14 styles" in html
     assert 'id="prompt-preview"' in html and "wildflower meadow" in html
     assert (
         '<small id="styles-step-count" class="step-note" hx-swap-oob="true">1 style chosen</small>' in html
@@ -222,7 +222,7 @@ def test_removing_a_theme(user_client, avatar, catalogue):
 
     response = user_client.post(reverse("themes:theme_remove", args=[avatar.pk, "golden-hour"]), headers=HTMX)
 
-    assert response.status_code == 200 and "<strong>0</strong> of 14 prompts" in response.content.decode()
+    assert response.status_code == 200 and "<strong>0</strong> of 14 styles" in response.content.decode()
     assert not ChosenTheme.objects.exists()
 
 
@@ -250,7 +250,7 @@ def test_adding_a_prompt_with_htmx_shows_its_final_text_and_updates_the_budget(u
 
     assert html.lstrip().startswith('<div id="custom-prompts"')
     assert "Ada in Rome at dawn, highly detailed" in html
-    assert 'id="budget"' in html and "<strong>1</strong> of 14 prompts" in html
+    assert 'id="budget"' in html and "<strong>1</strong> of 14 styles" in html
 
 
 def test_a_refused_prompt_comes_back_with_the_reason_and_the_text(user_client, avatar):
