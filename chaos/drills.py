@@ -401,7 +401,7 @@ class Chaos:
                           f"({entries.get().amount} credit{'s' if entries.get().amount != 1 else ''})")
 
     def drill_two_of_each(self, drill: Drill) -> None:
-        user, drill.avatars = self.drafts("e", 4)
+        user, drill.avatars = self.drafts("f", 4)
         cookie = flow.session_cookie(user)
         second_url = f"http://127.0.0.1:{free_port()}"
         start_web_host(self.stack, "web2", port=int(second_url.rsplit(":", 1)[1]))
