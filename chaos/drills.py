@@ -436,7 +436,7 @@ class Chaos:
         page = requests.get(url, headers={"Cookie": cookie}, timeout=20)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         if page.status_code == 200 and token:
-            answer = requests.post(url, data={"csrfmiddlewaretoken": token.group(1)},
+            answer = requests.post(url, data={"csrfmiddlewaretoken": token.group(1), "consent": "on"},
                                    headers={"Cookie": cookie, "Referer": url}, allow_redirects=False, timeout=30)
             if answer.status_code == 302:
                 return True
