@@ -324,7 +324,7 @@ class Store:
     # --- prompts --------------------------------------------------------------------------------
     def create_prompt(
         self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool,
-        likeness_fault: dict | None = None,
+        likeness_fault: dict | None = None, orig_prompt_id: int | None = None, image_index: int | None = None,
     ) -> dict:
         now = time.time()
         with self.transaction():
@@ -347,10 +347,27 @@ class Store:
                 run_delay=prompt_delay,
                 fail_injected=int(fail),
                 likeness_fault=json.dumps(likeness_fault) if likeness_fault else None,
+                orig_prompt_id=orig_prompt_id,
+                image_index=image_index,
             )
             self._count("prompts_created")
             row = self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
             return self.prompt_json(row, owner)
+
+    def duplicate_source(self, owner: str, prompt_id: int) -> dict | None:
+        """What a duplicate of the prompt starts from: its tune, its attributes and whether its
+        images exist (None when the owner has no such prompt)."""
+        with self._lock:
+            row = self._prompt_row(owner, prompt_id, None)
+            if row is None:
+                return None
+            return {
+                "tune_id": row["tune_id"],
+                "attrs": {key: row[key] for key in PROMPT_COLUMNS}
+                | {"lora_tune_ids": json.loads(row["lora_tune_ids"])},
+                "done": row["trained_at"] is not None and not row["user_error"],
+                "num_images": row["num_images"],
+            }
 
     def _prompt_row(self, owner: str, prompt_id: int, tune_id: int | None) -> sqlite3.Row | None:
         if tune_id is None:

@@ -1,0 +1,122 @@
+"""The edit studio: more from one delivered image, after delivery.
+
+A paid edit is a prompt of its own (`Prompt.kind`, `Prompt.source_image`), bought like "generate
+more": one ledger spend in the transaction that creates it, the avatar back to generating, and then
+the prompts' own machinery (submission, callbacks, the reconciler) makes it at Astria. Its images
+land in the gallery as a section of their own that names its source, and go with the avatar. A
+failed edit is refunded exactly once by `services.prompt_fail`, like any prompt.
+
+- More like this: the image's prompt duplicated at Astria (`POST /prompts/:id/duplicate`) from
+  that image (`image_index`) with a new seed; it is one more prompt on the tune, so it counts
+  against the fair-use budget.
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from studio.avatars import tasks
+from studio.avatars.models import Avatar, AvatarState, EditKind, GeneratedImage, Prompt, PromptState
+from studio.core.exceptions import ApplicationError
+from studio.core.tasks import enqueue_on_commit
+from studio.credits.services import credit_spend
+from studio.themes.planner import fair_use_left, images_per_prompt
+
+
+@dataclass(frozen=True)
+class EditOffer:
+    """One edit as the edit page offers it: its price, how many images, and why not, if it cannot go."""
+
+    kind: str
+    price: int
+    num_images: int
+    unavailable: str = ""
+
+    @property
+    def available(self) -> bool:
+        return not self.unavailable
+
+
+def edit_more_offer(*, image: GeneratedImage) -> EditOffer:
+    """What "More like this" costs for this image now, and the reason when it cannot be ordered."""
+    avatar = image.avatar
+    reason = ""
+    if avatar.state != AvatarState.DONE:
+        reason = "You can order edits once the images being made now are finished."
+    elif image.prompt.astria_prompt_id is None:
+        reason = "This image cannot be varied."
+    elif fair_use_left(avatar=avatar).total < 1:
+        reason = (
+            f"{avatar.name} has used all {settings.FAIR_USE_MAX_PROMPTS} prompts its model allows, "
+            "so no more can be made from it."
+        )
+    return EditOffer(
+        kind=EditKind.MORE, price=settings.CREDITS_PRICE_EDIT_MORE, num_images=images_per_prompt(), unavailable=reason
+    )
+
+
+def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> Prompt:
+    """Pay for and queue "More like this" of one of the user's delivered images.
+
+    Raises GeneratedImage.DoesNotExist for an image that is not theirs, InsufficientCredits, or
+    ApplicationError with the reason it cannot go (the avatar busy, the fair-use budget spent).
+    """
+    with transaction.atomic():
+        avatar = Avatar.objects.select_for_update().get(pk=avatar_id, user=user)
+        image = GeneratedImage.objects.select_related("prompt", "avatar").get(
+            pk=image_id, avatar=avatar, prompt__state=PromptState.DONE
+        )
+        offer = edit_more_offer(image=image)
+        if not offer.available:
+            raise ApplicationError(offer.unavailable)
+        source = image.prompt
+        batch = (avatar.prompts.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
+        prompt = Prompt.objects.create(
+            avatar=avatar,
+            batch=batch,
+            position=0,
+            kind=EditKind.MORE,
+            source_image=image,
+            label=f"More like “{source.label}”"[:120],
+            theme_slug=source.theme_slug,
+            text=source.text,
+            negative_prompt=source.negative_prompt,
+            num_images=offer.num_images,
+            cfg_scale=source.cfg_scale,
+            steps=source.steps,
+            width=source.width,
+            height=source.height,
+            seed=secrets.randbelow(2**32),
+            price=offer.price,
+        )
+        if offer.price:
+            credit_spend(
+                user=user,
+                amount=offer.price,
+                key=f"spend:avatar:{avatar.pk}:edit:{batch}",
+                reason=f"Avatar “{avatar.name}”: more like “{source.label}”, image {image.index + 1}",
+                reference=f"avatar:{avatar.pk}",
+            )
+        _reopen(avatar)
+    return prompt
+
+
+def _reopen(avatar: Avatar) -> None:
+    """The (locked, finished) avatar generates again for its new edit, which is sent once this commits."""
+    now = timezone.now()
+    Avatar.objects.filter(pk=avatar.pk, state=AvatarState.DONE).update(
+        state=AvatarState.GENERATING,
+        finished_at=None,
+        updated_at=now,
+        # The reconciler looks once the task should have run (schedule.py).
+        next_check_at=now + timedelta(seconds=settings.RECONCILE_QUEUED_GRACE),
+        gallery_version=F("gallery_version") + 1,
+    )
+    enqueue_on_commit(tasks.avatar_submit_prompts, str(avatar.pk))
