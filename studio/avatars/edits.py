@@ -69,7 +69,9 @@ def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID
     ApplicationError with the reason it cannot go (the avatar busy, the fair-use budget spent).
     """
     with transaction.atomic():
-        avatar = Avatar.objects.select_for_update().get(pk=avatar_id, user=user)
+        avatar = Avatar.objects.select_for_update().filter(pk=avatar_id, user=user).first()
+        if avatar is None:
+            raise GeneratedImage.DoesNotExist("No such image.")
         image = GeneratedImage.objects.select_related("prompt", "avatar").get(
             pk=image_id, avatar=avatar, prompt__state=PromptState.DONE
         )
