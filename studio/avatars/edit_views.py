@@ -1,0 +1,68 @@
+"""The edit studio's pages: an image's own edit page, and ordering an edit from it."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from studio.avatars import edits, selectors
+from studio.avatars.models import GeneratedImage
+from studio.core.exceptions import ApplicationError, InsufficientCredits
+from studio.core.htmx import HtmxRequest
+from studio.core.ratelimit import rate_limit
+from studio.credits.selectors import credit_balance
+
+
+def _image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
+    try:
+        return selectors.image_get_for_user(user=request.user, avatar_id=avatar_id, image_id=image_id)
+    except GeneratedImage.DoesNotExist:
+        raise Http404("No such image.") from None
+
+
+def _page(request: HtmxRequest, image: GeneratedImage, *, error: str = "", status: int = 200) -> HttpResponse:
+    here = reverse("avatars:edit", args=[image.avatar_id, image.pk])
+    offer = edits.edit_more_offer(image=image)
+    balance = credit_balance(user=request.user)
+    context = {
+        "avatar": image.avatar,
+        "image": image,
+        "source": image.prompt.source_image,
+        "made": list(selectors.image_edits(image=image)),
+        "more": offer,
+        "balance": balance,
+        "short_of_credits": max(offer.price - balance, 0),
+        "buy_url": reverse("credits:buy") + "?" + urlencode({"next": here}),
+        "error": error,
+    }
+    return render(request, "avatars/edit.html", context, status=status)
+
+
+@login_required
+@require_GET
+def image_edit(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    """What can be made from this image, each with its price, and what has been made from it."""
+    return _page(request, _image_or_404(request, avatar_id, image_id))
+
+
+@login_required
+@require_POST
+@rate_limit("generate")
+def image_edit_more(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    """Order "More like this": paid now, and the new images arrive in the gallery."""
+    image = _image_or_404(request, avatar_id, image_id)
+    try:
+        edit = edits.edit_more_like_this(user=request.user, avatar_id=avatar_id, image_id=image_id)
+    except InsufficientCredits:
+        return _page(request, image, error="You do not have enough credits for this. Buy credits first.", status=422)
+    except ApplicationError as exc:
+        return _page(request, image, error=exc.message, status=422)
+    except GeneratedImage.DoesNotExist:
+        raise Http404("No such image.") from None
+    messages.success(request, "More like this is on its way: the new images appear in the gallery.")
+    return redirect(f"{reverse('avatars:detail', args=[avatar_id])}#prompt-{edit.pk}")
