@@ -7,13 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from studio.avatars import edits, selectors
+from studio.avatars import edits, profile_pictures, selectors
+from studio.avatars.forms import ProfilePictureForm
 from studio.avatars.models import GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest
+from studio.core.media import MEDIA_CSP, THUMBNAIL_MAX_AGE, cache_control
 from studio.core.ratelimit import rate_limit
 from studio.credits.selectors import credit_balance
 
@@ -39,6 +41,8 @@ def _page(request: HtmxRequest, image: GeneratedImage, *, error: str = "", statu
         "short_of_credits": max(offer.price - balance, 0),
         "buy_url": reverse("credits:buy") + "?" + urlencode({"next": here}),
         "error": error,
+        "profile_shapes": profile_pictures.SHAPES,
+        "profile_sizes": profile_pictures.SIZES,
     }
     return render(request, "avatars/edit.html", context, status=status)
 
@@ -66,3 +70,24 @@ def image_edit_more(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.U
         raise Http404("No such image.") from None
     messages.success(request, "More like this is on its way: the new images appear in the gallery.")
     return redirect(f"{reverse('avatars:detail', args=[avatar_id])}#prompt-{edit.pk}")
+
+
+@login_required
+@require_GET
+def image_profile_picture(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    """A free profile picture of the image (`?shape=square|round&size=400|800|1600`, a 400 px
+    square by default), made on the face; `download=1` saves it under a name that says what it is."""
+    image = _image_or_404(request, avatar_id, image_id)
+    form = ProfilePictureForm({"shape": "square", "size": "400"} | request.GET.dict())
+    if not form.is_valid():
+        raise Http404("No such profile picture.")
+    shape, size = form.cleaned_data["shape"], form.cleaned_data["size"]
+    picture = profile_pictures.profile_picture(image, shape=shape, size=size)
+    response = HttpResponse(picture.data, content_type=picture.content_type)
+    if request.GET.get("download"):
+        name = f"{image.avatar.name}-profile-{shape}-{size}.{picture.extension}"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = cache_control(THUMBNAIL_MAX_AGE)
+    response["Content-Security-Policy"] = MEDIA_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
