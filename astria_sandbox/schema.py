@@ -53,3 +53,23 @@ ADDED_COLUMNS = (
     ("prompts", "orig_prompt_id", "INTEGER"),
     ("prompts", "image_index", "INTEGER"),
 )
+
+# A prompt's attributes as stored, each a column of `prompts` (a duplicate copies them).
+PROMPT_COLUMNS = (
+    "text",
+    "negative_prompt",
+    "callback",
+    "num_images",
+    "seed",
+    "steps",
+    "cfg_scale",
+    "w",
+    "h",
+    "ar",
+    "style",
+    "super_resolution",
+    "inpaint_faces",
+    "face_correct",
+    "hires_fix",
+    "film_grain",
+)

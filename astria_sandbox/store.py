@@ -16,31 +16,14 @@ from pathlib import Path
 
 from astria_sandbox import api_json
 from astria_sandbox.api_json import iso
-from astria_sandbox.schema import ADDED_COLUMNS, SCHEMA
+from astria_sandbox.duplicates import DuplicatesMixin
+from astria_sandbox.schema import ADDED_COLUMNS, PROMPT_COLUMNS, SCHEMA
 
 FIRST_TUNE_ID = 3_000_001
 FIRST_PROMPT_ID = 41_000_001
 GALLERY_CREATED_AT = datetime(2024, 1, 15, 12, 0, tzinfo=UTC).timestamp()
 GALLERY_TITLES = {"sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev"}
 
-PROMPT_COLUMNS = (
-    "text",
-    "negative_prompt",
-    "callback",
-    "num_images",
-    "seed",
-    "steps",
-    "cfg_scale",
-    "w",
-    "h",
-    "ar",
-    "style",
-    "super_resolution",
-    "inpaint_faces",
-    "face_correct",
-    "hires_fix",
-    "film_grain",
-)
 
 
 def owner_of(api_key: str) -> str:
@@ -48,7 +31,7 @@ def owner_of(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:32]
 
 
-class Store:
+class Store(DuplicatesMixin):
     def __init__(self, path: str | Path | None, *, base_url: str, gallery_tunes: dict[str, int]) -> None:
         self.base_url = base_url.rstrip("/")
         self._lock = threading.RLock()
@@ -354,21 +337,6 @@ class Store:
             row = self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
             return self.prompt_json(row, owner)
 
-    def duplicate_source(self, owner: str, prompt_id: int) -> dict | None:
-        """What a duplicate of the prompt starts from: its tune, its attributes and whether its
-        images exist (None when the owner has no such prompt)."""
-        with self._lock:
-            row = self._prompt_row(owner, prompt_id, None)
-            if row is None:
-                return None
-            return {
-                "tune_id": row["tune_id"],
-                "attrs": {key: row[key] for key in PROMPT_COLUMNS}
-                | {"lora_tune_ids": json.loads(row["lora_tune_ids"])},
-                "done": row["trained_at"] is not None and not row["user_error"],
-                "num_images": row["num_images"],
-            }
-
     def _prompt_row(self, owner: str, prompt_id: int, tune_id: int | None) -> sqlite3.Row | None:
         if tune_id is None:
             return self._db.execute(
@@ -418,29 +386,21 @@ class Store:
                 self._db.execute("DELETE FROM likes WHERE prompt_id = ? AND owner = ?", (prompt_id, owner))
             return True
 
-    def prompt_render_input(self, prompt_id: int, file_key: str) -> dict | None:
-        """What the renderer needs for a finished prompt, or None if there is no such image set."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM prompts WHERE id = ? AND file_key = ? AND trained_at IS NOT NULL",
-                (prompt_id, file_key),
-            ).fetchone()
-            if row is None:
-                return None
-            photos: list[bytes] = []
-            for tune_id in [*json.loads(row["lora_tune_ids"]), row["tune_id"]]:
-                photos = self._photos(tune_id)
-                if photos:
-                    break
-            text = row["text"] if not row["style"] else f"{row['text']} {row['style']}"
-            return {
-                "photos": photos,
-                "text": text,
-                "prompt_id": row["id"],
-                "num_images": row["num_images"],
-                "seed": row["seed"],
-                "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
-            }
+    def _render_input(self, row: sqlite3.Row) -> dict:
+        photos: list[bytes] = []
+        for tune_id in [*json.loads(row["lora_tune_ids"]), row["tune_id"]]:
+            photos = self._photos(tune_id)
+            if photos:
+                break
+        text = row["text"] if not row["style"] else f"{row['text']} {row['style']}"
+        return {
+            "photos": photos,
+            "text": text,
+            "prompt_id": row["id"],
+            "num_images": row["num_images"],
+            "seed": row["seed"],
+            "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
+        }
 
     # --- numbers for tests and drills -----------------------------------------------------------
     def stats(self) -> dict:

@@ -346,12 +346,13 @@ class AstriaClient:
         image_index: int | None = None,
         seed: int | None = None,
         num_images: int | None = None,
+        super_resolution: bool | None = None,
         callback: str | None = None,
     ) -> Prompt:
         """A new prompt on the source's tune, copying its attributes but those given
         (`POST /prompts/:id/duplicate`); `image_index`, the source's image it starts from, goes at
         the top level. AstriaMaybeCreated as for create_prompt."""
-        attrs = {"seed": seed, "num_images": num_images, "callback": callback}
+        attrs = {"seed": seed, "num_images": num_images, "super_resolution": super_resolution, "callback": callback}
         parts = [(f"prompt[{key}]", (None, _form_value(value))) for key, value in attrs.items() if value is not None]
         if image_index is not None:
             parts.append(("image_index", (None, str(int(image_index)))))

@@ -1,6 +1,7 @@
 """The edit studio's pages: an image's own edit page, and ordering an edit from it."""
 
 import uuid
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studio.avatars import edits, profile_pictures, selectors
 from studio.avatars.forms import ProfilePictureForm
-from studio.avatars.models import GeneratedImage
+from studio.avatars.models import EditKind, GeneratedImage
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.core.htmx import HtmxRequest
 from studio.core.media import MEDIA_CSP, THUMBNAIL_MAX_AGE, cache_control
@@ -29,16 +30,21 @@ def _image_or_404(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUI
 
 def _page(request: HtmxRequest, image: GeneratedImage, *, error: str = "", status: int = 200) -> HttpResponse:
     here = reverse("avatars:edit", args=[image.avatar_id, image.pk])
-    offer = edits.edit_more_offer(image=image)
     balance = credit_balance(user=request.user)
+    offers = {
+        kind: replace(offer, short_of_credits=max(offer.price - balance, 0))
+        for kind, offer in edits.edit_offers(image=image).items()
+    }
     context = {
         "avatar": image.avatar,
         "image": image,
         "source": image.prompt.source_image,
         "made": list(selectors.image_edits(image=image)),
-        "more": offer,
+        "more": offers[EditKind.MORE],
+        "more_button": f"Make {offers[EditKind.MORE].num_images} more like this",
+        "bigger": offers[EditKind.BIGGER],
+        "bigger_size": f"{image.width * 4} × {image.height * 4} px",
         "balance": balance,
-        "short_of_credits": max(offer.price - balance, 0),
         "buy_url": reverse("credits:buy") + "?" + urlencode({"next": here}),
         "error": error,
         "profile_shapes": profile_pictures.SHAPES,
@@ -59,16 +65,28 @@ def image_edit(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) 
 @rate_limit("generate")
 def image_edit_more(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
     """Order "More like this": paid now, and the new images arrive in the gallery."""
+    return _order(request, avatar_id, image_id, kind=EditKind.MORE, done="More like this is on its way")
+
+
+@login_required
+@require_POST
+@rate_limit("generate")
+def image_edit_bigger(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    """Order "Bigger": paid now, and the larger image arrives in the gallery."""
+    return _order(request, avatar_id, image_id, kind=EditKind.BIGGER, done="The bigger image is on its way")
+
+
+def _order(request: HtmxRequest, avatar_id: uuid.UUID, image_id: uuid.UUID, *, kind: str, done: str) -> HttpResponse:
     image = _image_or_404(request, avatar_id, image_id)
     try:
-        edit = edits.edit_more_like_this(user=request.user, avatar_id=avatar_id, image_id=image_id)
+        edit = edits.edit_order(user=request.user, avatar_id=avatar_id, image_id=image_id, kind=kind)
     except InsufficientCredits:
         return _page(request, image, error="You do not have enough credits for this. Buy credits first.", status=422)
     except ApplicationError as exc:
         return _page(request, image, error=exc.message, status=422)
     except GeneratedImage.DoesNotExist:
         raise Http404("No such image.") from None
-    messages.success(request, "More like this is on its way: the new images appear in the gallery.")
+    messages.success(request, f"{done}: it appears in the gallery, linked to this image.")
     return redirect(f"{reverse('avatars:detail', args=[avatar_id])}#prompt-{edit.pk}")
 
 

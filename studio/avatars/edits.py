@@ -7,8 +7,11 @@ land in the gallery as a section of their own that names its source, and go with
 failed edit is refunded exactly once by `services.prompt_fail`, like any prompt.
 
 - More like this: the image's prompt duplicated at Astria (`POST /prompts/:id/duplicate`) from
-  that image (`image_index`) with a new seed; it is one more prompt on the tune, so it counts
-  against the fair-use budget.
+  that image (`image_index`) with a new seed: new pictures of the same prompt.
+- Bigger: the image's prompt duplicated from that image (`image_index`, which re-uses the image
+  rather than making it again) with `super_resolution` on, Astria's "X4 super-resolution".
+
+Each is one more prompt on the tune, so it counts against the fair-use budget.
 """
 
 import secrets
@@ -38,32 +41,55 @@ class EditOffer:
     price: int
     num_images: int
     unavailable: str = ""
+    short_of_credits: int = 0  # filled in for the page: how many more the user needs
 
     @property
     def available(self) -> bool:
         return not self.unavailable
 
 
-def edit_more_offer(*, image: GeneratedImage) -> EditOffer:
-    """What "More like this" costs for this image now, and the reason when it cannot be ordered."""
+def _unavailable(image: GeneratedImage) -> str:
+    """Why no paid edit can be made of the image now ("" when one can)."""
     avatar = image.avatar
-    reason = ""
     if avatar.state != AvatarState.DONE:
-        reason = "You can order edits once the images being made now are finished."
-    elif image.prompt.astria_prompt_id is None:
-        reason = "This image cannot be varied."
-    elif fair_use_left(avatar=avatar).total < 1:
-        reason = (
+        return "You can order edits once the images being made now are finished."
+    if image.prompt.astria_prompt_id is None:
+        return "This image cannot be edited."
+    if fair_use_left(avatar=avatar).total < 1:
+        return (
             f"{avatar.name} has used all {settings.FAIR_USE_MAX_PROMPTS} prompts its model allows, "
             "so no more can be made from it."
         )
+    return ""
+
+
+def edit_more_offer(*, image: GeneratedImage) -> EditOffer:
+    """What "More like this" costs for this image now, and the reason when it cannot be ordered."""
     return EditOffer(
-        kind=EditKind.MORE, price=settings.CREDITS_PRICE_EDIT_MORE, num_images=images_per_prompt(), unavailable=reason
+        kind=EditKind.MORE,
+        price=settings.CREDITS_PRICE_EDIT_MORE,
+        num_images=images_per_prompt(),
+        unavailable=_unavailable(image),
     )
 
 
-def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> Prompt:
-    """Pay for and queue "More like this" of one of the user's delivered images.
+def edit_bigger_offer(*, image: GeneratedImage) -> EditOffer:
+    """What "Bigger" costs for this image now, and the reason when it cannot be ordered."""
+    reason = _unavailable(image)
+    if image.prompt.kind == EditKind.BIGGER:
+        reason = "This image has been made bigger already."
+    return EditOffer(kind=EditKind.BIGGER, price=settings.CREDITS_PRICE_EDIT_BIGGER, num_images=1, unavailable=reason)
+
+
+OFFERS = {EditKind.MORE: edit_more_offer, EditKind.BIGGER: edit_bigger_offer}
+
+
+def edit_offers(*, image: GeneratedImage) -> dict[str, EditOffer]:
+    return {kind: offer(image=image) for kind, offer in OFFERS.items()}
+
+
+def edit_order(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID, kind: str) -> Prompt:
+    """Pay for and queue one paid edit of the user's delivered image.
 
     Raises GeneratedImage.DoesNotExist for an image that is not theirs, InsufficientCredits, or
     ApplicationError with the reason it cannot go (the avatar busy, the fair-use budget spent).
@@ -75,18 +101,19 @@ def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID
         image = GeneratedImage.objects.select_related("prompt", "avatar").get(
             pk=image_id, avatar=avatar, prompt__state=PromptState.DONE
         )
-        offer = edit_more_offer(image=image)
+        offer = OFFERS[kind](image=image)
         if not offer.available:
             raise ApplicationError(offer.unavailable)
         source = image.prompt
         batch = (avatar.prompts.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
+        words = f"“{source.label}”, image {image.index + 1}"
         prompt = Prompt.objects.create(
             avatar=avatar,
             batch=batch,
             position=0,
-            kind=EditKind.MORE,
+            kind=kind,
             source_image=image,
-            label=f"More like “{source.label}”"[:120],
+            label=(f"More like “{source.label}”" if kind == EditKind.MORE else f"Bigger: {words}")[:120],
             theme_slug=source.theme_slug,
             text=source.text,
             negative_prompt=source.negative_prompt,
@@ -95,7 +122,8 @@ def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID
             steps=source.steps,
             width=source.width,
             height=source.height,
-            seed=secrets.randbelow(2**32),
+            # More like this makes new pictures (a new seed); Bigger keeps the picture, made larger.
+            seed=secrets.randbelow(2**32) if kind == EditKind.MORE else None,
             price=offer.price,
         )
         if offer.price:
@@ -103,11 +131,21 @@ def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID
                 user=user,
                 amount=offer.price,
                 key=f"spend:avatar:{avatar.pk}:edit:{batch}",
-                reason=f"Avatar “{avatar.name}”: more like “{source.label}”, image {image.index + 1}",
+                reason=f"Avatar “{avatar.name}”: {EditKind(kind).label.lower()}, {words}",
                 reference=f"avatar:{avatar.pk}",
             )
         _reopen(avatar)
     return prompt
+
+
+def edit_more_like_this(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> Prompt:
+    """Order "More like this" of one of the user's images (see `edit_order`)."""
+    return edit_order(user=user, avatar_id=avatar_id, image_id=image_id, kind=EditKind.MORE)
+
+
+def edit_bigger(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> Prompt:
+    """Order "Bigger" of one of the user's images (see `edit_order`)."""
+    return edit_order(user=user, avatar_id=avatar_id, image_id=image_id, kind=EditKind.BIGGER)
 
 
 def _reopen(avatar: Avatar) -> None:

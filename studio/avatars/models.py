@@ -177,6 +177,7 @@ class EditKind(models.TextChoices):
 
     STYLE = "", "Style"
     MORE = "more", "More like this"
+    BIGGER = "bigger", "Bigger"
 
 
 class Prompt(CallbackTarget, BaseModel):

@@ -225,8 +225,9 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
 
 def _create_prompt(client: AstriaClient, *, avatar: Avatar, prompt: Prompt, tune_id: int, callback: str):
     """One prompt at Astria: a style on the tune, or an edit made from its source image's prompt."""
-    if prompt.kind == EditKind.MORE:
-        # More like this: the image's own prompt again, from that image, with a new seed.
+    if prompt.is_edit:
+        # From the image's own prompt and that image: More like this with a new seed, Bigger
+        # with super resolution on (the image re-used, not made again).
         source = prompt.source_image
         if source is None or source.prompt.astria_prompt_id is None:
             raise AstriaRejected("the image this edit was made from is gone", status=404)
@@ -236,6 +237,7 @@ def _create_prompt(client: AstriaClient, *, avatar: Avatar, prompt: Prompt, tune
                 image_index=source.index,
                 seed=prompt.seed,
                 num_images=prompt.num_images,
+                super_resolution=(prompt.kind == EditKind.BIGGER) or None,
                 callback=callback,
             )
         except AstriaNotFound as exc:  # its prompt is gone at Astria: nothing to make it from

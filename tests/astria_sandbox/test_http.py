@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 import requests
 from PIL import Image
@@ -463,9 +464,16 @@ def test_a_duplicate_with_a_new_seed_is_a_new_prompt_with_a_different_image(api,
     assert (copy["tune_id"], copy["text"], copy["callback"]) == (tune["id"], source["text"], "https://x.test/a")
     assert (copy["seed"], copy["num_images"]) == (77, 1)
     copy = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{copy['id']}").json(), lambda p: p["images"])
-    made = requests.get(copy["images"][0], timeout=10).content
-    assert made != requests.get(source["images"][1], timeout=10).content
-    assert Image.open(io.BytesIO(made)).size == (1024, 1024)
+    made = Image.open(io.BytesIO(requests.get(copy["images"][0], timeout=10).content))
+    original = Image.open(io.BytesIO(requests.get(source["images"][1], timeout=10).content))
+    assert made.size == (1024, 1024)
+    assert _grey_gap(made, original) > 12  # visibly another picture, not the same one again
+
+
+def _grey_gap(a: Image.Image, b: Image.Image) -> float:
+    """The mean difference, 0-255, between two pictures seen small and in grey."""
+    small = [np.asarray(img.convert("L").resize((64, 64)), dtype=float) for img in (a, b)]
+    return float(np.abs(small[0] - small[1]).mean())
 
 
 @pytest.mark.parametrize(
@@ -488,3 +496,21 @@ def test_a_duplicate_of_someone_elses_or_no_prompt_is_404(api, astria_sandbox):
 
     assert stranger("POST", f"/prompts/{source['id']}/duplicate", data={"prompt[seed]": "5"}).status_code == 404
     assert api("POST", "/prompts/999/duplicate", data={"prompt[seed]": "5"}).status_code == 404
+
+
+def test_a_duplicate_reusing_an_image_with_super_resolution_is_that_image_four_times_larger(api, astria_sandbox):
+    tune = api.tune()
+    source = api.prompt(tune["id"], "sks woman, film noir", num_images=2)
+    source = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{source['id']}").json(), lambda p: p["images"])
+
+    copy = api(
+        "POST", f"/prompts/{source['id']}/duplicate",
+        data={"image_index": "1", "prompt[super_resolution]": "true", "prompt[num_images]": "1"},
+    ).json()
+    copy = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{copy['id']}").json(), lambda p: p["images"])
+
+    assert copy["super_resolution"] is True and len(copy["images"]) == 1
+    bigger = Image.open(io.BytesIO(requests.get(copy["images"][0], timeout=30).content))
+    original = Image.open(io.BytesIO(requests.get(source["images"][1], timeout=10).content))
+    assert bigger.size == (4096, 4096)
+    assert _grey_gap(bigger, original) < 4  # the same picture, scaled

@@ -88,3 +88,20 @@ def test_gallery_tiles_and_the_lightbox_lead_to_the_edit_page(user_client, image
     assert f'data-edit="{_edit_url(image)}"' in html
     assert f'href="{_edit_url(image)}" aria-label="Edit {image.prompt.label}, image 2">Edit</a>' in html
     assert 'class="button secondary outline lightbox-edit"' in html
+
+
+def test_bigger_shows_its_size_and_price_and_orders_one_image(
+    user_client, user, image, settings, django_capture_on_commit_callbacks
+):
+    settings.CREDITS_PRICE_EDIT_BIGGER = 1
+    credit_grant(user=user, amount=5, key="grant", reason="Credits for the test")
+    page = user_client.get(_edit_url(image)).content.decode()
+    assert "(256 × 256 px)" in page and "Make it 4 times bigger for 1 credit</button>" in page
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = user_client.post(_edit_url(image, "avatars:edit_bigger"))
+
+    edit = Prompt.objects.get(kind=EditKind.BIGGER)
+    assert response.status_code == 302 and response["Location"].endswith(f"#prompt-{edit.pk}")
+    assert (edit.num_images, edit.source_image, edit.seed) == (1, image, None)
+    assert credit_balance(user=user) == 4

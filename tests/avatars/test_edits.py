@@ -1,7 +1,9 @@
 """The edit studio's paid edits, through the prompts' own pipeline against the sandbox."""
 
+import numpy as np
 import pytest
 from django.core import mail
+from PIL import Image
 
 from studio.avatars import edits, services
 from studio.avatars.models import AvatarState, EditKind, GeneratedImage, PromptState
@@ -25,9 +27,9 @@ def delivered(user, make_draft, studio_on_sandbox, reconcile_until, django_captu
     return avatar
 
 
-def _order(user, image, capture):
+def _order(user, image, capture, kind=EditKind.MORE):
     with capture(execute=True):
-        return edits.edit_more_like_this(user=user, avatar_id=image.avatar_id, image_id=image.pk)
+        return edits.edit_order(user=user, avatar_id=image.avatar_id, image_id=image.pk, kind=kind)
 
 
 def test_more_like_this_costs_its_price_once_and_lands_beside_its_source(
@@ -55,17 +57,20 @@ def test_more_like_this_costs_its_price_once_and_lands_beside_its_source(
             assert handle.read() != original
     assert list(source.edits.all()) == [edit]
     assert studio_on_sandbox.stats()["prompts_created"] == 2
+    remote = studio_on_sandbox.client().get_prompt(delivered.tune_id, edit.astria_prompt_id)
+    assert remote.raw["orig_prompt_id"] == source.prompt.astria_prompt_id  # a duplicate of its prompt
     assert not wallets_out_of_balance().exists()
 
 
+@pytest.mark.parametrize("kind", [EditKind.MORE, EditKind.BIGGER])
 def test_a_failed_edit_is_refunded_exactly_once(
-    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks, kind
 ):
     source = delivered.images.first()
     before = credit_balance(user=user)
     studio_on_sandbox.set_faults(fail_prompts_next=1)
 
-    edit = _order(user, source, django_capture_on_commit_callbacks)
+    edit = _order(user, source, django_capture_on_commit_callbacks, kind)
     reconcile_until(lambda: state_of(delivered) == AvatarState.DONE)
     services.prompt_fail(prompt_id=edit.pk, reason="again")  # a second failure changes nothing
 
@@ -74,6 +79,29 @@ def test_a_failed_edit_is_refunded_exactly_once(
     assert credit_balance(user=user) == before
     assert CreditEntry.objects.filter(key=f"refund:prompt:{edit.pk}").count() == 1
     assert delivered.images.count() == 2  # the avatar keeps what it had
+
+
+def test_bigger_is_the_same_picture_four_times_larger_beside_its_source(
+    user, delivered, settings, reconcile_until, django_capture_on_commit_callbacks
+):
+    settings.CREDITS_PRICE_EDIT_BIGGER = 3
+    source = delivered.images.order_by("index").last()
+    before = credit_balance(user=user)
+
+    edit = _order(user, source, django_capture_on_commit_callbacks, EditKind.BIGGER)
+    reconcile_until(lambda: state_of(delivered) == AvatarState.DONE)
+
+    edit.refresh_from_db()
+    assert edit.state == PromptState.DONE and edit.label == "Bigger: “Film noir”, image 2"
+    assert credit_balance(user=user) == before - 3
+    (bigger,) = edit.images.all()
+    assert (bigger.width, bigger.height) == (4 * source.width, 4 * source.height) == (4096, 4096)
+    pictures = []
+    for image in (bigger, source):
+        with image.image.open("rb") as handle:
+            pictures.append(np.asarray(Image.open(handle).convert("L").resize((64, 64)), dtype=float))
+    assert np.abs(pictures[0] - pictures[1]).mean() < 4  # the same picture, larger
+    assert "has been made bigger already" in edits.edit_bigger_offer(image=bigger).unavailable
 
 
 def test_an_edit_refused_at_astria_is_refunded(
