@@ -96,7 +96,7 @@ def test_bigger_shows_its_size_and_price_and_orders_one_image(
     settings.CREDITS_PRICE_EDIT_BIGGER = 1
     credit_grant(user=user, amount=5, key="grant", reason="Credits for the test")
     page = user_client.get(_edit_url(image)).content.decode()
-    assert "(256 × 256 px)" in page and "Make it 4 times bigger for 1 credit</button>" in page
+    assert "(256 \N{MULTIPLICATION SIGN} 256 px)" in page and "Make it 4 times bigger for 1 credit</button>" in page
 
     with django_capture_on_commit_callbacks(execute=False):
         response = user_client.post(_edit_url(image, "avatars:edit_bigger"))
