@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDay
 from django.utils import timezone
 
-from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
+from studio.avatars.models import Avatar, AvatarState, EditKind, Prompt, PromptState
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind
 
 Key = tuple[date, str]
@@ -141,6 +141,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("tune_prompts", Avatar, "submitted_at", Sum("sent_prompts"), TUNED, annotate=SENT_ON_TUNE),
     Metric("tune_images", Avatar, "submitted_at", Sum("sent_images"), TUNED, annotate=SENT_ON_TUNE),
     Metric("tunes_over_fair_use", Avatar, "submitted_at", _over_fair_use, TUNED, annotate=SENT_ON_TUNE),
+    # The edit studio: paid edits on the day they were ordered, per kind, and the credits they cost.
+    Metric("edits", Prompt, "created_at", Count("pk"), ~Q(kind=EditKind.STYLE), key="kind"),
+    Metric("edit_credits", Prompt, "created_at", Sum("price"), ~Q(kind=EditKind.STYLE), key="kind"),
 )
 # Metrics of a tune's submit day that later prompts on that tune change: the rollup recomputes
 # the submit days of tunes sent a prompt since its last run.
