@@ -43,11 +43,13 @@ def delivered(settings, live_server, astria_sandbox, request):
     return avatar
 
 
-def _edit_from_the_lightbox(page, avatar, number: int) -> None:
+def _edit_from_the_lightbox(page, avatar, number: int, screens=None) -> None:
     page.goto(f"/avatars/{avatar.pk}/")
     page.locator("#gallery .lightbox-link").nth(number - 1).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
+    if screens:
+        screens("edit-lightbox")
     dialog.get_by_role("link", name="Edit").click()
     expect(page.get_by_role("heading", name="Edit this portrait")).to_be_visible()
 
@@ -58,8 +60,10 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     log_in(page, user)
 
     # More like this: the price first, then the new images in the gallery, linked to their source.
-    _edit_from_the_lightbox(page, delivered, 1)
+    _edit_from_the_lightbox(page, delivered, 1, screens)
     expect(page.get_by_text(f"you have {balance} credits").first).to_be_visible()
+    for preview in ("Square profile picture preview", "Round profile picture preview"):
+        expect(page.get_by_role("img", name=preview)).to_have_js_property("naturalWidth", 400)
     screens("edit-page")
     page.get_by_role("button", name="Make 2 more like this for 1 credit").click()
     more = page.locator("section.prompt-group", has_text="More like “Film noir”")
