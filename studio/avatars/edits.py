@@ -21,12 +21,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars import tasks
 from studio.avatars.models import Avatar, AvatarState, EditKind, GeneratedImage, Prompt, PromptState
+from studio.avatars.page_cache import gallery_changed
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_spend
@@ -104,6 +104,7 @@ def edit_order(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID, kind: s
         offer = OFFERS[kind](image=image)
         if not offer.available:
             raise ApplicationError(offer.unavailable)
+        gallery_changed(avatar_id=avatar.pk)  # a new section, and the avatar generating again
         source = image.prompt
         batch = (avatar.prompts.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
         words = f"“{source.label}”, image {image.index + 1}"
@@ -157,6 +158,5 @@ def _reopen(avatar: Avatar) -> None:
         updated_at=now,
         # The reconciler looks once the task should have run (schedule.py).
         next_check_at=now + timedelta(seconds=settings.RECONCILE_QUEUED_GRACE),
-        gallery_version=F("gallery_version") + 1,
     )
     enqueue_on_commit(tasks.avatar_submit_prompts, str(avatar.pk))

@@ -3,13 +3,16 @@
 import numpy as np
 import pytest
 from django.core import mail
+from django.db import transaction
 from PIL import Image
 
-from studio.avatars import edits, services
-from studio.avatars.models import AvatarState, EditKind, GeneratedImage, PromptState
+from studio.avatars import edits, likeness, services
+from studio.avatars.models import Avatar, AvatarState, EditKind, GeneratedImage, LikenessOutcome, Prompt, PromptState
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory
+from tests.factories import AvatarFactory
 from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +165,18 @@ def test_deleting_the_avatar_deletes_its_edits(user, delivered, django_capture_o
     services.avatar_delete(user=user, avatar_id=delivered.pk)
 
     assert not GeneratedImage.objects.filter(avatar_id=delivered.pk).exists()
+
+
+def test_a_bigger_copy_that_scores_unlike_them_is_not_made_again(user, settings):
+    settings.LIKENESS_GUARANTEE = True
+    avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
+    source = GeneratedImageFactory(prompt=PromptFactory(avatar=avatar), avatar=avatar, index=0, likeness=0.9)
+    bigger = PromptFactory(avatar=avatar, batch=1, position=0, kind=EditKind.BIGGER, source_image=source)
+    GeneratedImageFactory(prompt=bigger, avatar=avatar, index=0, likeness=0.2, face_found=True)
+
+    with transaction.atomic():
+        likeness.prompts_settle_likeness(avatar=Avatar.objects.select_for_update().get(pk=avatar.pk))
+
+    bigger.refresh_from_db()
+    assert bigger.likeness_outcome == LikenessOutcome.FAILED and not bigger.refunded
+    assert not Prompt.objects.filter(redo_of=bigger).exists() and avatar.prompts.count() == 2
