@@ -11,8 +11,10 @@ from studio.avatars.models import Avatar, AvatarState, EditKind, GeneratedImage,
 from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
-from tests.avatars.factories import GeneratedImageFactory, PromptFactory
-from tests.factories import AvatarFactory
+from studio.credits.services import credit_grant
+from tests.avatars.factories import GeneratedImageFactory, PromptFactory, done_avatar
+from tests.concurrency import run_together
+from tests.factories import AvatarFactory, UserFactory
 from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +182,25 @@ def test_a_bigger_copy_that_scores_unlike_them_is_not_made_again(user, settings)
     bigger.refresh_from_db()
     assert bigger.likeness_outcome == LikenessOutcome.FAILED and not bigger.refunded
     assert not Prompt.objects.filter(redo_of=bigger).exists() and avatar.prompts.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_edits_ordered_at_once_are_paid_and_made_once(settings):
+    settings.CREDITS_PRICE_EDIT_MORE = 1
+    user = UserFactory()
+    credit_grant(user=user, amount=10, key="race", reason="Credits for the test")
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=3)
+    images = list(avatar.images.all())
+
+    results = run_together(
+        lambda i: edits.edit_order(
+            user=user, avatar_id=avatar.pk, image_id=images[i % 3].pk, kind=[EditKind.MORE, EditKind.BIGGER][i % 2]
+        ),
+        6,
+    )
+
+    assert sum(isinstance(result, Prompt) for result in results) == 1
+    assert all(isinstance(r, (Prompt, ApplicationError)) for r in results), results
+    assert avatar.prompts.exclude(kind=EditKind.STYLE).count() == 1
+    assert credit_balance(user=user) == 9 and not wallets_out_of_balance().exists()
