@@ -114,7 +114,7 @@ def edit_order(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID, kind: s
             position=0,
             kind=kind,
             source_image=image,
-            label=(f"More like “{source.label}”" if kind == EditKind.MORE else f"Bigger: {words}")[:120],
+            label=(f"More like {words}" if kind == EditKind.MORE else f"Bigger: {words}")[:120],
             theme_slug=source.theme_slug,
             text=source.text,
             negative_prompt=source.negative_prompt,

@@ -56,7 +56,7 @@ def test_ordering_spends_once_and_the_gallery_shows_the_edit_linked_to_its_sourc
     assert response.status_code == 302 and response["Location"].endswith(f"#prompt-{edit.pk}")
     assert credit_balance(user=user) == 2 and state_of(image.avatar) == AvatarState.GENERATING
     gallery = user_client.get(reverse("avatars:detail", args=[image.avatar_id])).content.decode()
-    assert f"More like “{image.prompt.label}”" in gallery
+    assert f"More like “{image.prompt.label}”, image 2" in gallery
     assert f'Made from <a href="{_edit_url(image)}">{image.prompt.label}, image 2</a>' in gallery
     page = user_client.get(_edit_url(image)).content.decode()
     assert "Made from this portrait" in page and f"#prompt-{edit.pk}" in page and "on its way" in page

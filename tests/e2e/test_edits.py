@@ -66,7 +66,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
         expect(page.get_by_role("img", name=preview)).to_have_js_property("naturalWidth", 400)
     screens("edit-page")
     page.get_by_role("button", name="Make 2 more like this for 1 credit").click()
-    more = page.locator("section.prompt-group", has_text="More like “Film noir”")
+    more = page.locator("section.prompt-group", has_text="More like “Film noir”, image 1")
     expect(more.locator(".image-tile img")).to_have_count(2, timeout=LONG)
     expect(more.get_by_role("link", name="Film noir, image 1")).to_be_visible()
     screens("edit-gallery")
