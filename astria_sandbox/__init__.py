@@ -1,6 +1,6 @@
 """The Astria sandbox: an Astria-compatible HTTP server for development, demos, tests and drills.
 
-It answers the tune, prompt and like routes of Astria's API (an optional `.json` suffix, multipart
+It answers the tune, prompt, duplicate and like routes of Astria's API (an optional `.json` suffix, multipart
 with Rails brackets or wrapped JSON bodies, `Authorization: Bearer sd_...`; any `sd_` key is an
 account of its own), moves tunes and prompts through their lifecycle, POSTs one wrapped callback
 per finished tune or prompt, and serves the training photos and the images it renders.
@@ -11,8 +11,8 @@ that tune's training now).
 
 Start it with `python -m astria_sandbox` (or `manage.py astria_sandbox` when DEBUG is on), or in a
 process with `engine.Sandbox(...).start()`. Modules: `engine` (the sandbox: switches, clock,
-callbacks), `http` (routes and replies), `clock` (the lifecycle rules), `store` and `schema` (its
-SQLite state), `api_json` (Astria's JSON shapes), `params` and `validation` (request bodies),
+callbacks), `http` (routes and replies), `clock` (the lifecycle rules), `store`, `duplicates` and
+`schema` (its SQLite state), `api_json` (Astria's JSON shapes), `params` and `validation` (request bodies),
 `render` (the images), `cli` (the command line).
 
 Nothing here imports the studio, and the studio never imports the sandbox: they speak HTTP only.

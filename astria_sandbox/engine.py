@@ -278,7 +278,12 @@ class Sandbox:
         source = self.store.prompt_render_input(prompt_id, file_key)
         if source is None or not 0 <= index < source["num_images"]:
             return None
-        data = render.render_prompt_image(index=index, **source)
+        reuse, scale = source.pop("reuse", None), source.pop("scale", 1)
+        if reuse is not None:  # a duplicate re-using its source's image: that very image
+            source["num_images"] = reuse["num_images"]
+        data = render.render_prompt_image(index=reuse["index"] if reuse else index, **source)
+        if scale > 1:
+            data = render.upscaled(data, scale)
         with self._images_lock:
             self._images[cache_key] = data
             while len(self._images) > 48:

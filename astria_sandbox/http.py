@@ -21,6 +21,7 @@ from astria_sandbox.params import BodyError, parse_body
 from astria_sandbox.store import owner_of
 from astria_sandbox.validation import (
     Invalid,
+    clean_duplicate,
     clean_prompt,
     clean_prompts_attributes,
     clean_tune,
@@ -100,6 +101,7 @@ ROUTES = [
     ("GET", r"/prompts", "list_all_prompts"),
     ("GET", r"/prompts/(\d+)", "get_prompt_alone"),
     ("DELETE", r"/prompts/(\d+)", "delete_prompt_alone"),
+    ("POST", r"/prompts/(\d+)/duplicate", "duplicate_prompt"),
     ("POST", r"/prompts/(\d+)/likes?", "like"),
     ("DELETE", r"/prompts/(\d+)/likes?", "unlike"),
 ]
@@ -379,6 +381,18 @@ class _Handler(BaseHTTPRequestHandler):
             likeness_fault=self.sandbox.likeness_fault_for(attrs["text"]),
         )
         return _Reply(201, prompt)
+
+    def duplicate_prompt(self, prompt_id: int) -> _Reply:
+        if (source := self.sandbox.store.duplicate_source(self._owner, prompt_id)) is None:
+            raise _not_found()
+        try:
+            attrs, index = clean_duplicate(source, self._attrs("prompt"), self._attrs(""))
+        except Invalid as exc:
+            raise _error(422, str(exc)) from exc
+        fail, fault = self.sandbox.take_prompt_failure(), self.sandbox.likeness_fault_for(attrs["text"])
+        return _Reply(201, self.sandbox.store.create_prompt(
+            self._owner, source["tune_id"], attrs, prompt_delay=self.sandbox.switch_values()["prompt_delay"],
+            fail=fail, likeness_fault=fault, orig_prompt_id=prompt_id, image_index=index))
 
     def get_prompt(self, tune_id: int, prompt_id: int) -> _Reply:
         prompt = self.sandbox.store.get_prompt(self._owner, prompt_id, tune_id)

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     file_key TEXT NOT NULL, cost_mc INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL, updated_at REAL NOT NULL, run_delay REAL NOT NULL,
     started_training_at REAL, trained_at REAL, user_error TEXT, fail_injected INTEGER NOT NULL,
-    callback_state TEXT NOT NULL DEFAULT 'none', likeness_fault TEXT
+    callback_state TEXT NOT NULL DEFAULT 'none', likeness_fault TEXT, orig_prompt_id INTEGER,
+    image_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS prompts_owner ON prompts (owner, tune_id, id);
 CREATE INDEX IF NOT EXISTS prompts_pending ON prompts (trained_at, user_error, callback_state);
@@ -47,4 +48,28 @@ CREATE TABLE IF NOT EXISTS callbacks (
 """
 
 # (table, column, definition) added to older state files.
-ADDED_COLUMNS = (("prompts", "likeness_fault", "TEXT"),)
+ADDED_COLUMNS = (
+    ("prompts", "likeness_fault", "TEXT"),
+    ("prompts", "orig_prompt_id", "INTEGER"),
+    ("prompts", "image_index", "INTEGER"),
+)
+
+# A prompt's attributes as stored, each a column of `prompts` (a duplicate copies them).
+PROMPT_COLUMNS = (
+    "text",
+    "negative_prompt",
+    "callback",
+    "num_images",
+    "seed",
+    "steps",
+    "cfg_scale",
+    "w",
+    "h",
+    "ar",
+    "style",
+    "super_resolution",
+    "inpaint_faces",
+    "face_correct",
+    "hires_fix",
+    "film_grain",
+)

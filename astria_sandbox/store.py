@@ -16,31 +16,14 @@ from pathlib import Path
 
 from astria_sandbox import api_json
 from astria_sandbox.api_json import iso
-from astria_sandbox.schema import ADDED_COLUMNS, SCHEMA
+from astria_sandbox.duplicates import DuplicatesMixin
+from astria_sandbox.schema import ADDED_COLUMNS, PROMPT_COLUMNS, SCHEMA
 
 FIRST_TUNE_ID = 3_000_001
 FIRST_PROMPT_ID = 41_000_001
 GALLERY_CREATED_AT = datetime(2024, 1, 15, 12, 0, tzinfo=UTC).timestamp()
 GALLERY_TITLES = {"sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev"}
 
-PROMPT_COLUMNS = (
-    "text",
-    "negative_prompt",
-    "callback",
-    "num_images",
-    "seed",
-    "steps",
-    "cfg_scale",
-    "w",
-    "h",
-    "ar",
-    "style",
-    "super_resolution",
-    "inpaint_faces",
-    "face_correct",
-    "hires_fix",
-    "film_grain",
-)
 
 
 def owner_of(api_key: str) -> str:
@@ -48,7 +31,7 @@ def owner_of(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:32]
 
 
-class Store:
+class Store(DuplicatesMixin):
     def __init__(self, path: str | Path | None, *, base_url: str, gallery_tunes: dict[str, int]) -> None:
         self.base_url = base_url.rstrip("/")
         self._lock = threading.RLock()
@@ -324,7 +307,7 @@ class Store:
     # --- prompts --------------------------------------------------------------------------------
     def create_prompt(
         self, owner: str, tune_id: int, attrs: dict, *, prompt_delay: float, fail: bool,
-        likeness_fault: dict | None = None,
+        likeness_fault: dict | None = None, orig_prompt_id: int | None = None, image_index: int | None = None,
     ) -> dict:
         now = time.time()
         with self.transaction():
@@ -347,6 +330,8 @@ class Store:
                 run_delay=prompt_delay,
                 fail_injected=int(fail),
                 likeness_fault=json.dumps(likeness_fault) if likeness_fault else None,
+                orig_prompt_id=orig_prompt_id,
+                image_index=image_index,
             )
             self._count("prompts_created")
             row = self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
@@ -401,29 +386,21 @@ class Store:
                 self._db.execute("DELETE FROM likes WHERE prompt_id = ? AND owner = ?", (prompt_id, owner))
             return True
 
-    def prompt_render_input(self, prompt_id: int, file_key: str) -> dict | None:
-        """What the renderer needs for a finished prompt, or None if there is no such image set."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM prompts WHERE id = ? AND file_key = ? AND trained_at IS NOT NULL",
-                (prompt_id, file_key),
-            ).fetchone()
-            if row is None:
-                return None
-            photos: list[bytes] = []
-            for tune_id in [*json.loads(row["lora_tune_ids"]), row["tune_id"]]:
-                photos = self._photos(tune_id)
-                if photos:
-                    break
-            text = row["text"] if not row["style"] else f"{row['text']} {row['style']}"
-            return {
-                "photos": photos,
-                "text": text,
-                "prompt_id": row["id"],
-                "num_images": row["num_images"],
-                "seed": row["seed"],
-                "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
-            }
+    def _render_input(self, row: sqlite3.Row) -> dict:
+        photos: list[bytes] = []
+        for tune_id in [*json.loads(row["lora_tune_ids"]), row["tune_id"]]:
+            photos = self._photos(tune_id)
+            if photos:
+                break
+        text = row["text"] if not row["style"] else f"{row['text']} {row['style']}"
+        return {
+            "photos": photos,
+            "text": text,
+            "prompt_id": row["id"],
+            "num_images": row["num_images"],
+            "seed": row["seed"],
+            "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
+        }
 
     # --- numbers for tests and drills -----------------------------------------------------------
     def stats(self) -> dict:

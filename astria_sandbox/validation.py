@@ -194,3 +194,25 @@ def clean_prompt(attrs: dict) -> dict:
         "film_grain": bool(flags["film_grain"]),
         "lora_tune_ids": lora_references(text),
     }
+
+
+def clean_duplicate(source: dict, overrides: dict, top: dict) -> tuple[dict, int | None]:
+    """`POST /prompts/:id/duplicate`: the source's attributes but those given under `prompt[...]`
+    (checked as for a create), and the top-level `image_index`."""
+    cleaned = clean_prompt({"text": source["attrs"]["text"], **overrides})
+    attrs = source["attrs"] | {key: cleaned[key] for key in overrides if key in cleaned}
+    if "text" in overrides:
+        attrs["lora_tune_ids"] = cleaned["lora_tune_ids"]
+    return attrs, clean_image_index(top.get("image_index"), source=source)
+
+
+def clean_image_index(value, *, source: dict) -> int | None:
+    """A duplicate's `image_index`: one of the source prompt's images (0-based), which must exist."""
+    if value is None or value == "":
+        return None
+    index = _convert({"image_index": value}, "image_index", as_int, "image_index must be an integer")
+    if not source["done"]:
+        raise Invalid("image_index: the prompt has no images yet")
+    if not 0 <= index < source["num_images"]:
+        raise Invalid(f"image_index must be between 0 and {source['num_images'] - 1}")
+    return index

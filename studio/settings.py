@@ -409,6 +409,9 @@ THEMES_BRANCHES_WITHOUT_SAMPLER_SETTINGS = frozenset({"flux1"})
 CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=8)
 CREDITS_PRICE_TUNE = env.int("CREDITS_PRICE_TUNE", default=2)
 CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
+# The edit studio's paid edits of a delivered image (studio/avatars/edits.py); profile pictures are free.
+CREDITS_PRICE_EDIT_MORE = env.int("CREDITS_PRICE_EDIT_MORE", default=1)
+CREDITS_PRICE_EDIT_BIGGER = env.int("CREDITS_PRICE_EDIT_BIGGER", default=1)
 # Packs on sale: prices in the currency's smallest unit (cents). A full avatar (training plus
 # 14 prompts) costs CREDITS_PRICE_TUNE + 14 * CREDITS_PRICE_PROMPT = 16 credits by default.
 CREDIT_PACKS = [

@@ -354,7 +354,8 @@ def assert_refused(response, *, who: str, what: str, owner: Owner, lenient: str 
 def test_the_walk_finds_the_urls_it_must_cover():
     names = {route.name for route in WITH_PARAMS}
     assert {
-        "avatars:detail", "avatars:image", "avatars:export", "photos:image", "photos:delete",
+        "avatars:detail", "avatars:image", "avatars:export", "avatars:edit", "avatars:edit_more",
+        "photos:image", "photos:delete",
         "themes:custom_remove", "credits:checkout", "credits:purchase", "astria_callback",
         "account_confirm_email", "admin:avatars_avatar_change",
     } <= names

@@ -17,6 +17,7 @@
     var likeness = link.dataset.likeness ? link.dataset.likeness + " · " : "";
     dialog.querySelector(".lightbox-caption").textContent = likeness + (link.dataset.caption || "");
     dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
+    dialog.querySelector(".lightbox-edit").href = link.dataset.edit;
     showFavourite();
   }
 

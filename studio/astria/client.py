@@ -339,6 +339,27 @@ class AstriaClient:
             self._request("POST", f"/tunes/{int(tune_id)}/prompts", files=parts, creates=True)
         )
 
+    def duplicate_prompt(
+        self,
+        prompt_id: int,
+        *,
+        image_index: int | None = None,
+        seed: int | None = None,
+        num_images: int | None = None,
+        super_resolution: bool | None = None,
+        callback: str | None = None,
+    ) -> Prompt:
+        """A new prompt on the source's tune, copying its attributes but those given
+        (`POST /prompts/:id/duplicate`); `image_index`, the source's image it starts from, goes at
+        the top level. AstriaMaybeCreated as for create_prompt."""
+        attrs = {"seed": seed, "num_images": num_images, "super_resolution": super_resolution, "callback": callback}
+        parts = [(f"prompt[{key}]", (None, _form_value(value))) for key, value in attrs.items() if value is not None]
+        if image_index is not None:
+            parts.append(("image_index", (None, str(int(image_index)))))
+        return Prompt.from_api(
+            self._request("POST", f"/prompts/{int(prompt_id)}/duplicate", files=parts, creates=True)
+        )
+
     def list_prompts(self, tune_id: int, offset: int = 0) -> list[Prompt]:
         """One page (20, newest first) of the tune's prompts."""
         return [Prompt.from_api(item) for item in self._page(f"/tunes/{int(tune_id)}/prompts", offset)]

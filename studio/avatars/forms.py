@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from django import forms
 
+from studio.avatars import profile_pictures
 from studio.avatars.models import Avatar, GalleryExport, SubjectClass
 from studio.themes.selectors import theme_list_for_subject
 
@@ -136,3 +137,10 @@ class ExportForm(forms.Form):
         empty_value=GalleryExport.Scope.ALL,
         error_messages={"invalid_choice": "A zip holds all the images or the favourites; choose one of them."},
     )
+
+
+class ProfilePictureForm(forms.Form):
+    """Which profile picture of an image: its shape and size."""
+
+    shape = forms.ChoiceField(choices=[(shape, shape) for shape in profile_pictures.SHAPES])
+    size = forms.TypedChoiceField(choices=[(str(size), size) for size in profile_pictures.SIZES], coerce=int)

@@ -37,6 +37,7 @@ from studio.avatars.models import (
     PERSON_CLASSES,
     Avatar,
     AvatarState,
+    EditKind,
     LikenessOutcome,
     Prompt,
     PromptState,
@@ -134,7 +135,8 @@ def prompts_settle_likeness(*, avatar: Avatar) -> None:
             continue
         elif not unlike:
             _set_outcome(prompt, LikenessOutcome.PASSED)
-        elif not settings.LIKENESS_GUARANTEE:
+        elif not settings.LIKENESS_GUARANTEE or prompt.kind == EditKind.BIGGER:
+            # A bigger copy of a picture the customer chose is that picture: nothing to make again.
             _set_outcome(prompt, LikenessOutcome.FAILED)
         elif avatar.prompts.count() < settings.FAIR_USE_MAX_PROMPTS:
             _redo(avatar=avatar, original=prompt)

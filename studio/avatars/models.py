@@ -172,10 +172,20 @@ class LikenessOutcome(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+class EditKind(models.TextChoices):
+    """What a prompt is: a style of the order (or of "generate more"), or an edit of one image."""
+
+    STYLE = "", "Style"
+    MORE = "more", "More like this"
+    BIGGER = "bigger", "Bigger"
+
+
 class Prompt(CallbackTarget, BaseModel):
-    """One prompt run on the avatar's tune: up to 8 images of one theme or custom idea."""
+    """One prompt run on the avatar's tune: up to 8 images of one theme or custom idea, or an edit
+    of one delivered image (`source_image`), made and paid for the same way."""
 
     State = PromptState
+    Kind = EditKind
 
     avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="prompts")
     batch = models.PositiveSmallIntegerField(
@@ -212,6 +222,11 @@ class Prompt(CallbackTarget, BaseModel):
     seed = models.PositiveBigIntegerField(null=True, blank=True)
     inpaint_faces = models.BooleanField(default=False)
     likeness_outcome = models.CharField(max_length=12, choices=LikenessOutcome, blank=True, default="")
+    kind = models.CharField(max_length=8, choices=EditKind, blank=True, default=EditKind.STYLE)
+    source_image = models.ForeignKey(
+        "GeneratedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="edits",
+        help_text="The delivered image this edit was made from.",
+    )
 
     class Meta:
         ordering = ["batch", "position"]
@@ -222,6 +237,7 @@ class Prompt(CallbackTarget, BaseModel):
             models.CheckConstraint(
                 condition=Q(likeness_outcome__in=LikenessOutcome.values), name="prompt_likeness_outcome_valid"
             ),
+            models.CheckConstraint(condition=Q(kind__in=EditKind.values), name="prompt_kind_valid"),
         ]
         indexes = [
             # The reconciler's due query: submitted prompts by next check, oldest first.
@@ -238,6 +254,10 @@ class Prompt(CallbackTarget, BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.state in (PromptState.DONE, PromptState.FAILED)
+
+    @property
+    def is_edit(self) -> bool:
+        return self.kind != EditKind.STYLE
 
     @property
     def placeholders(self) -> range:

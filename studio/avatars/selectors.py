@@ -142,7 +142,7 @@ def avatar_card_progress(avatar: Avatar) -> Progress:
 
 def gallery_prompts(*, avatar: Avatar) -> QuerySet[Prompt]:
     """The avatar's prompts in order, each with its images, in two queries."""
-    return avatar.prompts.order_by("batch", "position").prefetch_related(
+    return avatar.prompts.order_by("batch", "position").select_related("source_image__prompt").prefetch_related(
         Prefetch("images", queryset=GeneratedImage.objects.order_by("index"))
     )
 
@@ -189,7 +189,7 @@ def gallery_styles(*, prompts: list[Prompt]) -> list[GalleryStyle]:
 
 
 def image_get_for_user(*, user: User, avatar_id: uuid.UUID, image_id: uuid.UUID) -> GeneratedImage:
-    return GeneratedImage.objects.select_related("prompt", "avatar").get(
+    return GeneratedImage.objects.select_related("prompt__source_image__prompt", "avatar").get(
         pk=image_id, avatar_id=avatar_id, avatar__user=user
     )
 
@@ -280,4 +280,12 @@ def prompt_failures(*, start: date, end: date) -> QuerySet[Prompt]:
         .exclude(avatar__state=AvatarState.FAILED)
         .select_related("avatar__user")
         .order_by("-finished_at", "pk")
+    )
+
+
+def image_edits(*, image: GeneratedImage) -> QuerySet[Prompt]:
+    """The edits made from one of the user's images (found by `image_get_for_user`), newest first,
+    each with its images."""
+    return image.edits.order_by("-batch").prefetch_related(
+        Prefetch("images", queryset=GeneratedImage.objects.order_by("index"))
     )

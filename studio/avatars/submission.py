@@ -35,9 +35,9 @@ from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
 
 from studio.astria.client import AstriaClient, get_client
-from studio.astria.errors import AstriaMaybeCreated, AstriaRejected, AstriaTransient
+from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaRejected, AstriaTransient
 from studio.avatars import callbacks, schedule, tasks
-from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, Prompt, PromptState
+from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, EditKind, Prompt, PromptState
 from studio.avatars.services import astria_tune_delete_later, avatar_fail, prompt_fail
 from studio.core.tasks import enqueue_on_commit
 from studio.photos.selectors import photo_list_accepted
@@ -192,7 +192,7 @@ def avatar_submit_prompts(*, avatar_id: str) -> None:
 
 
 def _submit_prompts_claimed(avatar: Avatar) -> None:
-    pending = list(avatar.prompts.filter(state=PromptState.PENDING))
+    pending = list(avatar.prompts.filter(state=PromptState.PENDING).select_related("source_image__prompt"))
     client = get_client()
     target_tune_id = settings.ASTRIA_BASE_TUNE_ID if avatar.is_lora else avatar.tune_id
     already_sent = {}
@@ -208,21 +208,7 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
         remote = already_sent.get(url)
         if remote is None:
             try:
-                remote = client.create_prompt(
-                    tune_id=target_tune_id,
-                    text=astria_prompt_text(text=prompt.text, branch=avatar.branch, tune_id=avatar.tune_id),
-                    negative_prompt=prompt.negative_prompt or None,
-                    num_images=prompt.num_images,
-                    cfg_scale=prompt.cfg_scale,
-                    steps=prompt.steps,
-                    w=prompt.width,
-                    h=prompt.height,
-                    seed=prompt.seed,
-                    # A likeness redo has the faces inpainted, which needs super resolution on.
-                    super_resolution=prompt.inpaint_faces or None,
-                    inpaint_faces=prompt.inpaint_faces or None,
-                    callback=url,
-                )
+                remote = _create_prompt(client, avatar=avatar, prompt=prompt, tune_id=target_tune_id, callback=url)
             except AstriaRejected as exc:
                 logger.warning("prompt %s: Astria refused it: %s", prompt.pk, exc.message)
                 prompt_fail(prompt_id=prompt.pk, reason=PROMPT_REFUSED)
@@ -235,6 +221,42 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
             # Read back once it can have finished: after the tune's training (progress.py schedules it then).
             next_check_at=poll_from,
         )
+
+
+def _create_prompt(client: AstriaClient, *, avatar: Avatar, prompt: Prompt, tune_id: int, callback: str):
+    """One prompt at Astria: a style on the tune, or an edit made from its source image's prompt."""
+    if prompt.is_edit:
+        # From the image's own prompt and that image: More like this with a new seed, Bigger
+        # with super resolution on (the image re-used, not made again).
+        source = prompt.source_image
+        if source is None or source.prompt.astria_prompt_id is None:
+            raise AstriaRejected("the image this edit was made from is gone", status=404)
+        try:
+            return client.duplicate_prompt(
+                source.prompt.astria_prompt_id,
+                image_index=source.index,
+                seed=prompt.seed,
+                num_images=prompt.num_images,
+                super_resolution=(prompt.kind == EditKind.BIGGER) or None,
+                callback=callback,
+            )
+        except AstriaNotFound as exc:  # its prompt is gone at Astria: nothing to make it from
+            raise AstriaRejected(exc.message, status=exc.status) from exc
+    return client.create_prompt(
+        tune_id=tune_id,
+        text=astria_prompt_text(text=prompt.text, branch=avatar.branch, tune_id=avatar.tune_id),
+        negative_prompt=prompt.negative_prompt or None,
+        num_images=prompt.num_images,
+        cfg_scale=prompt.cfg_scale,
+        steps=prompt.steps,
+        w=prompt.width,
+        h=prompt.height,
+        seed=prompt.seed,
+        # A likeness redo has the faces inpainted, which needs super resolution on.
+        super_resolution=prompt.inpaint_faces or None,
+        inpaint_faces=prompt.inpaint_faces or None,
+        callback=callback,
+    )
 
 
 def _prompts_by_callback(client: AstriaClient, tune_id: int) -> dict:

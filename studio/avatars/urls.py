@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studio.avatars import views
+from studio.avatars import edit_views, views
 
 app_name = "avatars"
 
@@ -16,6 +16,14 @@ urlpatterns = [
     path("<uuid:avatar_id>/images/<uuid:image_id>/", views.image_file, name="image"),
     path("<uuid:avatar_id>/images/<uuid:image_id>/thumbnail/", views.image_thumbnail, name="thumbnail"),
     path("<uuid:avatar_id>/images/<uuid:image_id>/favourite/", views.image_favourite, name="favourite"),
+    path("<uuid:avatar_id>/images/<uuid:image_id>/edit/", edit_views.image_edit, name="edit"),
+    path("<uuid:avatar_id>/images/<uuid:image_id>/edit/more/", edit_views.image_edit_more, name="edit_more"),
+    path("<uuid:avatar_id>/images/<uuid:image_id>/edit/bigger/", edit_views.image_edit_bigger, name="edit_bigger"),
+    path(
+        "<uuid:avatar_id>/images/<uuid:image_id>/edit/profile-picture/",
+        edit_views.image_profile_picture,
+        name="profile_picture",
+    ),
     path("<uuid:avatar_id>/downloads/", views.export_create, name="export_create"),
     path("<uuid:avatar_id>/downloads/<uuid:export_id>/", views.export_detail, name="export"),
 ]

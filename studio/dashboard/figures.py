@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from studio.avatars import selectors as avatar_selectors
-from studio.avatars.models import Avatar, Prompt
+from studio.avatars.models import Avatar, EditKind, Prompt
 from studio.avatars.selectors import BranchUsage, FairUse
 from studio.credits import selectors as credit_selectors
 from studio.credits.packs import money
@@ -177,6 +177,7 @@ class Dashboard:
     failed_avatars: list[Avatar]
     failed_prompts: list[Prompt]
     failed_prompt_count: int
+    edits: list[tuple[str, int, int]]  # (kind, edits ordered, credits they cost), every paid kind
     wallets: list[WalletMismatch]
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
     likeness: "LikenessFigures"
@@ -340,6 +341,11 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=figures.total("prompts_failed"),
+        edits=[
+            (kind.label, figures.by_key("edits").get(kind.value, 0), figures.by_key("edit_credits").get(kind.value, 0))
+            for kind in EditKind
+            if kind != EditKind.STYLE
+        ],
         wallets=wallets,
         wallets_checked_at=wallets_checked_at,
         likeness=likeness_figures(figures),

@@ -36,6 +36,7 @@ from studio.avatars.models import (
     LIKENESS_STRONG,
     Avatar,
     AvatarState,
+    EditKind,
     GeneratedImage,
     LikenessOutcome,
     Prompt,
@@ -168,6 +169,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("styles_redone", Prompt, "finished_at", Count("pk"), STYLE & Q(redone=True), "branch", JUDGED),
     Metric("styles_refunded", Prompt, "finished_at", Count("pk"),
            STYLE & Q(likeness_outcome=LikenessOutcome.REFUNDED), "branch", JUDGED),
+    # The edit studio: paid edits on the day they were ordered, per kind, and the credits they cost.
+    Metric("edits", Prompt, "created_at", Count("pk"), ~Q(kind=EditKind.STYLE), key="kind"),
+    Metric("edit_credits", Prompt, "created_at", Sum("price"), ~Q(kind=EditKind.STYLE), key="kind"),
 )
 # Metrics of a tune's submit day that later prompts on that tune change: the rollup recomputes
 # the submit days of tunes sent a prompt since its last run.

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 import requests
 from PIL import Image
@@ -445,3 +446,71 @@ def test_deleting_a_prompt_answers_with_a_message(api):
     response = api("DELETE", f"/prompts/{prompt['id']}")
 
     assert response.json() == {"message": "Prompt successfully deleted"}
+
+
+def test_a_duplicate_with_a_new_seed_is_a_new_prompt_with_a_different_image(api, astria_sandbox):
+    tune = api.tune()
+    source = api.prompt(tune["id"], "sks woman, film noir", num_images=2, seed=1, callback="https://x.test/a")
+    source = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{source['id']}").json(), lambda p: p["images"])
+
+    response = api(
+        "POST", f"/prompts/{source['id']}/duplicate",
+        files=[("prompt[seed]", (None, "77")), ("prompt[num_images]", (None, "1")), ("image_index", (None, "1"))],
+    )
+
+    assert response.status_code == 201, response.text
+    copy = response.json()
+    assert copy["id"] != source["id"] and copy["orig_prompt_id"] == source["id"]
+    assert (copy["tune_id"], copy["text"], copy["callback"]) == (tune["id"], source["text"], "https://x.test/a")
+    assert (copy["seed"], copy["num_images"]) == (77, 1)
+    copy = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{copy['id']}").json(), lambda p: p["images"])
+    made = Image.open(io.BytesIO(requests.get(copy["images"][0], timeout=10).content))
+    original = Image.open(io.BytesIO(requests.get(source["images"][1], timeout=10).content))
+    assert made.size == (1024, 1024)
+    assert _grey_gap(made, original) > 12  # visibly another picture, not the same one again
+
+
+def _grey_gap(a: Image.Image, b: Image.Image) -> float:
+    """The mean difference, 0-255, between two pictures seen small and in grey."""
+    small = [np.asarray(img.convert("L").resize((64, 64)), dtype=float) for img in (a, b)]
+    return float(np.abs(small[0] - small[1]).mean())
+
+
+@pytest.mark.parametrize(
+    ("image_index", "error"), [("2", "image_index must be between 0 and 1"), ("x", "image_index must be an integer")]
+)
+def test_a_duplicate_of_an_image_that_does_not_exist_gets_422(api, astria_sandbox, image_index, error):
+    tune = api.tune()
+    source = api.prompt(tune["id"], num_images=2)
+    fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{source['id']}").json(), lambda p: p["images"])
+
+    response = api("POST", f"/prompts/{source['id']}/duplicate", data={"image_index": image_index})
+
+    assert response.status_code == 422 and error in response.text
+
+
+def test_a_duplicate_of_someone_elses_or_no_prompt_is_404(api, astria_sandbox):
+    tune = api.tune()
+    source = api.prompt(tune["id"], num_images=1)
+    stranger = Api(astria_sandbox.url, key="sd_someone_else")
+
+    assert stranger("POST", f"/prompts/{source['id']}/duplicate", data={"prompt[seed]": "5"}).status_code == 404
+    assert api("POST", "/prompts/999/duplicate", data={"prompt[seed]": "5"}).status_code == 404
+
+
+def test_a_duplicate_reusing_an_image_with_super_resolution_is_that_image_four_times_larger(api, astria_sandbox):
+    tune = api.tune()
+    source = api.prompt(tune["id"], "sks woman, film noir", num_images=2)
+    source = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{source['id']}").json(), lambda p: p["images"])
+
+    copy = api(
+        "POST", f"/prompts/{source['id']}/duplicate",
+        data={"image_index": "1", "prompt[super_resolution]": "true", "prompt[num_images]": "1"},
+    ).json()
+    copy = fetch_until(astria_sandbox, lambda: api("GET", f"/prompts/{copy['id']}").json(), lambda p: p["images"])
+
+    assert copy["super_resolution"] is True and len(copy["images"]) == 1
+    bigger = Image.open(io.BytesIO(requests.get(copy["images"][0], timeout=30).content))
+    original = Image.open(io.BytesIO(requests.get(source["images"][1], timeout=10).content))
+    assert bigger.size == (4096, 4096)
+    assert _grey_gap(bigger, original) < 4  # the same picture, scaled

@@ -134,3 +134,16 @@ def test_all_time_past_three_months_is_charted_per_week_with_the_same_totals(sho
     assert weeks[0].cells[1] == "6"  # the first week holds the grant of its first day
     assert everything.credits == {"sold": 70, "granted": 22, "spent": 26, "refunded": 3}
     assert "The busiest week was the week of" in everything.credit_chart.description
+
+
+def test_edits_are_counted_with_the_credits_they_cost(shop):
+    avatar = AvatarFactory(state=AvatarState.DONE)
+    source = GeneratedImageFactory(prompt=PromptFactory(avatar=avatar), avatar=avatar, index=0)
+    for kind, price, batch in (("more", 1, 1), ("more", 1, 2), ("bigger", 2, 3)):
+        PromptFactory(avatar=avatar, batch=batch, position=0, kind=kind, source_image=source, price=price)
+    old = PromptFactory(avatar=avatar, batch=4, position=0, kind="bigger", source_image=source, price=2)
+    Prompt.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+
+    week = dashboard_get(days=7, today=timezone.localdate())
+
+    assert week.edits == [("More like this", 2, 2), ("Bigger", 1, 2)]

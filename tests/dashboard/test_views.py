@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
-# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images
-# and judged styles; pending (2), failures (2), the last ledger check and its wallets.
-MAX_QUERIES = 22
+# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images,
+# judged styles and edits; pending (2), failures (2), the last ledger check and its wallets.
+MAX_QUERIES = 23
 
 
 def text(html: str) -> str:

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import user_signup_complete
 from studio.astria.client import get_client
-from studio.avatars.models import Avatar, AvatarState, SubjectClass
+from studio.avatars import edits, profile_pictures
+from studio.avatars.models import Avatar, AvatarState, EditKind, PromptState, SubjectClass
 from studio.avatars.selectors import gallery_prompts, gallery_styles
 from studio.avatars.services import avatar_confirm, avatar_create
 from studio.core.exceptions import ApplicationError
@@ -47,6 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Demo", help="the avatar's name")
         parser.add_argument("--no-wait", action="store_true", help="return once confirmed")
         parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for each stage")
+        parser.add_argument(
+            "--edits", action="store_true",
+            help="then one edit of each kind of the first image (more like this, bigger, profile pictures)",
+        )
 
     def handle(self, *args, **options) -> None:
         user, password = self._user(options["email"], options["password"])
@@ -61,6 +67,8 @@ class Command(BaseCommand):
             return
         self._wait_until_finished(avatar, options["timeout"])
         self._report(avatar, url)
+        if options["edits"]:
+            self._edits(user, avatar, options["timeout"])
 
     # --- steps -----------------------------------------------------------------------------------
 
@@ -171,3 +179,29 @@ class Command(BaseCommand):
         )
         if avatar.state != AvatarState.DONE or tunes != 1 or not balanced:
             raise CommandError("The demo did not end as it should (see above).")
+
+    def _edits(self, user, avatar: Avatar, timeout: int) -> None:
+        """One edit of each kind of the gallery's first image, each paid, made and stored as the
+        site does it, then its profile pictures."""
+        image = avatar.images.order_by("prompt__batch", "prompt__position", "index").first()
+        self.stdout.write(f"Edits of “{image.prompt.label}”, image {image.index + 1}:")
+        for kind in (EditKind.MORE, EditKind.BIGGER):
+            price = edits.OFFERS[kind](image=image).price
+            if price:
+                credit_grant(user=user, amount=price, key=f"demo:{avatar.pk}:{kind}", reason="Demo credits")
+            try:
+                edit = edits.edit_order(user=user, avatar_id=avatar.pk, image_id=image.pk, kind=kind)
+            except ApplicationError as exc:
+                raise CommandError(f"{EditKind(kind).label}: {exc.message}") from exc
+            self._wait_until_finished(avatar, timeout)
+            edit.refresh_from_db()
+            sizes = ", ".join(f"{made.width}x{made.height}" for made in edit.images.all())
+            self.stdout.write(f"  {edit.get_kind_display()}: {edit.get_state_display().lower()}, "
+                              f"{price} credit{pluralize(price)}, images {sizes or 'none'}")
+            if edit.state != PromptState.DONE:
+                raise CommandError(f"{edit.get_kind_display()} was not made: {edit.failure_reason}")
+        size = profile_pictures.SIZES[0]
+        for shape in profile_pictures.SHAPES:
+            made = profile_pictures.profile_picture(image, shape=shape, size=size)
+            self.stdout.write(f"  Profile picture, {shape}: {size} px {made.extension.upper()}, free")
+        self.stdout.write("Edit page: " + settings.PUBLIC_URL + reverse("avatars:edit", args=[avatar.pk, image.pk]))
