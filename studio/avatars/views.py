@@ -269,7 +269,7 @@ def _more_context(request: HtmxRequest, avatar: Avatar, form: GenerateMoreForm) 
         themes_used=themes_used,
         custom_used=custom_used,
         note=(
-            f"Your model is trained: no new training, each prompt costs {settings.CREDITS_PRICE_PROMPT} "
+            f"Your model is trained: no new training, each style costs {settings.CREDITS_PRICE_PROMPT} "
             f"credit{pluralize(settings.CREDITS_PRICE_PROMPT)}. Nothing is charged until you press Generate."
         ),
         submit_form="more-form",

@@ -94,7 +94,7 @@ def _styles_context(
             continue_url=reverse("avatars:confirm", args=[avatar.pk]),
             note=(
                 f"Training costs {settings.CREDITS_PRICE_TUNE} credit{pluralize(settings.CREDITS_PRICE_TUNE)}, "
-                f"each prompt {settings.CREDITS_PRICE_PROMPT}. Nothing is charged until you confirm."
+                f"each style {settings.CREDITS_PRICE_PROMPT}. Nothing is charged until you confirm."
             ),
         ),
     }

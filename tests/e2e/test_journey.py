@@ -103,7 +103,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     page.get_by_label("Describe a picture").fill("me as a jazz singer in a smoky club")
     expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
-    expect(budget).to_contain_text("4 of 14 prompts")
+    expect(budget).to_contain_text("4 of 14 styles")
     screens("styles")
 
     # Confirm and pay: 2 credits for training and 1 per prompt, from the 8 of the sign-up gift.
