@@ -1,13 +1,9 @@
 from celery import shared_task
 
+from studio.core.tasks import EMAIL_TASK
 
-@shared_task(
-    autoretry_for=(OSError,),  # SMTP and socket errors are transient
-    retry_backoff=10,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=6,
-)
+
+@shared_task(**EMAIL_TASK)
 def user_send_welcome_email(user_id: int) -> None:
     from accounts import services
 

@@ -7,6 +7,15 @@ from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
 
+# Options for a task that sends an email: SMTP and socket errors are transient, so it retries.
+EMAIL_TASK = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
 
 def _send(task: Task, args: tuple) -> None:
     try:
