@@ -333,6 +333,8 @@ ASTRIA_TOKEN = env("ASTRIA_TOKEN", default="ohwx" if ASTRIA_BRANCH in {"sdxl1", 
 # Touch-ups by instruction run on a partner edit model's gallery tune (Gemini, "Nano Banana Pro",
 # the id Astria's own CLI falls back to); 0 switches touch-ups off.
 ASTRIA_EDIT_TUNE_ID = env.int("ASTRIA_EDIT_TUNE_ID", default=3618064)
+# Every gallery tune the studio uses, by branch (the local sandbox is seeded with them).
+ASTRIA_GALLERY_TUNES = {**ASTRIA_BASE_TUNE_IDS, "partner-1": ASTRIA_EDIT_TUNE_ID}
 # The key the studio presents to the sandbox (the sandbox accepts any `sd_...` key as an account).
 ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
 # Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
