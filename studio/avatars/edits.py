@@ -109,6 +109,7 @@ class ExtendShape:
 
     name: str
     label: str
+    button: str
     width: int
     height: int
     anchor: str
@@ -118,8 +119,10 @@ class ExtendShape:
 EXTEND_SHAPES = {
     shape.name: shape
     for shape in (
-        ExtendShape("banner", "LinkedIn banner", 3072, 768, "center", (3072, 768)),
-        ExtendShape("full_length", "Full-length portrait", 1152, 2048, "top-center", (768, 1024)),
+        ExtendShape("banner", "LinkedIn banner", "Make a LinkedIn banner", 3072, 768, "center", (3072, 768)),
+        ExtendShape(
+            "full_length", "Full-length portrait", "Make a full-length portrait", 1152, 2048, "top-center", (768, 1024)
+        ),
     )
 }
 # Astria documents outpainting "for Flux" (ASTRIA-EDIT.md section 4); `fast` is its mock mode.
