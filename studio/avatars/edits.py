@@ -135,10 +135,11 @@ def edit_extend_offer(*, image: GeneratedImage) -> EditOffer:
     avatar = image.avatar
     reason = _unavailable(image)
     if avatar.branch not in EXTEND_BRANCHES:
-        model = BRANCH_MODELS.get(avatar.branch, avatar.branch)
+        model = BRANCH_MODELS.get(avatar.branch)
+        made_with = f"{avatar.name} was made with {model}" if model else f"{avatar.name} was not made with it"
         reason = (
             f"Not offered for {avatar.name}: extending a picture needs outpainting, which the AI service "
-            f"offers only on its Flux model, and {avatar.name} was made with {model}."
+            f"offers only on its Flux model, and {made_with}."
         )
     elif image.prompt.kind == EditKind.EXTEND:
         reason = "This image has been extended already."
