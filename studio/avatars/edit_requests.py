@@ -68,7 +68,7 @@ def edit_create_at_astria(
 
 
 def input_picture(image: GeneratedImage, *, fit: tuple[int, int]) -> bytes:
-    """The stored image as a JPEG, scaled (down or up) to fit the box, for Astria's input_image."""
+    """The stored image as a JPEG, scaled down to fit the box if larger, for Astria's input_image."""
     try:
         with image.image.open("rb") as handle:
             picture = Image.open(handle)
@@ -76,7 +76,7 @@ def input_picture(image: GeneratedImage, *, fit: tuple[int, int]) -> bytes:
     except (FileNotFoundError, OSError) as exc:
         raise AstriaRejected("the image this edit was made from cannot be read", status=404) from exc
     picture = picture.convert("RGB")
-    scale = min(fit[0] / picture.width, fit[1] / picture.height)
+    scale = min(1.0, fit[0] / picture.width, fit[1] / picture.height)
     size = (max(8, round(picture.width * scale)), max(8, round(picture.height * scale)))
     if size != picture.size:
         picture = picture.resize(size, Image.Resampling.LANCZOS)

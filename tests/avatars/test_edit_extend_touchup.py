@@ -191,7 +191,10 @@ def test_touch_ups_are_not_offered_when_switched_off(user, settings):
 def test_the_picture_sent_fits_the_shape_without_distortion(user):
     image = done_avatar(user=user, prompts=1, images_per_prompt=1, tune_id=5).images.get()
 
-    sent = Image.open(io.BytesIO(input_picture(image, fit=(3072, 768))))
+    assert (image.width, image.height) == (256, 256)
 
-    assert sent.size == (768, 768) and sent.format == "JPEG"
+    smaller = Image.open(io.BytesIO(input_picture(image, fit=(3072, 128))))
+    kept = Image.open(io.BytesIO(input_picture(image, fit=(2048, 2048))))
+
+    assert (smaller.size, kept.size, smaller.format) == ((128, 128), (256, 256), "JPEG")  # never scaled up
     assert [nearest_aspect_ratio(*size) for size in ((1024, 1024), (896, 1152), (3072, 768))] == ["1:1", "4:5", "21:9"]
