@@ -50,11 +50,12 @@ def _jpeg(img: Image.Image) -> bytes:
 
 
 def _label(img: Image.Image, text: str) -> Image.Image:
+    """The label at the top left (the picture edited may carry its own at the bottom)."""
     draw = ImageDraw.Draw(img, "RGBA")
-    font = ImageFont.load_default(size=max(14, img.height // 45))
+    font = ImageFont.load_default(size=max(14, min(img.size) // 40))
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     pad = 10
-    box = (16, img.height - 16 - (bottom - top) - 2 * pad, 16 + (right - left) + 2 * pad, img.height - 16)
+    box = (16, 16, 16 + (right - left) + 2 * pad, 16 + (bottom - top) + 2 * pad)
     draw.rounded_rectangle(box, radius=8, fill=(0, 0, 0, 140))
     draw.text((box[0] + pad - left, box[1] + pad - top), text, font=font, fill=(255, 255, 255, 230))
     return img
@@ -112,5 +113,5 @@ def instructed(data: bytes, *, text: str, note: str) -> bytes:
     else:
         draw.rectangle((0, height * 0.64, width, height), fill=255)
     edited = Image.composite(shaded, picture, mask.filter(ImageFilter.GaussianBlur(max(2, width // 60))))
-    words = " ".join(text.split()[:8])
+    words = " ".join(text.split(".")[0].split()[:8])  # the instruction's first sentence
     return _jpeg(_label(edited, f"sandbox · edit: {words} · {note}"))

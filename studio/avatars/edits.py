@@ -51,7 +51,7 @@ from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.services import credit_spend
 from studio.themes.planner import fair_use_left, images_per_prompt
-from studio.themes.prompting import clean_user_text
+from studio.themes.prompting import clean_user_text, short_label
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def edit_order(
             EditKind.MORE: f"More like {words}",
             EditKind.EXTEND: f"{shape.label if shape else ''}: {words}",
             EditKind.BIGGER: f"Bigger: {words}",
-            EditKind.TOUCHUP: f"Touch-up: {words}",
+            EditKind.TOUCHUP: f"Touch-up: {words} · {short_label(instruction)}",
         }
         touchup = kind == EditKind.TOUCHUP
         prompt = Prompt.objects.create(

@@ -120,7 +120,7 @@ def test_a_touch_up_edits_the_picture_on_the_edit_model_with_the_cleaned_instruc
 
     edit.refresh_from_db()
     assert (edit.state, edit.text) == (PromptState.DONE, "plain grey background")
-    assert edit.label == "Touch-up: “Film noir”, image 2"
+    assert edit.label == "Touch-up: “Film noir”, image 2 · plain grey background"
     assert credit_balance(user=user) == before - 2
     remote = studio_on_sandbox.client().get_prompt(settings.ASTRIA_EDIT_TUNE_ID, edit.astria_prompt_id)
     assert remote.tune_id == settings.ASTRIA_EDIT_TUNE_ID
