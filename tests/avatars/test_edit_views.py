@@ -58,6 +58,7 @@ def test_ordering_spends_once_and_the_gallery_shows_the_edit_linked_to_its_sourc
     gallery = user_client.get(reverse("avatars:detail", args=[image.avatar_id])).content.decode()
     assert f"More like “{image.prompt.label}”, image 2" in gallery
     assert f'Made from <a href="{_edit_url(image)}">{image.prompt.label}, image 2</a>' in gallery
+    assert f'Edits: <a href="#prompt-{edit.pk}">More like this</a>' in gallery  # the source links to it too
     page = user_client.get(_edit_url(image)).content.decode()
     assert "Made from this portrait" in page and f"#prompt-{edit.pk}" in page and "on its way" in page
     assert "once the images being made now are finished" in page  # no second order meanwhile

@@ -73,6 +73,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     more = page.locator("section.prompt-group", has_text="More like “Film noir”, image 1")
     expect(more.locator(".image-tile img")).to_have_count(2, timeout=LONG)
     expect(more.get_by_role("link", name="Film noir, image 1")).to_be_visible()
+    expect(page.locator(".edit-made-into").get_by_role("link", name="More like this")).to_be_visible()  # both ways
     screens("edit-gallery")
     assert credit_balance(user=user) == balance - settings.CREDITS_PRICE_EDIT_MORE
     finished()
