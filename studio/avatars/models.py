@@ -269,6 +269,16 @@ class Prompt(CallbackTarget, BaseModel):
         return self.kind != EditKind.STYLE
 
     @property
+    def edit_name(self) -> str:
+        """An edit in a few words, for the links to it: its kind, an Extend's shape, a touch-up's words."""
+        if self.kind == EditKind.EXTEND:
+            return self.label.partition(":")[0]
+        if self.kind == EditKind.TOUCHUP:
+            words = self.text if len(self.text) <= 32 else self.text[:31].rstrip() + "…"
+            return f"Touch-up “{words}”"
+        return self.get_kind_display()
+
+    @property
     def tune_at_astria(self) -> int | None:
         """The Astria tune the prompt is created on and read from: its own (a touch-up's edit
         model), else a LoRA's base tune, else the avatar's tune."""

@@ -125,6 +125,8 @@ def test_extend_offers_both_shapes_and_orders_the_one_pressed(
     assert response.status_code == 302 and response["Location"].endswith(f"#prompt-{edit.pk}")
     assert (edit.edit_option, edit.width, edit.height, edit.source_image) == ("full_length", 1152, 2048, image)
     assert credit_balance(user=user) == 3
+    page = user_client.get(_edit_url(image)).content.decode()
+    assert f'#prompt-{edit.pk}">Full-length portrait</a>:' in page and "on its way" in page
 
 
 def test_extend_with_no_shape_says_so_and_spends_nothing(user_client, user, image):
@@ -165,7 +167,8 @@ def test_a_touch_up_is_ordered_with_the_words_as_written(
     assert edit.astria_tune_id == settings.ASTRIA_EDIT_TUNE_ID
     assert credit_balance(user=user) == 3
     gallery = user_client.get(reverse("avatars:detail", args=[image.avatar_id])).content.decode()
-    assert f"Touch-up: “{image.prompt.label}”, image 2" in gallery
+    assert f"Touch-up: “{image.prompt.label}”, image 2 · a navy blazer instead" in gallery
+    assert f'<a href="#prompt-{edit.pk}">Touch-up “a navy blazer instead”</a>' in gallery
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     )
     made_from_it = page.get_by_role("region", name="Made from this portrait")
     expect(made_from_it.get_by_role("link", name="More like this")).to_be_visible()  # what was made from it
-    expect(made_from_it.get_by_role("link", name="Extend")).to_be_visible()
+    expect(made_from_it.get_by_role("link", name="LinkedIn banner")).to_be_visible()
     spent = sum(
         getattr(settings, f"CREDITS_PRICE_EDIT_{kind}") for kind in ("MORE", "EXTEND", "BIGGER", "TOUCHUP")
     )
