@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from PIL import Image
 
-from studio.avatars import edits, services
+from studio.astria.errors import AstriaMaybeCreated
+from studio.avatars import edits, services, submission
 from studio.avatars.edit_requests import input_picture, nearest_aspect_ratio
 from studio.avatars.models import AstriaTuneDeletion, AvatarState, EditKind, PromptState
 from studio.core.exceptions import ApplicationError
@@ -196,3 +197,24 @@ def test_the_picture_sent_fits_the_shape_without_distortion(user):
 
     assert (smaller.size, kept.size, smaller.format) == ((32, 32), (64, 64), "JPEG")  # never scaled up
     assert [nearest_aspect_ratio(*size) for size in ((1024, 1024), (896, 1152), (3072, 768))] == ["1:1", "4:5", "21:9"]
+
+
+def test_a_touch_up_created_despite_a_timeout_is_found_on_the_edit_model_not_made_twice(
+    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # its submit is run by hand below
+        edit = edits.edit_order(
+            user=user, avatar_id=delivered.pk, image_id=delivered.images.first().pk, kind=EditKind.TOUCHUP,
+            instruction="a red scarf",
+        )
+    created = studio_on_sandbox.stats()["prompts_created"]
+    studio_on_sandbox.fail_next(1, 504)  # Astria's gateway times out, the prompt made all the same
+
+    with pytest.raises(AstriaMaybeCreated):
+        submission.avatar_submit_prompts(avatar_id=str(delivered.pk))
+    submission.avatar_submit_prompts(avatar_id=str(delivered.pk))  # the task's retry
+    reconcile_until(lambda: state_of(delivered) == AvatarState.DONE)
+
+    edit.refresh_from_db()
+    assert edit.state == PromptState.DONE and edit.images.count() == 1
+    assert studio_on_sandbox.stats()["prompts_created"] == created + 1
