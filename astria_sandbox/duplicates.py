@@ -16,8 +16,10 @@ class DuplicatesMixin:
             row = self._prompt_row(owner, prompt_id, None)
             if row is None:
                 return None
+            tune = self._db.execute("SELECT branch FROM tunes WHERE id = ?", (row["tune_id"],)).fetchone()
             return {
                 "tune_id": row["tune_id"],
+                "branch": tune["branch"] if tune else "",
                 "attrs": {key: row[key] for key in PROMPT_COLUMNS}
                 | {"lora_tune_ids": json.loads(row["lora_tune_ids"])},
                 "done": row["trained_at"] is not None and not row["user_error"],
@@ -28,8 +30,8 @@ class DuplicatesMixin:
         """What the renderer needs for a finished prompt, or None if there is no such image set.
 
         A duplicate that re-uses one of its source's images (`image_index`, its seed unchanged:
-        nothing is made again) is that image, under `reuse`, and 4x larger (`scale`) with
-        super_resolution on. One with a new seed is made anew, from the same tune's photos."""
+        nothing is made again) is that image, under `reuse`. One with a new seed is made anew,
+        from the same tune's photos. Any prompt with super_resolution on is 4x larger (`scale`)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT * FROM prompts WHERE id = ? AND file_key = ? AND trained_at IS NOT NULL",

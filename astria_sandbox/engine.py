@@ -29,17 +29,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from astria_sandbox import clock, render
+from astria_sandbox import clock, edit_render, render
 from astria_sandbox.clock import Delivery
-from astria_sandbox.http import SandboxServer, opener, origin
+from astria_sandbox.http import SandboxServer
+from astria_sandbox.net import opener, origin
 from astria_sandbox.params import as_bool, as_float, as_int
 from astria_sandbox.store import Store
+from astria_sandbox.validation import outpaint
 
 logger = logging.getLogger("astria_sandbox")
 
 CALLBACK_TIMEOUT = 10
 TICK_SECONDS = 0.1
-DEFAULT_GALLERY_TUNES = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944}
+# The base models, and a partner edit model (Gemini) that edits an input image by instruction.
+DEFAULT_GALLERY_TUNES = {"sd15": 690204, "sdxl1": 666678, "flux1": 1504944, "partner-1": 3618064}
 FAIL_STATUSES = (429, 500, 504)
 LIKENESS_FAULTS = ("off", "no_face", "stranger")
 
@@ -279,9 +282,16 @@ class Sandbox:
         if source is None or not 0 <= index < source["num_images"]:
             return None
         reuse, scale = source.pop("reuse", None), source.pop("scale", 1)
+        input_image, layout = source.pop("input_image", None), outpaint(source["text"])
         if reuse is not None:  # a duplicate re-using its source's image: that very image
             source["num_images"] = reuse["num_images"]
-        data = render.render_prompt_image(index=reuse["index"] if reuse else index, **source)
+        note = f"prompt {prompt_id} · {index + 1}/{source['num_images']}"
+        if input_image is not None and layout is None:  # an edit of the picture, as the text says
+            data = edit_render.instructed(input_image, text=source["text"], note=note)
+        else:
+            data = input_image or render.render_prompt_image(index=reuse["index"] if reuse else index, **source)
+        if layout is not None:
+            data = edit_render.outpainted(data, **layout, note=note)
         if scale > 1:
             data = render.upscaled(data, scale)
         with self._images_lock:

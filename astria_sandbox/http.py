@@ -10,17 +10,17 @@ import logging
 import re
 import socket
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from astria_sandbox import render
+from astria_sandbox.net import download
 from astria_sandbox.params import BodyError, parse_body
 from astria_sandbox.store import owner_of
 from astria_sandbox.validation import (
     Invalid,
+    check_for_branch,
     clean_duplicate,
     clean_prompt,
     clean_prompts_attributes,
@@ -36,28 +36,7 @@ logger = logging.getLogger("astria_sandbox")
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 120
 MAX_BODY_BYTES = 200 * 1024 * 1024
-MAX_IMAGE_URL_BYTES = 25 * 1024 * 1024
 API_KEY = re.compile(r"^Bearer\s+(sd_[A-Za-z0-9_\-]+)\s*$")
-
-
-def origin(url: str) -> str:
-    """Where a URL points, for logs and errors: scheme, host and port only. Callback URLs carry
-    their secret in the path or the query, and signed image URLs in the query."""
-    try:
-        parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "[unparseable URL]"
-    return f"{parts.scheme}://{parts.hostname or ''}{port}"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-# Outgoing requests (callbacks, image_urls) never follow redirects.
-opener = urllib.request.build_opener(_NoRedirect)
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -301,7 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise Invalid(f"base_tune_id {attrs['base_tune_id']} not found")
                 base_branch = base["branch"]
             images = [(f.data, f.content_type) for f in attrs["files"]]
-            images += [_download(url) for url in attrs["image_urls"]]
+            images += [download(url) for url in attrs["image_urls"]]
             for number, (data, _) in enumerate(images, start=1):
                 try:
                     render.check_training_image(data)
@@ -370,6 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
             for referenced in attrs["lora_tune_ids"]:
                 if store.tune_visible(self._owner, referenced) is None:
                     raise Invalid(f"the tune {referenced} referenced in the text was not found")
+            _for_tune(attrs, store.tune_visible(self._owner, tune_id)["branch"])
         except Invalid as exc:
             raise _error(422, str(exc)) from exc
         prompt = store.create_prompt(
@@ -387,6 +367,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _not_found()
         try:
             attrs, index = clean_duplicate(source, self._attrs("prompt"), self._attrs(""))
+            _for_tune(attrs, source["branch"])
         except Invalid as exc:
             raise _error(422, str(exc)) from exc
         fail, fault = self.sandbox.take_prompt_failure(), self.sandbox.likeness_fault_for(attrs["text"])
@@ -474,6 +455,18 @@ class _Handler(BaseHTTPRequestHandler):
         raise _not_found()
 
 
+def _for_tune(attrs: dict, branch: str) -> None:
+    """What the tune's model refuses (Invalid), and the input image fetched and checked."""
+    check_for_branch(attrs, branch)
+    if attrs.get("input_image_url"):
+        attrs["input_image"] = download(attrs["input_image_url"])[0]
+    if attrs["input_image"] is not None:
+        try:
+            render.check_training_image(attrs["input_image"])
+        except render.UnreadableImage as exc:
+            raise Invalid(f"input_image is not a readable image: {exc}") from exc
+
+
 def _fault_reply(status: int) -> _Reply:
     if status == 429:
         return _Reply(429, {"error": "Too many requests, slow down"}, headers={"Retry-After": "1"})
@@ -484,17 +477,3 @@ def _fault_reply(status: int) -> _Reply:
             content_type="text/html; charset=utf-8",
         )
     return _Reply(500, {"status": 500, "error": "Internal Server Error"})
-
-
-def _download(url: str) -> tuple[bytes, str]:
-    """Fetch one of `image_urls`, as Astria does; Invalid when it cannot be fetched."""
-    request = urllib.request.Request(url, headers={"User-Agent": "AstriaSandbox/1.0"})  # noqa: S310
-    try:
-        with opener.open(request, timeout=15) as response:
-            data = response.read(MAX_IMAGE_URL_BYTES + 1)
-            content_type = response.headers.get("Content-Type", "application/octet-stream")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise Invalid(f"could not download an image from {origin(url)}: {getattr(exc, 'reason', exc)}") from exc
-    if len(data) > MAX_IMAGE_URL_BYTES:
-        raise Invalid(f"an image from {origin(url)} is larger than {MAX_IMAGE_URL_BYTES // 2**20} MB")
-    return data, content_type

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS prompts (
     created_at REAL NOT NULL, updated_at REAL NOT NULL, run_delay REAL NOT NULL,
     started_training_at REAL, trained_at REAL, user_error TEXT, fail_injected INTEGER NOT NULL,
     callback_state TEXT NOT NULL DEFAULT 'none', likeness_fault TEXT, orig_prompt_id INTEGER,
-    image_index INTEGER
+    image_index INTEGER, aspect_ratio TEXT, denoising_strength REAL, input_image BLOB
 );
 CREATE INDEX IF NOT EXISTS prompts_owner ON prompts (owner, tune_id, id);
 CREATE INDEX IF NOT EXISTS prompts_pending ON prompts (trained_at, user_error, callback_state);
@@ -52,6 +52,9 @@ ADDED_COLUMNS = (
     ("prompts", "likeness_fault", "TEXT"),
     ("prompts", "orig_prompt_id", "INTEGER"),
     ("prompts", "image_index", "INTEGER"),
+    ("prompts", "aspect_ratio", "TEXT"),
+    ("prompts", "denoising_strength", "REAL"),
+    ("prompts", "input_image", "BLOB"),
 )
 
 # A prompt's attributes as stored, each a column of `prompts` (a duplicate copies them).
@@ -72,4 +75,7 @@ PROMPT_COLUMNS = (
     "face_correct",
     "hires_fix",
     "film_grain",
+    "aspect_ratio",
+    "denoising_strength",
+    "input_image",  # the picture an img2img, outpainting or instruction edit starts from
 )

@@ -22,7 +22,9 @@ from astria_sandbox.schema import ADDED_COLUMNS, PROMPT_COLUMNS, SCHEMA
 FIRST_TUNE_ID = 3_000_001
 FIRST_PROMPT_ID = 41_000_001
 GALLERY_CREATED_AT = datetime(2024, 1, 15, 12, 0, tzinfo=UTC).timestamp()
-GALLERY_TITLES = {"sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev"}
+GALLERY_TITLES = {
+    "sd15": "Realistic Vision V5.1", "sdxl1": "SDXL 1.0", "flux1": "Flux1.dev", "partner-1": "Gemini (Nano Banana Pro)"
+}
 
 
 
@@ -400,6 +402,8 @@ class Store(DuplicatesMixin):
             "num_images": row["num_images"],
             "seed": row["seed"],
             "likeness_fault": json.loads(row["likeness_fault"]) if row["likeness_fault"] else None,
+            "input_image": bytes(row["input_image"]) if row["input_image"] is not None else None,
+            "scale": 4 if row["super_resolution"] else 1,
         }
 
     # --- numbers for tests and drills -----------------------------------------------------------

@@ -21,6 +21,19 @@ STYLES = (
     "Line art",
 )
 MAX_TRAINING_IMAGES = 50
+# Astria's `aspect_ratio` values (docs: Create a prompt).
+ASPECT_RATIOS = ("1:1", "16:9", "9:16", "21:9", "9:21", "3:2", "2:3", "5:4", "4:5", "4:3", "3:4")
+# Outpainting (docs: Features, "Flux Outpainting"): the anchors, and the branches it runs on. The
+# docs say "For flux" only; refusing it elsewhere with a 422 is inferred, as is `fast` (mock
+# images for every prompt) accepting it.
+OUTPAINT_ANCHORS = (
+    "top-left", "top-right", "bottom-left", "bottom-right", "center",
+    "top-center", "bottom-center", "left-center", "right-center",
+)
+OUTPAINT_BRANCHES = ("flux1", "fast")
+OUTPAINT_FLAG = re.compile(r"--outpaint(?!_)\s+(\S+)")
+OUTPAINT_SIZE = re.compile(r"--outpaint_(width|height)\s+(\S+)")
+MAX_SIDE = 3072
 LORA_TAG = re.compile(r"<(lora|faceid):([^:>]+):([0-9.]+)>")
 
 
@@ -175,6 +188,19 @@ def clean_prompt(attrs: dict) -> dict:
     style = _convert(attrs, "style", as_text, "style must be text") or None
     if style is not None and style not in STYLES:
         raise Invalid(f"style {style!r} is not one of: {', '.join(STYLES)}")
+    aspect_ratio = _convert(attrs, "aspect_ratio", as_text, "aspect_ratio must be text") or None
+    if aspect_ratio is not None and aspect_ratio not in ASPECT_RATIOS:
+        raise Invalid(f"aspect_ratio {aspect_ratio!r} is not one of: {', '.join(ASPECT_RATIOS)}")
+    denoising = _convert(attrs, "denoising_strength", as_float, "denoising_strength must be a number")
+    if denoising is not None and not 0 <= denoising <= 1:
+        raise Invalid("denoising_strength must be between 0 and 1")
+    input_image = attrs.get("input_image")
+    if input_image not in (None, "") and not isinstance(input_image, UploadedFile):
+        raise Invalid("input_image must be an uploaded file (multipart prompt[input_image])")
+    input_url = _convert(attrs, "input_image_url", as_text, "input_image_url must be text") or None
+    if input_url is not None and urlsplit(input_url).scheme not in ("http", "https"):
+        raise Invalid("input_image_url must be an http or https URL")
+    outpaint(text)  # its flags are checked now, and read from the text when the images are painted
     return {
         "text": text,
         "negative_prompt": _convert(attrs, "negative_prompt", as_text, "negative_prompt must be text"),
@@ -192,8 +218,37 @@ def clean_prompt(attrs: dict) -> dict:
         "face_correct": bool(flags["face_correct"]),
         "hires_fix": bool(flags["hires_fix"]),
         "film_grain": bool(flags["film_grain"]),
+        "aspect_ratio": aspect_ratio,
+        "denoising_strength": denoising,
+        "input_image": input_image.data if isinstance(input_image, UploadedFile) else None,
+        "input_image_url": input_url,
         "lora_tune_ids": lora_references(text),
     }
+
+
+def outpaint(text: str) -> dict | None:
+    """The outpainting the text asks for (`--outpaint <anchor> --outpaint_width W
+    --outpaint_height H`), or None; Invalid for an unknown anchor or a size that is not a
+    positive multiple of 8 (checked as `w` and `h` are, which is inferred)."""
+    anchor = OUTPAINT_FLAG.search(text)
+    sizes = dict(OUTPAINT_SIZE.findall(text))
+    if anchor is None and not sizes:
+        return None
+    if anchor is None or anchor.group(1) not in OUTPAINT_ANCHORS:
+        raise Invalid(f"--outpaint must be one of: {', '.join(OUTPAINT_ANCHORS)}")
+    found = {}
+    for key in ("width", "height"):
+        value = sizes.get(key, "")
+        if not value.isdigit() or not 0 < int(value) <= MAX_SIDE or int(value) % 8:
+            raise Invalid(f"--outpaint_{key} must be a positive multiple of 8 (at most {MAX_SIDE})")
+        found[key] = int(value)
+    return {"anchor": anchor.group(1), **found}
+
+
+def check_for_branch(attrs: dict, branch: str) -> None:
+    """What a prompt may ask of its tune's model: outpainting only on Flux (inferred 422)."""
+    if outpaint(attrs["text"]) is not None and branch not in OUTPAINT_BRANCHES:
+        raise Invalid(f"outpainting (--outpaint) is only available for Flux models, not on branch {branch}")
 
 
 def clean_duplicate(source: dict, overrides: dict, top: dict) -> tuple[dict, int | None]:

@@ -330,6 +330,11 @@ ASTRIA_BASE_TUNE_ID = (
     env.int("ASTRIA_BASE_TUNE_ID", default=ASTRIA_BASE_TUNE_IDS.get(ASTRIA_BRANCH, 0)) or None
 )
 ASTRIA_TOKEN = env("ASTRIA_TOKEN", default="ohwx" if ASTRIA_BRANCH in {"sdxl1", "flux1"} else "sks")
+# Touch-ups by instruction run on a partner edit model's gallery tune (Gemini, "Nano Banana Pro",
+# the id Astria's own CLI falls back to); 0 switches touch-ups off.
+ASTRIA_EDIT_TUNE_ID = env.int("ASTRIA_EDIT_TUNE_ID", default=3618064)
+# Every gallery tune the studio uses, by branch (the local sandbox is seeded with them).
+ASTRIA_GALLERY_TUNES = {**ASTRIA_BASE_TUNE_IDS, "partner-1": ASTRIA_EDIT_TUNE_ID}
 # The key the studio presents to the sandbox (the sandbox accepts any `sd_...` key as an account).
 ASTRIA_SANDBOX_API_KEY = "sd_sandbox_studio"
 # Astria answers 504 after 30 s of work, so the read timeout waits a little longer than that.
@@ -412,6 +417,8 @@ CREDITS_PRICE_PROMPT = env.int("CREDITS_PRICE_PROMPT", default=1)
 # The edit studio's paid edits of a delivered image (studio/avatars/edits.py); profile pictures are free.
 CREDITS_PRICE_EDIT_MORE = env.int("CREDITS_PRICE_EDIT_MORE", default=1)
 CREDITS_PRICE_EDIT_BIGGER = env.int("CREDITS_PRICE_EDIT_BIGGER", default=1)
+CREDITS_PRICE_EDIT_EXTEND = env.int("CREDITS_PRICE_EDIT_EXTEND", default=1)
+CREDITS_PRICE_EDIT_TOUCHUP = env.int("CREDITS_PRICE_EDIT_TOUCHUP", default=1)
 # Packs on sale: prices in the currency's smallest unit (cents). A full avatar (training plus
 # 14 prompts) costs CREDITS_PRICE_TUNE + 14 * CREDITS_PRICE_PROMPT = 16 credits by default.
 CREDIT_PACKS = [

@@ -149,7 +149,7 @@ def astria_sandbox(settings, monkeypatch):
         host="127.0.0.1",
         port=0,
         state_path=None,
-        gallery_tunes=settings.ASTRIA_BASE_TUNE_IDS,
+        gallery_tunes=settings.ASTRIA_GALLERY_TUNES,
         tick=0.05,
         training_delay=0,
         prompt_delay=0,

@@ -355,6 +355,7 @@ def test_the_walk_finds_the_urls_it_must_cover():
     names = {route.name for route in WITH_PARAMS}
     assert {
         "avatars:detail", "avatars:image", "avatars:export", "avatars:edit", "avatars:edit_more",
+        "avatars:edit_extend", "avatars:edit_bigger", "avatars:edit_touchup", "avatars:profile_picture",
         "photos:image", "photos:delete",
         "themes:custom_remove", "credits:checkout", "credits:purchase", "astria_callback",
         "account_confirm_email", "admin:avatars_avatar_change",

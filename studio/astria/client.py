@@ -313,10 +313,15 @@ class AstriaClient:
         inpaint_faces: bool | None = None,
         w: int | None = None,
         h: int | None = None,
+        aspect_ratio: str | None = None,
+        denoising_strength: float | None = None,
+        input_image: ImageInput | None = None,
         callback: str | None = None,
     ) -> Prompt:
         """Queue a prompt on a tune (it waits while the tune trains). For LoRA branches, `tune_id`
-        is the base tune and `text` holds `<lora:ID:1>`. AstriaMaybeCreated as for tunes."""
+        is the base tune and `text` holds `<lora:ID:1>`. `input_image`, a (filename, bytes) pair,
+        is uploaded as `prompt[input_image]` (img2img, outpainting, instruction edits).
+        AstriaMaybeCreated as for tunes."""
         attrs = {
             "text": text,
             "negative_prompt": negative_prompt,
@@ -328,6 +333,8 @@ class AstriaClient:
             "inpaint_faces": inpaint_faces,
             "w": w,
             "h": h,
+            "aspect_ratio": aspect_ratio,
+            "denoising_strength": denoising_strength,
             "callback": callback,
         }
         parts = [
@@ -335,6 +342,10 @@ class AstriaClient:
             for key, value in attrs.items()
             if value is not None
         ]
+        if input_image is not None:
+            filename, content = input_image
+            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            parts.append(("prompt[input_image]", (filename, content, content_type)))
         return Prompt.from_api(
             self._request("POST", f"/tunes/{int(tune_id)}/prompts", files=parts, creates=True)
         )

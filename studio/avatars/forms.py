@@ -2,8 +2,11 @@ import uuid
 from datetime import UTC, datetime
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 
 from studio.avatars import profile_pictures
+from studio.avatars.edits import EXTEND_SHAPES, TOUCHUP_EMPTY
 from studio.avatars.models import Avatar, GalleryExport, SubjectClass
 from studio.themes.selectors import theme_list_for_subject
 
@@ -144,3 +147,34 @@ class ProfilePictureForm(forms.Form):
 
     shape = forms.ChoiceField(choices=[(shape, shape) for shape in profile_pictures.SHAPES])
     size = forms.TypedChoiceField(choices=[(str(size), size) for size in profile_pictures.SIZES], coerce=int)
+
+
+class ExtendForm(forms.Form):
+    """Which shape an Extend makes of an image."""
+
+    shape = forms.ChoiceField(
+        label="Shape", choices=[(shape.name, shape.label) for shape in EXTEND_SHAPES.values()],
+        error_messages={"required": "Choose a LinkedIn banner or a full-length portrait."},
+    )
+
+
+class TouchUpForm(forms.Form):
+    """What a touch-up changes, in the customer's words (cleaned and filtered by the edit itself)."""
+
+    instruction = forms.CharField(
+        label="What should change?",
+        strip=True,
+        error_messages={"required": TOUCHUP_EMPTY},
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "a navy blazer instead", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        max_chars = settings.THEMES_CUSTOM_PROMPT_MAX_CHARS
+        field = self.fields["instruction"]
+        field.validators.append(MaxLengthValidator(max_chars))
+        field.widget.attrs["maxlength"] = max_chars
+        field.help_text = (
+            "One change in a few words, such as “a navy blazer instead” or “plain grey background”. "
+            f"The face stays as it is. Up to {max_chars} characters."
+        )

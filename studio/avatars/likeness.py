@@ -111,6 +111,10 @@ def avatar_forget_identities(now: datetime) -> int:
     ).update(identity=None)
 
 
+# Edits made from the chosen picture itself rather than from its prompt.
+MADE_FROM_THE_PICTURE = frozenset({EditKind.BIGGER, EditKind.EXTEND, EditKind.TOUCHUP})
+
+
 # --- The guarantee -----------------------------------------------------------------------------
 
 
@@ -135,8 +139,9 @@ def prompts_settle_likeness(*, avatar: Avatar) -> None:
             continue
         elif not unlike:
             _set_outcome(prompt, LikenessOutcome.PASSED)
-        elif not settings.LIKENESS_GUARANTEE or prompt.kind == EditKind.BIGGER:
-            # A bigger copy of a picture the customer chose is that picture: nothing to make again.
+        elif not settings.LIKENESS_GUARANTEE or prompt.kind in MADE_FROM_THE_PICTURE:
+            # A bigger, extended or touched-up copy of a picture the customer chose starts from that
+            # picture, face included: there is no style to make again.
             _set_outcome(prompt, LikenessOutcome.FAILED)
         elif avatar.prompts.count() < settings.FAIR_USE_MAX_PROMPTS:
             _redo(avatar=avatar, original=prompt)

@@ -177,7 +177,9 @@ class EditKind(models.TextChoices):
 
     STYLE = "", "Style"
     MORE = "more", "More like this"
+    EXTEND = "extend", "Extend"
     BIGGER = "bigger", "Bigger"
+    TOUCHUP = "touchup", "Touch-up"
 
 
 class Prompt(CallbackTarget, BaseModel):
@@ -227,6 +229,13 @@ class Prompt(CallbackTarget, BaseModel):
         "GeneratedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="edits",
         help_text="The delivered image this edit was made from.",
     )
+    edit_option = models.CharField(
+        max_length=16, blank=True, help_text="The form an edit takes: the shape an Extend makes (banner, full_length)."
+    )
+    astria_tune_id = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="The Astria tune the prompt runs on when not the avatar's own (a touch-up on the edit model's).",
+    )
 
     class Meta:
         ordering = ["batch", "position"]
@@ -258,6 +267,24 @@ class Prompt(CallbackTarget, BaseModel):
     @property
     def is_edit(self) -> bool:
         return self.kind != EditKind.STYLE
+
+    @property
+    def edit_name(self) -> str:
+        """An edit in a few words, for the links to it: its kind, an Extend's shape, a touch-up's words."""
+        if self.kind == EditKind.EXTEND:
+            return self.label.partition(":")[0]
+        if self.kind == EditKind.TOUCHUP:
+            words = self.text if len(self.text) <= 32 else self.text[:31].rstrip() + "…"
+            return f"Touch-up “{words}”"
+        return self.get_kind_display()
+
+    @property
+    def tune_at_astria(self) -> int | None:
+        """The Astria tune the prompt is created on and read from: its own (a touch-up's edit
+        model), else a LoRA's base tune, else the avatar's tune."""
+        if self.astria_tune_id:
+            return self.astria_tune_id
+        return settings.ASTRIA_BASE_TUNE_ID if self.avatar.is_lora else self.avatar.tune_id
 
     @property
     def placeholders(self) -> range:

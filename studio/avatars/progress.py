@@ -86,10 +86,8 @@ def prompt_sync(*, prompt_id: int) -> None:
     prompt = Prompt.objects.select_related("avatar").filter(pk=prompt_id).first()
     if prompt is None or prompt.state != PromptState.SUBMITTED or prompt.astria_prompt_id is None:
         return
-    avatar = prompt.avatar
-    target_tune_id = settings.ASTRIA_BASE_TUNE_ID if avatar.is_lora else avatar.tune_id
     try:
-        remote = get_client().get_prompt(target_tune_id, prompt.astria_prompt_id)
+        remote = get_client().get_prompt(prompt.tune_at_astria, prompt.astria_prompt_id)
     except AstriaNotFound:
         remote = None
     _apply_remote_prompt(prompt, remote)
@@ -99,7 +97,8 @@ def avatar_sync_prompts(*, avatar_id: str) -> None:
     """Re-read every submitted prompt of a generating avatar with one list of its tune's prompts
     (not one call per prompt), apply what finished, and set when to look again.
 
-    A LoRA's prompts live on the shared base tune, among everyone's: those are read one by one.
+    A LoRA's prompts live on the shared base tune, among everyone's, and a touch-up on the edit
+    model's gallery tune: those are read one by one.
     """
     avatar = Avatar.objects.filter(pk=avatar_id).first()
     if avatar is None or avatar.tune_id is None:
@@ -117,7 +116,7 @@ def avatar_sync_prompts(*, avatar_id: str) -> None:
         return
     now = timezone.now()
     Prompt.objects.filter(pk__in=[prompt.pk for prompt in submitted]).update(last_polled_at=now)
-    remotes = _read_prompts(avatar, [prompt.astria_prompt_id for prompt in submitted])
+    remotes = _read_prompts(avatar, submitted)
     for prompt in submitted:
         _apply_remote_prompt(prompt, remotes.get(prompt.astria_prompt_id))
     waiting = list(Prompt.objects.filter(pk__in=[prompt.pk for prompt in submitted], state=PromptState.SUBMITTED))
@@ -127,16 +126,19 @@ def avatar_sync_prompts(*, avatar_id: str) -> None:
     Prompt.objects.bulk_update(waiting, ["next_check_at"])
 
 
-def _read_prompts(avatar: Avatar, wanted: list[int]) -> dict:
-    """The wanted prompts as Astria has them now, by id; one missing was deleted there."""
+def _read_prompts(avatar: Avatar, wanted: list[Prompt]) -> dict:
+    """The wanted prompts as Astria has them now, by Astria's id; one missing was deleted there."""
     client = get_client()
     found: dict = {}
-    if avatar.is_lora:
-        for prompt_id in wanted:
-            with contextlib.suppress(AstriaNotFound):
-                found[prompt_id] = client.get_prompt(settings.ASTRIA_BASE_TUNE_ID, prompt_id)
+    missing = set()
+    for prompt in wanted:
+        if prompt.tune_at_astria == avatar.tune_id:
+            missing.add(prompt.astria_prompt_id)
+            continue
+        with contextlib.suppress(AstriaNotFound):  # on a shared tune, among everyone's
+            found[prompt.astria_prompt_id] = client.get_prompt(prompt.tune_at_astria, prompt.astria_prompt_id)
+    if not missing:
         return found
-    missing = set(wanted)
     try:
         for remote in client.iter_prompts(avatar.tune_id, limit=PROMPT_LIST_LIMIT):
             if remote.id in missing:

@@ -168,14 +168,21 @@ class GalleryStyle:
 
 
 def gallery_styles(*, prompts: list[Prompt]) -> list[GalleryStyle]:
-    """The styles of `gallery_prompts`, in order: a redo is shown within the style it redoes."""
+    """The styles of `gallery_prompts`, in order: a redo is shown within the style it redoes. Each
+    image carries `made_into`, the edits made from it, so its tile links to them."""
     redos = {prompt.redo_of_id: prompt for prompt in prompts if prompt.redo_of_id is not None}
+    made_into: dict = {}
+    for prompt in prompts:
+        if prompt.source_image_id is not None:
+            made_into.setdefault(prompt.source_image_id, []).append(prompt)
     styles = []
     for prompt in prompts:
         if prompt.redo_of_id is not None:
             continue
         redo = redos.get(prompt.pk)
         images = list(prompt.images.all()) + (list(redo.images.all()) if redo else [])
+        for image in images:
+            image.made_into = made_into.get(image.pk, [])
         # Best first; images not scored (pets) keep their order.
         ranked = sorted(images, key=lambda image: -image.likeness if image.likeness is not None else 0)
         styles.append(GalleryStyle(

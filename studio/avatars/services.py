@@ -235,18 +235,16 @@ def _avatar_delete_locked(avatar: Avatar) -> None:
 
 
 def astria_avatar_delete_later(*, avatar: Avatar) -> bool:
-    """Delete what the avatar has at Astria: its tune, and a LoRA's prompts on the shared base tune
-    (which deleting the LoRA leaves there). A queued avatar whose submit may have created a tune
-    without learning its id has it looked up by title. False if it has nothing at Astria."""
+    """Delete what the avatar has at Astria: its tune, and its prompts on shared tunes (a LoRA's on
+    the base tune, touch-ups on the edit model's), which deleting the tune leaves there. A queued
+    avatar whose submit may have created a tune without learning its id has it looked up by title.
+    False if it has nothing at Astria."""
     if avatar.tune_id:
-        prompts = []
-        if avatar.is_lora:
-            prompts = [
-                [settings.ASTRIA_BASE_TUNE_ID, prompt_id]
-                for prompt_id in avatar.prompts.exclude(astria_prompt_id=None).values_list(
-                    "astria_prompt_id", flat=True
-                )
-            ]
+        prompts = [
+            [prompt.tune_at_astria, prompt.astria_prompt_id]
+            for prompt in avatar.prompts.exclude(astria_prompt_id=None)
+            if prompt.tune_at_astria != avatar.tune_id
+        ]
         astria_tune_delete_later(tune_id=avatar.tune_id, prompts=prompts)
         return True
     if avatar.state == AvatarState.QUEUED and avatar.submit_attempts:

@@ -35,9 +35,10 @@ from django.db.models import Case, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
 
 from studio.astria.client import AstriaClient, get_client
-from studio.astria.errors import AstriaMaybeCreated, AstriaNotFound, AstriaRejected, AstriaTransient
+from studio.astria.errors import AstriaMaybeCreated, AstriaRejected, AstriaTransient
 from studio.avatars import callbacks, schedule, tasks
-from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, EditKind, Prompt, PromptState
+from studio.avatars.edit_requests import edit_create_at_astria
+from studio.avatars.models import IN_FLIGHT, Avatar, AvatarState, Prompt, PromptState
 from studio.avatars.services import astria_tune_delete_later, avatar_fail, prompt_fail
 from studio.core.tasks import enqueue_on_commit
 from studio.photos.selectors import photo_list_accepted
@@ -194,21 +195,22 @@ def avatar_submit_prompts(*, avatar_id: str) -> None:
 def _submit_prompts_claimed(avatar: Avatar) -> None:
     pending = list(avatar.prompts.filter(state=PromptState.PENDING).select_related("source_image__prompt"))
     client = get_client()
-    target_tune_id = settings.ASTRIA_BASE_TUNE_ID if avatar.is_lora else avatar.tune_id
     already_sent = {}
     poll_from = (
         timezone.now() + timedelta(seconds=settings.RECONCILE_PROMPT_POLL_AFTER) if avatar.trained_at else None
     )
-    if any(prompt.callback_nonce for prompt in pending):
-        # A previous attempt may have created some of these before it stopped: find them by
-        # the callback URL Astria echoes back, so none is created twice.
-        already_sent = _prompts_by_callback(client, target_tune_id)
+    # A previous attempt may have created some of these before it stopped: find them by the
+    # callback URL Astria echoes back, on each tune they go to, so none is created twice.
+    for tune_id in {prompt.tune_at_astria for prompt in pending if prompt.callback_nonce}:
+        already_sent |= _prompts_by_callback(client, tune_id)
     for prompt in pending:
         url = callbacks.callback_url(callbacks.token_for_target(prompt, kind="prompt"))
         remote = already_sent.get(url)
         if remote is None:
             try:
-                remote = _create_prompt(client, avatar=avatar, prompt=prompt, tune_id=target_tune_id, callback=url)
+                remote = _create_prompt(
+                    client, avatar=avatar, prompt=prompt, tune_id=prompt.tune_at_astria, callback=url
+                )
             except AstriaRejected as exc:
                 logger.warning("prompt %s: Astria refused it: %s", prompt.pk, exc.message)
                 prompt_fail(prompt_id=prompt.pk, reason=PROMPT_REFUSED)
@@ -224,24 +226,9 @@ def _submit_prompts_claimed(avatar: Avatar) -> None:
 
 
 def _create_prompt(client: AstriaClient, *, avatar: Avatar, prompt: Prompt, tune_id: int, callback: str):
-    """One prompt at Astria: a style on the tune, or an edit made from its source image's prompt."""
+    """One prompt at Astria: a style on the tune, or an edit made from its source image."""
     if prompt.is_edit:
-        # From the image's own prompt and that image: More like this with a new seed, Bigger
-        # with super resolution on (the image re-used, not made again).
-        source = prompt.source_image
-        if source is None or source.prompt.astria_prompt_id is None:
-            raise AstriaRejected("the image this edit was made from is gone", status=404)
-        try:
-            return client.duplicate_prompt(
-                source.prompt.astria_prompt_id,
-                image_index=source.index,
-                seed=prompt.seed,
-                num_images=prompt.num_images,
-                super_resolution=(prompt.kind == EditKind.BIGGER) or None,
-                callback=callback,
-            )
-        except AstriaNotFound as exc:  # its prompt is gone at Astria: nothing to make it from
-            raise AstriaRejected(exc.message, status=exc.status) from exc
+        return edit_create_at_astria(client, avatar=avatar, prompt=prompt, tune_id=tune_id, callback=callback)
     return client.create_prompt(
         tune_id=tune_id,
         text=astria_prompt_text(text=prompt.text, branch=avatar.branch, tune_id=avatar.tune_id),

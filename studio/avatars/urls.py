@@ -18,7 +18,11 @@ urlpatterns = [
     path("<uuid:avatar_id>/images/<uuid:image_id>/favourite/", views.image_favourite, name="favourite"),
     path("<uuid:avatar_id>/images/<uuid:image_id>/edit/", edit_views.image_edit, name="edit"),
     path("<uuid:avatar_id>/images/<uuid:image_id>/edit/more/", edit_views.image_edit_more, name="edit_more"),
+    path("<uuid:avatar_id>/images/<uuid:image_id>/edit/extend/", edit_views.image_edit_extend, name="edit_extend"),
     path("<uuid:avatar_id>/images/<uuid:image_id>/edit/bigger/", edit_views.image_edit_bigger, name="edit_bigger"),
+    path(
+        "<uuid:avatar_id>/images/<uuid:image_id>/edit/touch-up/", edit_views.image_edit_touchup, name="edit_touchup"
+    ),
     path(
         "<uuid:avatar_id>/images/<uuid:image_id>/edit/profile-picture/",
         edit_views.image_profile_picture,

@@ -156,6 +156,20 @@ class WalletMismatch:
         return f"+{difference:,}" if difference > 0 else f"\u2212{-difference:,}"
 
 
+@dataclass(frozen=True)
+class EditFigures:
+    """One kind of paid edit over the period: ordered, the credits they cost and those refunded."""
+
+    kind: str
+    ordered: int
+    credits: int
+    refunded: int
+
+    @property
+    def net(self) -> int:
+        return self.credits - self.refunded
+
+
 @dataclass
 class Dashboard:
     period: Period
@@ -177,7 +191,7 @@ class Dashboard:
     failed_avatars: list[Avatar]
     failed_prompts: list[Prompt]
     failed_prompt_count: int
-    edits: list[tuple[str, int, int]]  # (kind, edits ordered, credits they cost), every paid kind
+    edits: list[EditFigures]  # every paid kind
     wallets: list[WalletMismatch]
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
     likeness: "LikenessFigures"
@@ -342,7 +356,12 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=figures.total("prompts_failed"),
         edits=[
-            (kind.label, figures.by_key("edits").get(kind.value, 0), figures.by_key("edit_credits").get(kind.value, 0))
+            EditFigures(
+                kind.label,
+                figures.by_key("edits").get(kind.value, 0),
+                figures.by_key("edit_credits").get(kind.value, 0),
+                figures.by_key("edit_credits_refunded").get(kind.value, 0),
+            )
             for kind in EditKind
             if kind != EditKind.STYLE
         ],

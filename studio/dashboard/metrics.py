@@ -172,6 +172,9 @@ METRICS: tuple[Metric, ...] = (
     # The edit studio: paid edits on the day they were ordered, per kind, and the credits they cost.
     Metric("edits", Prompt, "created_at", Count("pk"), ~Q(kind=EditKind.STYLE), key="kind"),
     Metric("edit_credits", Prompt, "created_at", Sum("price"), ~Q(kind=EditKind.STYLE), key="kind"),
+    # ... and of those, the ones Astria failed, whose credits came back (refunds come within hours).
+    Metric("edit_credits_refunded", Prompt, "created_at", Sum("price"), ~Q(kind=EditKind.STYLE) & Q(refunded=True),
+           key="kind"),
 )
 # Metrics of a tune's submit day that later prompts on that tune change: the rollup recomputes
 # the submit days of tunes sent a prompt since its last run.

@@ -377,6 +377,26 @@ def insert_subject(text: str, *, subject_class: str) -> str:
     return f"{before}{replacement}{after}"
 
 
+def clean_user_text(
+    text: str,
+    *,
+    max_chars: int | None = None,
+    forbidden_words: Iterable[str] | None = None,
+    empty: str = "Describe the picture you want in a few words.",
+) -> str:
+    """Anything a user writes for Astria (a custom prompt, a touch-up instruction): cleaned by
+    `clean_text`, refused when empty (`empty` says what to write) or forbidden.
+
+    Raises PromptRejected with a reason a user can act on.
+    """
+    cleaned = clean_text(text, max_chars=max_chars)
+    if not re.search(r"\w", cleaned):
+        raise PromptRejected(empty)
+    if reason := forbidden_reason(cleaned, words=forbidden_words):
+        raise PromptRejected(reason)
+    return cleaned
+
+
 def build_custom_prompt(
     text: str,
     *,
@@ -388,11 +408,7 @@ def build_custom_prompt(
 
     Raises PromptRejected with a reason a user can act on.
     """
-    cleaned = clean_text(text, max_chars=max_chars)
-    if not re.search(r"\w", cleaned):
-        raise PromptRejected("Describe the picture you want in a few words.")
-    if reason := forbidden_reason(cleaned, words=forbidden_words):
-        raise PromptRejected(reason)
+    cleaned = clean_user_text(text, max_chars=max_chars, forbidden_words=forbidden_words)
     template = insert_subject(cleaned, subject_class=subject_class)
     if not re.search(r"\w", template.replace(SUBJECT, "")):
         raise PromptRejected("Say a little more: a place, an outfit, a style or a mood.")

@@ -197,7 +197,7 @@ def test_prompts_wait_for_training_then_finish_with_their_images(astria_sandbox)
     assert len(done.images) == 4 and not done.is_failed
     assert done.started_training_at >= client.get_tune(tune.id).trained_at
     image = Image.open(io.BytesIO(requests.get(done.images[0], timeout=10).content))
-    assert (image.format, image.size) == ("JPEG", (1024, 1024))
+    assert (image.format, image.size) == ("JPEG", (4096, 4096))  # super resolution: 4 times the 1024 px
 
 
 def test_a_prompt_without_num_images_gets_eight(astria_sandbox):

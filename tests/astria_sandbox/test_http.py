@@ -337,7 +337,7 @@ def test_gallery_base_tunes_take_lora_prompts(api, astria_sandbox, settings):
     assert base["branch"] == "flux1" and base["is_api"] is False
     assert done["tune_id"] == flux and done["tunes"] == [{"id": lora["id"], "title": "lora"}]
     assert [t["id"] for t in api("GET", "/gallery/tunes").json()] == sorted(
-        settings.ASTRIA_BASE_TUNE_IDS.values(), reverse=True
+        settings.ASTRIA_GALLERY_TUNES.values(), reverse=True
     )
     assert api("GET", "/tunes").json()[0]["id"] == lora["id"]  # gallery tunes are not in the key's list
 

@@ -28,8 +28,10 @@ def test_demo_with_edits_ends_with_one_of_each_kind(request, astria_sandbox, liv
     call_command("demo", "--themes", "film-noir", "--edits", "--timeout", "120")
 
     out = capsys.readouterr().out
-    assert "More like this: done, 1 credit, images 1024x1024, 1024x1024" in out
-    assert "Bigger: done, 1 credit, images 4096x4096" in out
+    assert "More like “Film noir”, image 1: done, 1 credit, images 1024x1024, 1024x1024" in out
+    assert "LinkedIn banner: “Film noir”, image 1: done, 1 credit, images 3072x768" in out
+    assert "Bigger: “Film noir”, image 1: done, 1 credit, images 4096x4096" in out
+    assert "Touch-up: “Film noir”, image 1 · plain grey background: done, 1 credit, images 1024x1024" in out
     assert "Profile picture, square: 400 px JPG, free" in out and "Profile picture, round: 400 px PNG, free" in out
     avatar = Avatar.objects.get()
-    assert avatar.prompts.filter(kind__in=["more", "bigger"], state="done").count() == 2
+    assert avatar.prompts.filter(kind__in=["more", "extend", "bigger", "touchup"], state="done").count() == 4

@@ -169,11 +169,12 @@ def test_deleting_the_avatar_deletes_its_edits(user, delivered, django_capture_o
     assert not GeneratedImage.objects.filter(avatar_id=delivered.pk).exists()
 
 
-def test_a_bigger_copy_that_scores_unlike_them_is_not_made_again(user, settings):
+@pytest.mark.parametrize("kind", [EditKind.BIGGER, EditKind.EXTEND, EditKind.TOUCHUP])
+def test_a_copy_of_the_picture_that_scores_unlike_them_is_not_made_again(user, settings, kind):
     settings.LIKENESS_GUARANTEE = True
     avatar = AvatarFactory(user=user, state=AvatarState.GENERATING)
     source = GeneratedImageFactory(prompt=PromptFactory(avatar=avatar), avatar=avatar, index=0, likeness=0.9)
-    bigger = PromptFactory(avatar=avatar, batch=1, position=0, kind=EditKind.BIGGER, source_image=source)
+    bigger = PromptFactory(avatar=avatar, batch=1, position=0, kind=kind, source_image=source)
     GeneratedImageFactory(prompt=bigger, avatar=avatar, index=0, likeness=0.2, face_found=True)
 
     with transaction.atomic():

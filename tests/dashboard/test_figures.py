@@ -139,11 +139,18 @@ def test_all_time_past_three_months_is_charted_per_week_with_the_same_totals(sho
 def test_edits_are_counted_with_the_credits_they_cost(shop):
     avatar = AvatarFactory(state=AvatarState.DONE)
     source = GeneratedImageFactory(prompt=PromptFactory(avatar=avatar), avatar=avatar, index=0)
-    for kind, price, batch in (("more", 1, 1), ("more", 1, 2), ("bigger", 2, 3)):
-        PromptFactory(avatar=avatar, batch=batch, position=0, kind=kind, source_image=source, price=price)
+    for kind, price, batch, refunded in (
+        ("more", 1, 1, False), ("more", 1, 2, False), ("bigger", 2, 3, False),
+        ("extend", 2, 5, False), ("touchup", 3, 6, True), ("touchup", 3, 7, False),
+    ):
+        PromptFactory(
+            avatar=avatar, batch=batch, position=0, kind=kind, source_image=source, price=price, refunded=refunded
+        )
     old = PromptFactory(avatar=avatar, batch=4, position=0, kind="bigger", source_image=source, price=2)
     Prompt.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
 
     week = dashboard_get(days=7, today=timezone.localdate())
 
-    assert week.edits == [("More like this", 2, 2), ("Bigger", 1, 2)]
+    assert [(e.kind, e.ordered, e.credits, e.refunded, e.net) for e in week.edits] == [
+        ("More like this", 2, 2, 0, 2), ("Extend", 1, 2, 0, 2), ("Bigger", 1, 2, 0, 2), ("Touch-up", 2, 6, 3, 3),
+    ]

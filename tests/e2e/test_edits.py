@@ -1,5 +1,6 @@
 """The edit studio in a real browser: from the lightbox to an image's edit page, one edit of each
-kind, and each result found in the gallery beside a link to its source.
+kind (more like this, extend, bigger, touch-up, profile picture), and each result found in the
+gallery beside a link to its source.
 
 As in the journey, nothing is faked between the browser and Astria: the live server takes the
 requests, a real Celery worker runs the tasks, and the sandbox duplicates, paints and calls back.
@@ -54,10 +55,13 @@ def _edit_from_the_lightbox(page, avatar, number: int, screens=None) -> None:
     expect(page.get_by_role("heading", name="Edit this portrait")).to_be_visible()
 
 
-def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, delivered, screens):
+def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, delivered, astria_sandbox, screens):
     user = delivered.user
     balance = credit_balance(user=user)
     log_in(page, user)
+
+    def finished() -> None:  # an edit waits while the avatar makes another
+        astria_sandbox.wait_for(lambda: Avatar.objects.get(pk=delivered.pk).state == AvatarState.DONE, timeout=60)
 
     # More like this: the price first, then the new images in the gallery, linked to their source.
     _edit_from_the_lightbox(page, delivered, 1, screens)
@@ -69,8 +73,19 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     more = page.locator("section.prompt-group", has_text="More like “Film noir”, image 1")
     expect(more.locator(".image-tile img")).to_have_count(2, timeout=LONG)
     expect(more.get_by_role("link", name="Film noir, image 1")).to_be_visible()
+    expect(page.locator(".edit-made-into").get_by_role("link", name="More like this")).to_be_visible()  # both ways
     screens("edit-gallery")
     assert credit_balance(user=user) == balance - settings.CREDITS_PRICE_EDIT_MORE
+    finished()
+
+    # Extend: the first image as a LinkedIn banner, 4 times wider than tall.
+    _edit_from_the_lightbox(page, delivered, 1)
+    page.get_by_role("button", name="Make a LinkedIn banner for 1 credit").click()
+    banner = page.locator("section.prompt-group", has_text="LinkedIn banner: “Film noir”, image 1")
+    expect(banner.locator(".image-tile img")).to_have_count(1, timeout=LONG)
+    (made,) = delivered.prompts.get(kind="extend").images.all()
+    assert (made.width, made.height) == (3072, 768)
+    finished()
 
     # Bigger: the second image, four times larger, as an image of its own.
     _edit_from_the_lightbox(page, delivered, 2)
@@ -79,6 +94,16 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     expect(bigger.locator(".image-tile img")).to_have_count(1, timeout=LONG)
     (made,) = delivered.prompts.get(kind="bigger").images.all()
     assert (made.width, made.height) == (4096, 4096)
+    finished()
+
+    # Touch-up: the second image with a plain grey background, in the customer's words.
+    _edit_from_the_lightbox(page, delivered, 2)
+    page.get_by_label("What should change?").fill("plain grey background")
+    page.get_by_role("button", name="Touch it up for 1 credit").click()
+    touchup = page.locator("section.prompt-group", has_text="Touch-up: “Film noir”, image 2")
+    expect(touchup.locator(".image-tile img")).to_have_count(1, timeout=LONG)
+    expect(touchup.get_by_role("link", name="Film noir, image 2")).to_be_visible()
+    finished()
 
     # Profile picture: free, downloaded from the edit page.
     _edit_from_the_lightbox(page, delivered, 1)
@@ -89,5 +114,10 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     assert (picture.size, picture.mode, download.value.suggested_filename) == (
         (400, 400), "RGBA", "Ada-profile-round-400.png"
     )
-    expect(page.get_by_role("link", name="More like this")).to_be_visible()  # what was made from it
-    assert credit_balance(user=user) == balance - settings.CREDITS_PRICE_EDIT_MORE - settings.CREDITS_PRICE_EDIT_BIGGER
+    made_from_it = page.get_by_role("region", name="Made from this portrait")
+    expect(made_from_it.get_by_role("link", name="More like this")).to_be_visible()  # what was made from it
+    expect(made_from_it.get_by_role("link", name="LinkedIn banner")).to_be_visible()
+    spent = sum(
+        getattr(settings, f"CREDITS_PRICE_EDIT_{kind}") for kind in ("MORE", "EXTEND", "BIGGER", "TOUCHUP")
+    )
+    assert credit_balance(user=user) == balance - spent

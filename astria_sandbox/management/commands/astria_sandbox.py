@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            sandbox = cli.start(options, gallery_tunes=settings.ASTRIA_BASE_TUNE_IDS)
+            sandbox = cli.start(options, gallery_tunes=settings.ASTRIA_GALLERY_TUNES)
         except cli.StartError as exc:
             raise CommandError(str(exc)) from exc
         for line in cli.summary(sandbox, options):

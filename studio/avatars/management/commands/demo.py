@@ -30,6 +30,13 @@ from studio.themes.planner import plan_for_avatar
 from studio.themes.services import theme_choose
 
 DEFAULT_THEMES = "golden-hour,film-noir,watercolour,astronaut"
+# One paid edit of each kind, in the order the edit page offers them (then the free profile pictures).
+DEMO_EDITS = (
+    (EditKind.MORE, {}),
+    (EditKind.EXTEND, {"option": "banner"}),
+    (EditKind.BIGGER, {}),
+    (EditKind.TOUCHUP, {"instruction": "plain grey background"}),
+)
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 
 
@@ -51,7 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for each stage")
         parser.add_argument(
             "--edits", action="store_true",
-            help="then one edit of each kind of the first image (more like this, bigger, profile pictures)",
+            help="then one edit of each kind of the first image (more like this, extend, bigger, touch-up, profile "
+            "pictures)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -185,18 +193,18 @@ class Command(BaseCommand):
         site does it, then its profile pictures."""
         image = avatar.images.order_by("prompt__batch", "prompt__position", "index").first()
         self.stdout.write(f"Edits of “{image.prompt.label}”, image {image.index + 1}:")
-        for kind in (EditKind.MORE, EditKind.BIGGER):
+        for kind, choice in DEMO_EDITS:
             price = edits.OFFERS[kind](image=image).price
             if price:
                 credit_grant(user=user, amount=price, key=f"demo:{avatar.pk}:{kind}", reason="Demo credits")
             try:
-                edit = edits.edit_order(user=user, avatar_id=avatar.pk, image_id=image.pk, kind=kind)
+                edit = edits.edit_order(user=user, avatar_id=avatar.pk, image_id=image.pk, kind=kind, **choice)
             except ApplicationError as exc:
                 raise CommandError(f"{EditKind(kind).label}: {exc.message}") from exc
             self._wait_until_finished(avatar, timeout)
             edit.refresh_from_db()
             sizes = ", ".join(f"{made.width}x{made.height}" for made in edit.images.all())
-            self.stdout.write(f"  {edit.get_kind_display()}: {edit.get_state_display().lower()}, "
+            self.stdout.write(f"  {edit.label}: {edit.get_state_display().lower()}, "
                               f"{price} credit{pluralize(price)}, images {sizes or 'none'}")
             if edit.state != PromptState.DONE:
                 raise CommandError(f"{edit.get_kind_display()} was not made: {edit.failure_reason}")
