@@ -168,8 +168,38 @@ class GalleryStyle:
 
 
 def gallery_styles(*, prompts: list[Prompt]) -> list[GalleryStyle]:
-    """The styles of `gallery_prompts`, in order: a redo is shown within the style it redoes. Each
-    image carries `made_into`, the edits made from it, so its tile links to them."""
+    """The styles of `gallery_prompts`, in order, each edit right after the section of its source
+    (in the order they were made): a redo is shown within the style it redoes. Each image carries
+    `made_into`, the edits made from it, so its tile links to them."""
+    return _beside_sources(_styles(prompts))
+
+
+def _beside_sources(styles: list[GalleryStyle]) -> list[GalleryStyle]:
+    shown_in = {}  # prompt id -> the section its images are shown in
+    for style in styles:
+        shown_in[style.prompt.pk] = style
+        if style.redo is not None:
+            shown_in[style.redo.pk] = style
+    following: dict[int, list[GalleryStyle]] = {}
+    tops = []
+    for style in styles:
+        source = style.prompt.source_image
+        home = shown_in.get(source.prompt_id) if source is not None else None
+        (following.setdefault(id(home), []) if home is not None else tops).append(style)
+
+    ordered: list[GalleryStyle] = []
+
+    def place(style: GalleryStyle) -> None:
+        ordered.append(style)
+        for edit in following.get(id(style), []):
+            place(edit)
+
+    for style in tops:
+        place(style)
+    return ordered
+
+
+def _styles(prompts: list[Prompt]) -> list[GalleryStyle]:
     redos = {prompt.redo_of_id: prompt for prompt in prompts if prompt.redo_of_id is not None}
     made_into: dict = {}
     for prompt in prompts:

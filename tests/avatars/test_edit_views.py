@@ -1,5 +1,7 @@
 """The edit page of an image and ordering an edit from it."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -188,3 +190,21 @@ def test_a_refused_touch_up_keeps_the_words_says_why_and_spends_nothing(user_cli
     assert response.status_code == 422 and reason in html
     assert f">\n{words}</textarea>" in html  # nothing the customer typed is lost
     assert credit_balance(user=user) == 5 and not Prompt.objects.filter(kind=EditKind.TOUCHUP).exists()
+
+
+def test_each_edit_is_shown_right_after_the_style_it_was_made_from(user_client, user):
+    avatar = done_avatar(user=user, prompts=3, images_per_prompt=1)
+    first, second, third = avatar.prompts.order_by("position")
+    bigger = PromptFactory(
+        avatar=avatar, batch=1, position=0, kind=EditKind.BIGGER, source_image=first.images.get(), num_images=1
+    )
+    GeneratedImageFactory(prompt=bigger, avatar=avatar, index=0)
+    more = PromptFactory(avatar=avatar, batch=2, position=0, kind=EditKind.MORE, source_image=bigger.images.get())
+    touchup = PromptFactory(
+        avatar=avatar, batch=3, position=0, kind=EditKind.TOUCHUP, source_image=third.images.get(), text="grey"
+    )
+
+    page = user_client.get(reverse("avatars:detail", args=[avatar.pk])).content.decode()
+
+    sections = re.findall(r'<section id="prompt-(\d+)"', page)
+    assert sections == [str(p.pk) for p in (first, bigger, more, second, third, touchup)]
