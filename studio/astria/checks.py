@@ -103,18 +103,30 @@ def check_branch(client: AstriaClient | None) -> list[Finding]:
             *findings,
             Finding(level, "No base tune (ASTRIA_BASE_TUNE_ID)" + (": LoRA needs one." if lora else ".")),
         ]
+    return [*findings, _tune_finding(client, base, "Base tune", "ASTRIA_BASE_TUNE_ID")]
+
+
+def check_edit_tune(client: AstriaClient | None) -> list[Finding]:
+    """The partner edit model's tune that touch-ups run on (studio/avatars/edits.py)."""
+    tune_id = settings.ASTRIA_EDIT_TUNE_ID
+    if not tune_id:
+        return [Finding(OK, "Touch-ups are switched off (ASTRIA_EDIT_TUNE_ID=0).")]
+    finding = _tune_finding(client, tune_id, "Edit tune", "ASTRIA_EDIT_TUNE_ID")
+    if finding.level == PROBLEM:
+        return [Finding(PROBLEM, f"{finding.text} Touch-ups would fail; ASTRIA_EDIT_TUNE_ID=0 switches them off.")]
+    return [finding]
+
+
+def _tune_finding(client: AstriaClient | None, tune_id: int, what: str, setting: str) -> Finding:
     if client is None:
-        return [*findings, Finding(OK, f"Base tune {base} (not looked up: the key check failed).")]
+        return Finding(OK, f"{what} {tune_id} (not looked up: the key check failed).")
     try:
-        tune = client.get_tune(base)
+        tune = client.get_tune(tune_id)
     except AstriaNotFound:
-        return [
-            *findings,
-            Finding(PROBLEM, f"Base tune {base} (ASTRIA_BASE_TUNE_ID) does not exist for this key."),
-        ]
+        return Finding(PROBLEM, f"{what} {tune_id} ({setting}) does not exist for this key.")
     except AstriaError as exc:
-        return [*findings, Finding(WARNING, f"Base tune {base} could not be looked up: {exc.message}")]
-    return [*findings, Finding(OK, f"Base tune {base} ({tune.title}, branch {tune.branch}) is available.")]
+        return Finding(WARNING, f"{what} {tune_id} could not be looked up: {exc.message}")
+    return Finding(OK, f"{what} {tune_id} ({tune.title}, branch {tune.branch}) is available.")
 
 
 def _local_reason(host: str) -> str | None:

@@ -130,3 +130,18 @@ def test_the_lora_branch_is_explained_and_its_base_tune_looked_up(astria_sandbox
 )
 def test_local_addresses_are_recognised(host, local):
     assert (_local_reason(host) is not None) == local
+
+
+def test_the_edit_models_tune_is_looked_up_and_a_missing_one_is_a_problem(astria_sandbox, settings):
+    output, _ = _run()
+    assert f"ok       Edit tune {settings.ASTRIA_EDIT_TUNE_ID} (" in output and ") is available." in output
+
+    settings.ASTRIA_EDIT_TUNE_ID = 999_999_999
+    output, error = _run()
+    assert "problem  Edit tune 999999999 (ASTRIA_EDIT_TUNE_ID) does not exist for this key." in output
+    assert "ASTRIA_EDIT_TUNE_ID=0 switches them off" in output
+    assert error is not None
+
+    settings.ASTRIA_EDIT_TUNE_ID = 0
+    output, _ = _run()
+    assert "Touch-ups are switched off (ASTRIA_EDIT_TUNE_ID=0)." in output

@@ -26,6 +26,7 @@ class Command(BaseCommand):
             key_works, key_finding = checks.check_key(client)
             findings = [key_finding]
             findings += checks.check_branch(client if key_works else None)
+            findings += checks.check_edit_tune(client if key_works else None)
             findings += checks.check_public_url()
         finally:
             client_logger.setLevel(level)
