@@ -265,7 +265,7 @@ def _wallets() -> tuple[list[WalletMismatch], datetime | None]:
     wallets = credit_selectors.wallets_out_of_balance()
     if check is not None:
         wallets = wallets.filter(pk__in=check.mismatched)
-    rows = [WalletMismatch(w.pk, w.user.email, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
+    rows = [WalletMismatch(w.pk, w.owner_name, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
     return rows, check.checked_at if check else None
 
 
