@@ -210,13 +210,13 @@ def invite_refusal(*, invite: Invite, user: User) -> str:
         return "This invitation was withdrawn. Ask your team for a new one."
     if invite.expires_at <= timezone.now():
         return "This invitation has expired. Ask your team for a new one."
-    if invite.uses >= invite.max_uses:
-        return "This invitation has been used as many times as it allows. Ask your team for a new one."
     email = user.email.lower()
     if invite.kind == InviteKind.EMAIL and email != invite.email.lower():
         return f"This invitation is for {invite.email}. Log in with that address to join."
     if invite.email_domain and email.rpartition("@")[2] != invite.email_domain:
         return f"This link is for addresses at {invite.email_domain}. Log in with your work address to join."
+    if invite.uses >= invite.max_uses:
+        return "This invitation has been used as many times as it allows. Ask your team for a new one."
     return ""
 
 
