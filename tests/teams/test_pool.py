@@ -42,7 +42,7 @@ def test_credits_for_the_team_are_bought_through_the_same_checkout_and_land_in_i
 
 def test_joining_and_starting_spend_nothing_confirming_spends_from_the_pool_once(team, member_draft):
     before = pool(team)
-    user, membership, avatar = member_draft()
+    user, _, avatar = member_draft()
     assert pool(team) == before  # invited, joined, started: nothing taken yet
 
     avatar_services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
@@ -128,7 +128,7 @@ def test_supports_refund_of_a_finished_team_avatar_goes_to_the_pool(team, member
 
 
 def test_a_member_gets_one_paid_avatar_even_after_deleting_it(team, member_draft):
-    user, membership, avatar = member_draft()
+    user, _, avatar = member_draft()
     again = services.team_avatar_start(user=user, organisation_id=team.pk, name="Ada 2", subject_class="woman")
     assert again.pk == avatar.pk  # a second start (double click, another tab) is the same avatar
     avatar_services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
