@@ -82,6 +82,7 @@ class MemberRow:
     name: str
     email: str
     status: str
+    folder: str = ""
     membership: Membership | None = None
     invite: Invite | None = None
     favourites: list[GeneratedImage] = field(default_factory=list)
@@ -134,6 +135,7 @@ def member_rows(*, organisation: Organisation) -> list[MemberRow]:
                 favourites=list(avatar.favourite_images) if avatar else [],
             )
         )
+    _name_folders(rows)
     joined = {row.email.lower() for row in rows}
     for invite in invite_list_open(organisation=organisation).filter(kind=InviteKind.EMAIL):
         if invite.email.lower() not in joined:
@@ -142,10 +144,18 @@ def member_rows(*, organisation: Organisation) -> list[MemberRow]:
     return rows
 
 
+def _name_folders(rows: list[MemberRow]) -> None:
+    """Each member's folder in the team zip: their name, with their address's name when two
+    members share a name."""
+    names = [slugify(row.name)[:50] or "member" for row in rows]
+    for row, name in zip(rows, names, strict=True):
+        shared = names.count(name) > 1
+        row.folder = f"{name}-{slugify(row.email.split('@')[0])[:30]}" if shared else name
+
+
 def team_file_name(row: MemberRow, image: GeneratedImage, index: int) -> str:
     """A favourite's name in the team zip: the member's folder, then the style and a number."""
-    folder = slugify(f"{row.name} {row.email.split('@')[0]}")[:60] or "member"
-    return f"{folder}/{index + 1:02d}-{slugify(image.prompt.label)[:40] or 'portrait'}.jpg"
+    return f"{row.folder or 'member'}/{index + 1:02d}-{slugify(image.prompt.label)[:40] or 'portrait'}.jpg"
 
 
 def favourite_get_for_manager(

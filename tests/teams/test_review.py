@@ -147,19 +147,29 @@ def test_the_team_zip_holds_everyones_favourites_by_member_and_a_csv(team, membe
         names = sorted(archive.namelist())
         table = list(csv.DictReader(io.StringIO(archive.read("team.csv").decode())))
     assert names == [
-        "ada-lovelace-ada/01-corporate-headshot.jpg",
-        "ada-lovelace-ada/02-corporate-headshot.jpg",
-        "grace-hopper-grace/01-corporate-headshot.jpg",
+        "ada-lovelace/01-corporate-headshot.jpg",
+        "ada-lovelace/02-corporate-headshot.jpg",
+        "grace-hopper/01-corporate-headshot.jpg",
         "team.csv",
     ]
     by_email = {row["email"]: row for row in table}
     assert by_email["ada@acme.test"] == {
         "name": "Ada Lovelace", "email": "ada@acme.test", "status": "done",
-        "files": "ada-lovelace-ada/01-corporate-headshot.jpg ada-lovelace-ada/02-corporate-headshot.jpg",
+        "files": "ada-lovelace/01-corporate-headshot.jpg ada-lovelace/02-corporate-headshot.jpg",
     }
     assert by_email["linus@acme.test"]["status"] == "uploading" and by_email["linus@acme.test"]["files"] == ""
     # Asking again for the same favourites hands out the same zip.
     assert exports.team_export_create(user=owner, organisation=team).pk == export.pk
+
+
+def test_members_of_the_same_name_get_folders_of_their_own(team, member_draft):
+    member_draft("ada@acme.test", name="Ada")
+    member_draft("ada.l@acme.test", name="Ada")
+    member_draft("grace@acme.test", name="Grace")
+
+    folders = {row.email: row.folder for row in selectors.member_rows(organisation=team)}
+
+    assert folders == {"ada@acme.test": "ada-ada", "ada.l@acme.test": "ada-adal", "grace@acme.test": "grace"}
 
 
 def test_a_team_zip_with_nothing_in_it_is_refused(team, member_draft, owner):
