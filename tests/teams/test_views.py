@@ -168,7 +168,7 @@ def test_deleting_shows_the_pools_credits_first_and_keeps_the_members_avatars(te
     admin = client_for(owner)
 
     page = admin.get(reverse("teams:delete", args=[team.pk]))
-    assert b"100 credits left in the team" in page.content
+    assert b"pool has <strong>100 credits left</strong>. They are lost" in page.content
 
     admin.post(reverse("teams:delete", args=[team.pk]))
     assert not Organisation.objects.exists() and Avatar.objects.filter(pk=ada_avatar.pk).exists()
