@@ -178,6 +178,7 @@ class Dashboard:
     failed_prompts: list[Prompt]
     failed_prompt_count: int
     edits: list[tuple[str, int, int]]  # (kind, edits ordered, credits they cost), every paid kind
+    teams: dict[str, int]  # organisations created, members joined, their pools' credits sold, spent, refunded
     wallets: list[WalletMismatch]
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
     likeness: "LikenessFigures"
@@ -346,6 +347,16 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
             for kind in EditKind
             if kind != EditKind.STYLE
         ],
+        teams={
+            name: figures.total(metric)
+            for name, metric in (
+                ("created", "teams_created"),
+                ("members", "team_members_joined"),
+                ("sold", "team_credits_sold"),
+                ("spent", "team_credits_spent"),
+                ("refunded", "team_credits_refunded"),
+            )
+        },
         wallets=wallets,
         wallets_checked_at=wallets_checked_at,
         likeness=likeness_figures(figures),

@@ -2,6 +2,9 @@
 only when a member confirms, refunded to the pool exactly once, and one paid avatar per member."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from studio.avatars import services as avatar_services
 from studio.avatars.models import Avatar, AvatarState, PromptState
@@ -10,6 +13,7 @@ from studio.credits import purchases
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance, credit_pool_balance, wallets_out_of_balance
 from studio.credits.services import credit_grant, credit_spend
+from studio.dashboard.figures import dashboard_get
 from studio.teams import services
 from studio.teams.models import Membership
 from tests.avatars.factories import GeneratedImageFactory
@@ -219,3 +223,16 @@ def test_another_users_pool_cannot_be_spent_by_naming_it(team, member_draft):
     user, _, _ = member_draft()
     other = avatar_services.avatar_create(user=user, name="Me again", subject_class="woman")
     assert other.pool_id is None
+
+
+def test_the_dashboard_counts_teams_members_and_pool_credits(team, member_draft, staff):
+    user, _, avatar = member_draft()
+    avatar_services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+    avatar_services.avatar_fail(avatar_id=avatar.pk, reason="Astria said no")
+
+    figures = dashboard_get(days=7, today=timezone.localdate()).teams
+
+    assert figures == {"created": 1, "members": 1, "sold": 0, "spent": MEMBER_COST, "refunded": MEMBER_COST}
+    page = Client()
+    page.force_login(staff)
+    assert b"Pool credits spent" in page.get(reverse("dashboard:index")).content
