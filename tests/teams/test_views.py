@@ -1,6 +1,9 @@
 """The teams' pages as members and admins use them: what each may open, and what they see."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -196,3 +199,21 @@ def test_the_team_zip_is_built_and_downloaded(team, two_members, owner, django_c
     assert b"Download the team zip" in page.content
     download = admin.get(response["Location"] + "?download=1")
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+
+
+def test_a_newcomer_signs_up_from_an_invitation_and_comes_back_to_it(team, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        (invite,) = services.invite_by_email(organisation=team, created_by=owner, emails=["new@acme.test"])
+    join_url = reverse("teams:join", args=[services.invite_token(invite)])
+    browser = Client()
+    signup = reverse("account_signup") + f"?next={join_url}"
+    password = "a-long-and-unusual-passphrase"
+
+    browser.post(signup, {"email": "new@acme.test", "password1": password, "password2": password, "next": join_url})
+    confirm = re.search(r"https?://\S+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    landed = browser.get(confirm, follow=True)
+
+    assert landed.redirect_chain[-1][0] == join_url
+    joined = browser.post(join_url)
+    assert joined["Location"] == reverse("teams:detail", args=[team.pk])
+    assert team.memberships.filter(user__email="new@acme.test").exists()
