@@ -20,6 +20,7 @@ from studio.credits import purchases
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.forms import PackForm
 from studio.credits.packs import credit_packs
+from studio.credits.views import RETURN_TO
 from studio.teams import exports, selectors, services
 from studio.teams.forms import InviteEmailForm, InviteLinkForm, OrganisationForm, StartForm, StylesForm
 from studio.teams.models import Membership, Organisation, TeamExport
@@ -312,6 +313,7 @@ def team_buy(request: HtmxRequest, organisation_id: uuid.UUID) -> HttpResponse:
     except (PackNotOnSale, CheckoutUnavailable) as exc:
         messages.error(request, exc.message)
         return _back(organisation, "pool")
+    request.session[RETURN_TO] = reverse("teams:manage", args=[organisation.pk])  # where the purchase page leads
     return redirect(url)
 
 

@@ -162,8 +162,10 @@ def test_buying_for_the_team_opens_the_usual_checkout(team, owner, settings):
     purchase = CreditPurchase.objects.get(user=owner)
     assert purchase.pool_id == team.pool_id
     assert response["Location"] == reverse("credits:checkout", args=[purchase.pk])
-    admin.post(response["Location"], {"pay": "1"})
+    paid = admin.post(response["Location"], {"pay": "1"}, follow=True)
     assert credit_pool_balance(pool=team.pool) == before + purchase.credits
+    assert b"in the pool of\n        <strong>Acme</strong>" in paid.content
+    assert reverse("teams:manage", args=[team.pk]).encode() in paid.content  # "Continue where you left off"
 
 
 def test_deleting_shows_the_pools_credits_first_and_keeps_the_members_avatars(team, two_members, owner):
