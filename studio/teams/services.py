@@ -383,6 +383,13 @@ def team_progress_notify() -> int:
     return sent
 
 
+def memberships_delete_for_user(*, user: User) -> int:
+    """A closed account leaves no trace in organisations: its memberships go (an organisation it
+    alone owned keeps its admins; staff can name an owner in the admin). Its avatars went first."""
+    deleted, _ = Membership.objects.filter(user=user).delete()
+    return deleted
+
+
 def membership_is_manager(*, user: User, organisation_id: uuid.UUID) -> bool:
     return Membership.objects.filter(
         organisation_id=organisation_id, user=user, state=MembershipState.ACTIVE, role__in=MANAGERS

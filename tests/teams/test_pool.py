@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import user_delete
 from studio.avatars import services as avatar_services
 from studio.avatars.models import Avatar, AvatarState, PromptState
 from studio.core.exceptions import ApplicationError, InsufficientCredits
@@ -236,3 +237,14 @@ def test_the_dashboard_counts_teams_members_and_pool_credits(team, member_draft,
     page = Client()
     page.force_login(staff)
     assert b"Pool credits spent" in page.get(reverse("dashboard:index")).content
+
+
+def test_a_closed_account_leaves_its_teams_and_the_pool_keeps_its_lines(team, member_draft):
+    user, _, avatar = member_draft()
+    avatar_services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
+    left = pool(team)
+
+    user_delete(user=user)
+
+    assert not Membership.objects.filter(user=user).exists()
+    assert pool(team) == left and CreditEntry.objects.filter(pool=team.pool, kind=EntryKind.SPEND).count() == 1
