@@ -219,3 +219,12 @@ def test_a_newcomer_signs_up_from_an_invitation_and_comes_back_to_it(team, owner
     joined = browser.post(join_url)
     assert joined["Location"] == reverse("teams:detail", args=[team.pk])
     assert team.memberships.filter(user__email="new@acme.test").exists()
+
+
+def test_a_members_gallery_says_who_receives_the_favourites(team, member_draft):
+    ada, _, avatar = member_draft()
+    finished(avatar)
+
+    page = client_for(ada).get(reverse("avatars:detail", args=[avatar.pk]))
+
+    assert b"Paid by Acme: it receives the portraits you mark as favourites, and only those." in page.content
