@@ -243,6 +243,10 @@ def invite_accept(*, user: User, token: str) -> Membership:
         Membership.objects.filter(pk=existing.pk, state=MembershipState.REMOVED).update(
             state=MembershipState.ACTIVE, removed_at=None, role=Role.MEMBER, invite=invite, updated_at=timezone.now()
         )
+        # Their draft, if they had not ordered it yet, is the team's to pay again.
+        Avatar.objects.filter(pk=existing.avatar_id, state=AvatarState.DRAFT, pool=None).update(
+            pool_id=invite.organisation.pool_id, updated_at=timezone.now()
+        )
         existing.refresh_from_db()
         return existing
     return Membership.objects.create(organisation_id=invite.organisation_id, user=user, invite=invite)

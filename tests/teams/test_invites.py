@@ -103,11 +103,16 @@ def test_a_link_of_one_team_does_not_admit_to_another(team, owner, catalogue):
     assert membership.organisation_id == team.pk and other.memberships.count() == 1
 
 
-def test_a_removed_member_invited_back_is_a_member_again(team, owner, join):
-    user = UserFactory()
-    membership = join(user)
+def test_a_removed_member_invited_back_is_a_member_again_with_their_draft_paid_by_the_team(
+    team, owner, member_draft, join
+):
+    user, membership, avatar = member_draft()
     services.member_remove(organisation=team, membership_id=membership.pk, by=owner)
+    avatar.refresh_from_db()
+    assert avatar.pool_id is None
 
     again = join(user)
 
+    avatar.refresh_from_db()
     assert again.pk == membership.pk and again.state == Membership.State.ACTIVE
+    assert avatar.pool_id == team.pool_id
