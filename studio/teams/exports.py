@@ -8,20 +8,26 @@ import io
 import tempfile
 import uuid
 import zipfile
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT, _lifetime
+from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.teams import selectors, tasks
 from studio.teams.models import Organisation, TeamExport
 
 CSV_NAME = "team.csv"
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
 
 
 def _fingerprint(rows: list[selectors.MemberRow]) -> str:
