@@ -22,6 +22,7 @@ from studio.core.tasks import enqueue_on_commit
 from studio.credits.packs import price_story
 from studio.credits.purchases import payment_events_scrub
 from studio.credits.services import credit_reasons_neutralise, credit_signup_grant
+from studio.teams.services import memberships_delete_for_user
 
 
 def user_signup_complete(*, user: User) -> None:
@@ -97,6 +98,7 @@ def user_delete(*, user: User) -> None:
         Session.objects.filter(user_id=user.pk).delete()
         credit_reasons_neutralise(user=user)
         payment_events_scrub(user=user)
+        memberships_delete_for_user(user=user)
         admin_log_anonymise(model=User, object_ids=[user.pk], text=DELETED_USER)
         EmailAddress.objects.filter(user=user).delete()
         user.groups.clear()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "studio.themes",
     "studio.credits",
     "studio.avatars",
+    "studio.teams",
     "studio.dashboard",
     "studio.support",
 ]
@@ -292,6 +293,7 @@ RATE_LIMITS = {
     "export": env("RATE_LIMIT_EXPORT", default="20/h"),
     "favourite": env("RATE_LIMIT_FAVOURITE", default="120/m"),
     "support": env("RATE_LIMIT_SUPPORT", default="5/h"),
+    "invite": env("RATE_LIMIT_INVITE", default="30/h"),  # invitations and reminders sent, joins tried
 }
 RATELIMIT_IP_META_KEY = "studio.core.net.client_ip"
 
@@ -477,6 +479,19 @@ CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
 # Media files no row points to are removed once this old, so a file being written is never touched.
 MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
+
+# --- Teams ----------------------------------------------------------------------------------------
+# Organisations: invitations stay open this many days (a link: as its admin chooses, up to 90),
+# a link admits at most this many people, and a member is reminded at most once per this many hours.
+TEAMS_INVITE_DAYS = env.int("TEAMS_INVITE_DAYS", default=14)
+TEAMS_LINK_MAX_USES = env.int("TEAMS_LINK_MAX_USES", default=500)
+TEAMS_REMINDER_HOURS = env.int("TEAMS_REMINDER_HOURS", default=24)
+# "Your headshot is ready" and "everyone is done", each sent once; and the team zips' daily expiry.
+CELERY_BEAT_SCHEDULE["teams-progress"] = {"task": "studio.teams.tasks.team_progress_notify", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["teams-export-purge"] = {
+    "task": "studio.teams.tasks.team_export_purge_expired",
+    "schedule": 3600.0,
+}
 
 # --- Operator dashboard ------------------------------------------------------------------------
 # The daily rollup it reads (studio/dashboard/rollups.py); what Astria charges in USD per branch,

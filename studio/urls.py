@@ -23,6 +23,7 @@ urlpatterns = [
     path("avatars/<uuid:avatar_id>/styles/", include("studio.themes.urls")),
     path("prompts/search/", theme_views.prompt_search, name="prompt_search"),  # the prompt library
     path("credits/", include("studio.credits.urls")),
+    path("teams/", include("studio.teams.urls")),  # organisations: invitations, the pool, the team's portraits
     path("staff/dashboard/", include("studio.dashboard.urls")),
     path("", include("studio.support.urls")),  # privacy, terms, questions and the contact form
     path("admin/", admin.site.urls),

@@ -41,6 +41,9 @@ from studio.avatars.models import (
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, PaymentProvider, Wallet
 from studio.credits.services import credit_grant, wallet_get_or_create
 from studio.photos.models import Photo
+from studio.teams import exports as team_exports
+from studio.teams import services as team_services
+from studio.teams.models import Invite, Membership, Organisation, TeamExport
 from studio.themes import services as theme_services
 from studio.themes.models import CustomPrompt, PromptIdea, Theme
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
@@ -162,6 +165,32 @@ class Owner:
         return credit_grant(user=self.user, amount=5, key=f"access-test:{self.user.pk}", reason="For the test")
 
     @cached_property
+    def organisation(self) -> Organisation:
+        """A team A owns, named with A's marker; A's avatar is A's own team portrait, with a favourite."""
+        organisation = team_services.organisation_create(user=self.user, name=self.marker)
+        return organisation
+
+    @cached_property
+    def membership(self) -> Membership:
+        membership = self.organisation.memberships.get(user=self.user)
+        Membership.objects.filter(pk=membership.pk).update(avatar=self.avatar)
+        GeneratedImage.objects.filter(pk=self.image.pk).update(is_favourite=True)
+        return membership
+
+    @cached_property
+    def invite(self) -> Invite:
+        return team_services.invite_link_create(
+            organisation=self.organisation, created_by=self.user, max_uses=5, days=7
+        )
+
+    @cached_property
+    def team_export(self) -> TeamExport:
+        self.membership  # noqa: B018 (a team zip needs a member's favourite in it)
+        export = team_exports.team_export_create(user=self.user, organisation=self.organisation)
+        team_exports.team_export_build(export_id=export.pk)
+        return export
+
+    @cached_property
     def email_key(self) -> str:
         return EmailConfirmationHMAC(EmailAddress.objects.get(user=self.user)).key
 
@@ -185,6 +214,10 @@ ADMIN_OBJECTS = {
     User: lambda owner: owner.user,
     EmailAddress: lambda owner: EmailAddress.objects.get(user=owner.user),
     Group: lambda owner: Group.objects.create(name="Support"),
+    Organisation: lambda owner: owner.organisation,
+    Membership: lambda owner: owner.membership,
+    Invite: lambda owner: owner.invite,
+    TeamExport: lambda owner: owner.team_export,
 }
 
 
@@ -246,6 +279,17 @@ OBJECT_PARAMS: dict[str, Param] = {
             default_token_generator.make_token(UserFactory()) if "uidb36" in made else owner.email_key[:-6] + "AAAAAA"
         ),
         invalid_page_ok=True,
+    ),
+    # Teams: A's organisation (A its owner), A's own membership in it, its link and its zip.
+    "organisation_id": Param(lambda owner, route, made: str(owner.organisation.pk)),
+    "membership_id": Param(lambda owner, route, made: str(owner.membership.pk)),
+    "invite_id": Param(lambda owner, route, made: str(owner.invite.pk)),
+    "team_export_id": Param(lambda owner, route, made: str(owner.team_export.pk)),
+    "invite_token": Param(
+        lambda owner, route, made: team_services.invite_token(owner.invite),
+        capability=True,
+        # The same server secret over another nonce: well formed, an invitation of nobody.
+        forge=lambda owner, route, made: team_services.invite_token(Invite(nonce=uuid.uuid4().hex)),
     ),
     "uidb36": Param(lambda owner, route, made: user_pk_to_url_str(owner.user), capability=True, invalid_page_ok=True),
     # The admin: every page there is for staff only, whatever the object.
@@ -359,6 +403,7 @@ def test_the_walk_finds_the_urls_it_must_cover():
         "photos:image", "photos:delete",
         "themes:custom_remove", "credits:checkout", "credits:purchase", "astria_callback",
         "account_confirm_email", "admin:avatars_avatar_change",
+        "teams:manage", "teams:favourite", "teams:export", "teams:join", "teams:member_remove", "teams:delete",
     } <= names
 
 

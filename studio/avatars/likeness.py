@@ -201,7 +201,7 @@ def _refund(*, avatar: Avatar, original: Prompt, expected: str) -> None:
         return
     if original.price:
         credit_refund(
-            user=avatar.user,
+            **avatar.payer(original.batch),
             amount=original.price,
             key=f"refund:likeness:prompt:{original.pk}",
             reason=f"Refund: “{original.label}” of “{avatar.name}” did not look like them",

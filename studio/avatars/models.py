@@ -104,6 +104,10 @@ class Avatar(CallbackTarget, BaseModel):
         null=True, blank=True,
         help_text="When the owner confirmed, before ordering, that they are the subject or have its permission.",
     )
+    pool = models.ForeignKey(
+        "credits.CreditPool", on_delete=models.PROTECT, null=True, blank=True, related_name="avatars",
+        help_text="The shared pool (an organisation's) that pays for its first order, and gets its refunds.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,6 +156,11 @@ class Avatar(CallbackTarget, BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    def payer(self, batch: int = 0) -> dict:
+        """Who paid for a batch of its prompts, and so gets their refunds: a pool pays only for the
+        first order (batch 0, the training with it); whatever the owner adds later is their own."""
+        return {"user": self.user, "pool": self.pool if batch == 0 else None}
 
 
 class PromptState(models.TextChoices):

@@ -76,7 +76,8 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID, consent: bool) -> Avatar
     `consent`: the owner confirmed they are the subject or have the subject's permission; it is
     recorded with its time, and nothing is ordered without it. A second confirm of the same avatar
     (double click, two tabs) changes nothing. Raises Avatar.DoesNotExist for someone else's avatar,
-    ApplicationError when it cannot go.
+    ApplicationError when it cannot go. An avatar an organisation pays for (`avatar.pool`) is paid
+    from that pool here, and only here: nothing leaves the pool before its member confirms.
     """
     with transaction.atomic():
         avatar = _locked(avatar_id, user=user)
@@ -97,6 +98,7 @@ def avatar_confirm(*, user: User, avatar_id: uuid.UUID, consent: bool) -> Avatar
             key=f"spend:avatar:{avatar.pk}",
             reason=f"Avatar “{avatar.name}”: training and {_styles(len(plan.prompts))}",
             then=tasks.avatar_submit,
+            pool=avatar.pool,
             state=AvatarState.QUEUED,
             queued_at=timezone.now(),
             branch=settings.ASTRIA_BRANCH,
@@ -138,13 +140,16 @@ def _styles(count: int, *, more: bool = False) -> str:
 
 
 def _pay_for_plan(
-    *, user: User, avatar: Avatar, plan: Plan, batch: int, key: str, reason: str, then: Task, **changes
+    *, user: User, avatar: Avatar, plan: Plan, batch: int, key: str, reason: str, then: Task, pool=None, **changes
 ) -> None:
-    """Spend the plan's credits, save its prompts and move the (locked) avatar on from its state with
-    changes, in the caller's transaction; `then` runs on the avatar once that commits."""
+    """Spend the plan's credits (the user's, or the pool's when given), save its prompts and move the
+    (locked) avatar on from its state with changes, in the caller's transaction; `then` runs on the
+    avatar once that commits."""
     if plan.errors:
         raise ApplicationError(plan.errors[0])
-    credit_spend(user=user, amount=plan.credit_cost, key=key, reason=reason, reference=f"avatar:{avatar.pk}")
+    credit_spend(
+        user=user, pool=pool, amount=plan.credit_cost, key=key, reason=reason, reference=f"avatar:{avatar.pk}"
+    )
     _prompts_create(avatar=avatar, plan=plan, batch=batch)
     now = timezone.now()
     Avatar.objects.filter(pk=avatar.pk, state=avatar.state).update(
@@ -347,15 +352,20 @@ def avatar_refund_by_staff(*, avatar_id: uuid.UUID | str, staff_user: User) -> i
     if avatar.state not in (AvatarState.DONE, AvatarState.FAILED):
         avatar_fail(avatar_id=avatar.pk, reason="Our support team stopped it and refunded it.")
     else:
-        remaining = before.spent - before.refunded
-        if remaining > 0:
-            credit_refund(
-                user=avatar.user,
-                amount=remaining,
-                key=f"refund:avatar:{avatar.pk}:support",
-                reason=f"Refund from our support team: avatar “{avatar.name}”",
-                reference=f"avatar:{avatar.pk}",
-            )
+        # Each payer (the owner, and the pool that paid for the first order) gets back its own.
+        for pooled, payer, suffix in ((False, avatar.payer(batch=1), ""), (True, avatar.payer(), ":pool")):
+            if pooled and payer["pool"] is None:
+                continue
+            totals = credit_totals_for_references(references=references, pooled=pooled)
+            remaining = totals.spent - totals.refunded
+            if remaining > 0:
+                credit_refund(
+                    **payer,
+                    amount=remaining,
+                    key=f"refund:avatar:{avatar.pk}:support{suffix}",
+                    reason=f"Refund from our support team: avatar “{avatar.name}”",
+                    reference=f"avatar:{avatar.pk}",
+                )
     refunded = credit_totals_for_references(references=references).refunded - before.refunded
     logger.info("avatar %s: %s credits refunded by staff user %s", avatar.pk, refunded, staff_user.pk)
     return refunded
@@ -383,7 +393,7 @@ def prompt_fail(*, prompt_id: int, reason: str) -> None:
         )
         if failed and prompt.price:
             credit_refund(
-                user=prompt.avatar.user,
+                **prompt.avatar.payer(prompt.batch),
                 amount=prompt.price,
                 key=f"refund:prompt:{prompt.pk}",
                 reason=f"Refund: prompt “{prompt.label}” of “{prompt.avatar.name}” failed",
@@ -403,7 +413,13 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         unfinished = avatar.prompts.filter(
             state__in=[PromptState.PENDING, PromptState.SUBMITTED], refunded=False
         )
-        amount = sum(unfinished.values_list("price", flat=True))
+        # What the first order's payer gets back (a pool's, for a member's avatar), and the rest.
+        amount, own = 0, 0
+        for batch, price in unfinished.values_list("batch", "price"):
+            if batch == 0 or avatar.pool_id is None:
+                amount += price
+            else:
+                own += price
         if not avatar.prompts.filter(state=PromptState.DONE).exists():
             amount += avatar.tune_price
         unfinished.update(
@@ -423,9 +439,17 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
         )
         if amount:
             credit_refund(
-                user=avatar.user,
+                **avatar.payer(),
                 amount=amount,
                 key=f"refund:avatar:{avatar.pk}",
+                reason=f"Refund: avatar “{avatar.name}” failed",
+                reference=f"avatar:{avatar.pk}",
+            )
+        if own:
+            credit_refund(
+                **avatar.payer(batch=1),
+                amount=own,
+                key=f"refund:avatar:{avatar.pk}:own",
                 reason=f"Refund: avatar “{avatar.name}” failed",
                 reference=f"avatar:{avatar.pk}",
             )

@@ -27,7 +27,7 @@ from studio.core.htmx import HtmxRequest, wants_fragment
 from studio.core.media import THUMBNAIL_MAX_AGE, private_file_response
 from studio.core.ratelimit import rate_limit
 from studio.credits.packs import price_story
-from studio.credits.selectors import credit_balance
+from studio.credits.selectors import credit_balance, credit_pool_balance
 from studio.photos.selectors import photo_count_accepted, photo_list_accepted
 from studio.themes.planner import Meter, fair_use_left, plan_for_avatar, plan_more, prompts_used
 
@@ -199,14 +199,19 @@ def avatar_confirm(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
         try:
             services.avatar_confirm(user=request.user, avatar_id=avatar.pk, consent=form.cleaned_data["consent"])
         except InsufficientCredits:
-            error = "You do not have enough credits for this order. Buy credits, or choose fewer styles."
+            error = (
+                f"{avatar.pool.name} does not have enough credits left for this order. Ask your team's admin."
+                if avatar.pool_id else
+                "You do not have enough credits for this order. Buy credits, or choose fewer styles."
+            )
         except ApplicationError as exc:
             error = exc.message
         else:
             messages.success(request, "Paid and queued: training starts in a moment.")
             return redirect("avatars:detail", avatar_id=avatar.pk)
     plan = plan_for_avatar(avatar=avatar)
-    balance = credit_balance(user=request.user)
+    # A member's avatar paid by their organisation is paid from its pool, not from their credits.
+    balance = credit_pool_balance(pool=avatar.pool) if avatar.pool_id else credit_balance(user=request.user)
     context = {
         "avatar": avatar,
         "form": form,

@@ -103,9 +103,9 @@ class CreditAdjustAdminMixin:
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "amount", "reason", "reference", "created_by"]
+    list_display = ["created_at", "user", "pool", "kind", "amount", "reason", "reference", "created_by"]
     list_filter = ["kind", "created_at"]
-    list_select_related = ["user", "created_by"]
+    list_select_related = ["user", "pool", "created_by"]
     email_field, id_fields, text_fields = "user__email", ("id",), ("reason",)
     search_help_text = (
         'A user\'s whole email address, an entry\'s id, a key or reference ("avatar:<id>"), or words of the reason.'
@@ -118,24 +118,29 @@ class CreditEntryAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
         return super().term_filter(term)
 
 
+def _ledger_of(wallet: Wallet) -> QuerySet[CreditEntry]:
+    owner = {"pool_id": wallet.pool_id} if wallet.pool_id else {"user_id": wallet.user_id}
+    return CreditEntry.objects.filter(**owner)
+
+
 @admin.register(Wallet)
 class WalletAdmin(CreditAdjustAdminMixin, IndexedSearchAdmin, ReadOnlyAdmin):
-    list_display = ["user", "balance", "updated_at"]
-    list_select_related = ["user"]
+    list_display = ["user", "pool", "balance", "updated_at"]
+    list_select_related = ["user", "pool"]
     email_field, text_fields = "user__email", ("user__email",)
     search_help_text = "A whole email address, or a part of one."
-    fields = ["user", "balance", "ledger_sum", "updated_at", "ledger"]
+    fields = ["user", "pool", "balance", "ledger_sum", "updated_at", "ledger"]
     readonly_fields = fields
 
     @admin.display(description="Sum of the ledger")
     def ledger_sum(self, wallet: Wallet) -> str:
-        total = CreditEntry.objects.filter(user_id=wallet.user_id).aggregate(total=Sum("amount"))["total"] or 0
+        total = _ledger_of(wallet).aggregate(total=Sum("amount"))["total"] or 0
         verdict = "equals the balance" if total == wallet.balance else "DIFFERS from the balance"
         return f"{total} ({verdict})"
 
     @admin.display(description="Ledger (newest first)")
     def ledger(self, wallet: Wallet) -> str:
-        entries = CreditEntry.objects.filter(user_id=wallet.user_id).select_related("created_by")[:WALLET_LEDGER_ROWS]
+        entries = _ledger_of(wallet).select_related("created_by")[:WALLET_LEDGER_ROWS]
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -151,11 +156,12 @@ class WalletAdmin(CreditAdjustAdminMixin, IndexedSearchAdmin, ReadOnlyAdmin):
                 for entry in entries
             ),
         )
-        url = reverse("admin:credits_creditentry_changelist") + f"?user__id__exact={wallet.user_id}"
+        owner = f"pool__id__exact={wallet.pool_id}" if wallet.pool_id else f"user__id__exact={wallet.user_id}"
+        url = reverse("admin:credits_creditentry_changelist") + f"?{owner}"
         return format_html(
             '<table class="wallet-ledger"><thead><tr><th>When</th><th>Kind</th><th>Credits</th><th>Reason</th>'
             "<th>Reference</th><th>By</th></tr></thead><tbody>{}</tbody></table>"
-            '<p><a href="{}">All ledger entries of this user</a></p>',
+            '<p><a href="{}">All its ledger entries</a></p>',
             rows,
             url,
         )

@@ -17,6 +17,23 @@ class EntryKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
 
 
+class CreditPool(BaseModel):
+    """A shared wallet that is nobody's own: an organisation's credits for its members' avatars.
+
+    Its postings are ledger lines like a user's (`CreditEntry.pool`), in the same ledger.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, help_text="What owns it, as the ledger names it.")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Every ledger line and wallet belongs to exactly one user or one pool.
+ONE_OWNER = Q(user__isnull=False, pool__isnull=True) | Q(user__isnull=True, pool__isnull=False)
+
+
 class CreditEntry(models.Model):
     """One line of the append-only credit ledger.
 
@@ -28,7 +45,13 @@ class CreditEntry(models.Model):
 
     Kind = EntryKind
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries"
+    )
+    pool = models.ForeignKey(
+        CreditPool, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
+        help_text="The shared pool whose credits moved (then there is no user).",
+    )
     kind = models.CharField(max_length=12, choices=EntryKind)
     amount = models.IntegerField(help_text="Signed: positive adds credits, negative removes them.")
     reason = models.CharField(max_length=200, help_text="Shown to the user in their credit history.")
@@ -50,9 +73,13 @@ class CreditEntry(models.Model):
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "created_at"], name="credit_entry_user_time")]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="credit_entry_user_time"),
+            models.Index(fields=["pool", "created_at"], name="credit_entry_pool_time"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="credit_entry_kind_valid"),
+            models.CheckConstraint(condition=ONE_OWNER, name="credit_entry_one_owner"),
             models.CheckConstraint(
                 condition=(
                     Q(kind__in=[EntryKind.PURCHASE, EntryKind.GRANT, EntryKind.REFUND], amount__gt=0)
@@ -64,7 +91,8 @@ class CreditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount:+d} {self.kind} for {self.user_id} ({self.key})"
+        owner = f"pool {self.pool_id}" if self.pool_id else self.user_id
+        return f"{self.amount:+d} {self.kind} for {owner} ({self.key})"
 
     @property
     def kind_in_words(self) -> str:
@@ -84,17 +112,27 @@ class CreditEntry(models.Model):
 
 
 class Wallet(models.Model):
-    """The cached balance of one user's ledger, changed only by conditional F() updates."""
+    """The cached balance of one user's (or pool's) ledger, changed only by conditional F() updates."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="wallet"
+    )
+    pool = models.OneToOneField(CreditPool, on_delete=models.PROTECT, null=True, blank=True, related_name="wallet")
     balance = models.IntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative"),
+            models.CheckConstraint(condition=ONE_OWNER, name="wallet_one_owner"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.balance})"
+        return f"{self.pool or self.user} ({self.balance})"
+
+    @property
+    def owner_name(self) -> str:
+        return f"Pool: {self.pool.name}" if self.pool_id else self.user.email
 
 
 class PurchaseStatus(models.TextChoices):
@@ -117,6 +155,10 @@ class CreditPurchase(BaseModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_purchases")
+    pool = models.ForeignKey(
+        CreditPool, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases",
+        help_text="Bought by the user for this shared pool, which gets the credits.",
+    )
     pack_slug = models.SlugField(max_length=40)
     pack_name = models.CharField(max_length=60)
     credits = models.PositiveIntegerField()

@@ -22,7 +22,7 @@ from accounts.models import User
 from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
-from studio.credits.models import CreditPurchase, EntryKind, PaymentEvent
+from studio.credits.models import CreditPool, CreditPurchase, EntryKind, PaymentEvent
 from studio.credits.packs import credit_pack_get
 from studio.credits.services import credit_grant
 from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
@@ -55,8 +55,11 @@ def purchases_open() -> bool:
     return bool(settings.STRIPE_SECRET_KEY) or uses_test_checkout()
 
 
-def purchase_start(*, user: User, pack_slug: str) -> str:
+def purchase_start(*, user: User, pack_slug: str, pool: CreditPool | None = None) -> str:
     """Opens a checkout for a pack and returns the URL to send the browser to.
+
+    With `pool`, the user buys the credits for that shared pool (an organisation's, checked by the
+    caller): the same checkout, and the pool gets the credits.
 
     With STRIPE_SECRET_KEY: a Stripe Checkout Session (the purchase id in client_reference_id and
     metadata). Without it: the local test checkout page, which takes no money, when it is allowed;
@@ -74,6 +77,7 @@ def purchase_start(*, user: User, pack_slug: str) -> str:
     uses_stripe = bool(settings.STRIPE_SECRET_KEY)
     purchase = CreditPurchase.objects.create(
         user=user,
+        pool=pool,
         pack_slug=pack.slug,
         pack_name=pack.name,
         credits=pack.credits,
@@ -126,7 +130,7 @@ def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id
     or the session id is not the one stored for it when Stripe opened its checkout).
     """
     with transaction.atomic():
-        purchase = CreditPurchase.objects.select_related("user").filter(pk=purchase_id).first()
+        purchase = CreditPurchase.objects.select_related("user", "pool").filter(pk=purchase_id).first()
         if purchase is None:
             logger.warning("Payment %s names an unknown purchase %s; nothing granted", event_id, purchase_id)
             return False
@@ -150,6 +154,7 @@ def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id
             return False
         credit_grant(
             user=purchase.user,
+            pool=purchase.pool,
             amount=purchase.credits,
             key=purchase.ledger_key,
             reason=f"Bought {purchase.credits} credits ({purchase.pack_name} pack)",

@@ -7,12 +7,22 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Win
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, Wallet
+from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, EntryKind, Wallet
 
 
 def credit_balance(*, user: User) -> int:
     """The user's balance; 0 for a user without a wallet yet."""
     return Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+
+
+def credit_pool_balance(*, pool: CreditPool) -> int:
+    """A shared pool's balance."""
+    return Wallet.objects.filter(pool=pool).values_list("balance", flat=True).first() or 0
+
+
+def credit_entries_for_pool(*, pool: CreditPool) -> QuerySet[CreditEntry]:
+    """A shared pool's ledger, newest first. The caller checks who may read it."""
+    return CreditEntry.objects.filter(pool=pool).order_by("-created_at", "-id")
 
 
 def credit_entries_for_user(*, user: User) -> QuerySet[CreditEntry]:
@@ -36,20 +46,25 @@ def purchase_get_for_user(*, user: User, purchase_id: uuid.UUID) -> CreditPurcha
 def wallets_out_of_balance() -> QuerySet[Wallet]:
     """Every wallet whose balance differs from the sum of its ledger (should be none), in one query.
 
-    Each row carries `balance` and `ledger_sum`, and its user.
+    Each row carries `balance` and `ledger_sum`, and its user (or pool).
     """
-    ledger_sum = (
-        CreditEntry.objects.filter(user=OuterRef("user"))
-        .order_by()
-        .values("user")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+
+    def ledger_sum(owner: str):
+        return (
+            CreditEntry.objects.filter(**{owner: OuterRef(owner)})
+            .order_by()
+            .values(owner)
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+
     return (
-        Wallet.objects.annotate(ledger_sum=Coalesce(Subquery(ledger_sum), Value(0)))
+        Wallet.objects.annotate(
+            ledger_sum=Coalesce(Subquery(ledger_sum("user")), Subquery(ledger_sum("pool")), Value(0))
+        )
         .exclude(balance=F("ledger_sum"))
-        .select_related("user")
-        .order_by("user__email")
+        .select_related("user", "pool")
+        .order_by("user__email", "pool__name")
     )
 
 
@@ -58,9 +73,13 @@ class ReferenceTotals(NamedTuple):
     refunded: int
 
 
-def credit_totals_for_references(*, references: list[str]) -> ReferenceTotals:
-    """Credits spent on, and refunded for, the given things ("avatar:<uuid>", "prompt:<id>")."""
-    totals = CreditEntry.objects.filter(reference__in=references).aggregate(
+def credit_totals_for_references(*, references: list[str], pooled: bool | None = None) -> ReferenceTotals:
+    """Credits spent on, and refunded for, the given things ("avatar:<uuid>", "prompt:<id>"): by
+    anyone, or only by shared pools (`pooled=True`) or only by users (`pooled=False`)."""
+    entries = CreditEntry.objects.filter(reference__in=references)
+    if pooled is not None:
+        entries = entries.filter(pool__isnull=not pooled)
+    totals = entries.aggregate(
         spent=Coalesce(Sum("amount", filter=Q(kind=EntryKind.SPEND)), Value(0)),
         refunded=Coalesce(Sum("amount", filter=Q(kind=EntryKind.REFUND)), Value(0)),
     )

@@ -12,6 +12,9 @@ The rules that keep the money right:
 - All services can run inside the caller's `transaction.atomic()`: the avatar pipeline spends and
   creates its job in one transaction, so a failure later in that block undoes the spend too.
 - `InsufficientCredits` (studio.core.exceptions) means nothing was spent.
+- A posting with `pool` moves that shared pool's wallet instead of the user's (an organisation
+  paying for a member's avatar): the line names the pool and no user. Refunds of what a pool paid
+  for go back to the pool, by the same rule.
 """
 
 import hashlib
@@ -20,12 +23,12 @@ import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
 from studio.core.exceptions import ApplicationError, InsufficientCredits
-from studio.credits.models import CreditEntry, EntryKind, SignupGrantClaim, Wallet
+from studio.credits.models import CreditEntry, CreditPool, EntryKind, SignupGrantClaim, Wallet
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ __all__ = [
     "address_normalise",
     "credit_adjust",
     "credit_grant",
+    "credit_pool_create",
     "credit_reasons_neutralise",
     "credit_refund",
     "credit_signup_grant",
@@ -70,54 +74,71 @@ def _check_text(value: str, what: str) -> str:
     return value
 
 
-def _wallet_apply(*, user: User, delta: int) -> None:
+def credit_pool_create(*, name: str) -> CreditPool:
+    """A new shared pool with its (empty) wallet."""
+    pool = CreditPool.objects.create(name=_check_text(name, "name")[:100])
+    Wallet.objects.create(pool=pool)
+    return pool
+
+
+def _owner(user: User | None, pool: CreditPool | None) -> dict:
+    """Whose ledger and wallet a posting moves: the pool's when one is given, else the user's."""
+    return {"user": None, "pool": pool} if pool is not None else {"user": user, "pool": None}
+
+
+def _wallet_apply(*, owner: dict, delta: int) -> None:
     """Moves the balance by delta with one conditional UPDATE; never below zero."""
     now = timezone.now()
+    wallets = Wallet.objects.filter(**{key: value for key, value in owner.items() if value is not None})
     if delta < 0:
-        moved = Wallet.objects.filter(user=user, balance__gte=-delta).update(
-            balance=F("balance") + delta, updated_at=now
-        )
+        moved = wallets.filter(balance__gte=-delta).update(balance=F("balance") + delta, updated_at=now)
         if not moved:
-            balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+            balance = wallets.values_list("balance", flat=True).first() or 0
             raise InsufficientCredits(amount=-delta, balance=balance)
         return
-    moved = Wallet.objects.filter(user=user).update(balance=F("balance") + delta, updated_at=now)
+    moved = wallets.update(balance=F("balance") + delta, updated_at=now)
     if not moved:
-        Wallet.objects.bulk_create([Wallet(user=user)], ignore_conflicts=True)
-        Wallet.objects.filter(user=user).update(balance=F("balance") + delta, updated_at=now)
+        Wallet.objects.bulk_create([Wallet(**owner)], ignore_conflicts=True)
+        wallets.update(balance=F("balance") + delta, updated_at=now)
 
 
-def _same_posting(entry: CreditEntry, *, user: User, kind: str, amount: int) -> CreditEntry:
-    if (entry.user_id, entry.kind, entry.amount) != (user.pk, kind, amount):
+def _same_posting(entry: CreditEntry, *, owner: dict, kind: str, amount: int) -> CreditEntry:
+    user, pool = owner["user"], owner["pool"]
+    wanted = (user.pk if user else None, pool.pk if pool else None, kind, amount)
+    if (entry.user_id, entry.pool_id, entry.kind, entry.amount) != wanted:
         raise ValueError(
             f"Ledger key {entry.key!r} was already used for {entry.amount:+d} {entry.kind} "
-            f"of user {entry.user_id}; it cannot be reused for {amount:+d} {kind} of user {user.pk}."
+            f"of user {entry.user_id} / pool {entry.pool_id}; it cannot be reused for {amount:+d} {kind} "
+            f"of user {wanted[0]} / pool {wanted[1]}."
         )
     return entry
 
 
 def _post(
     *,
-    user: User,
+    user: User | None,
     kind: str,
     amount: int,
     key: str,
     reason: str,
     reference: str = "",
     created_by: User | None = None,
+    pool: CreditPool | None = None,
 ) -> tuple[CreditEntry, bool]:
-    """Inserts one ledger entry and moves the wallet with it. Returns (entry, created)."""
+    """Inserts one ledger entry and moves the wallet (the user's, or the pool's) with it.
+    Returns (entry, created)."""
+    owner = _owner(user, pool)
     key = _check_text(key, "ledger key")
     reason = _check_text(reason, "reason")
     if len(key) > KEY_MAX_LENGTH or len(reference) > REFERENCE_MAX_LENGTH:
         raise ValueError(f"Ledger keys have at most {KEY_MAX_LENGTH} characters, references {REFERENCE_MAX_LENGTH}.")
     existing = CreditEntry.objects.filter(key=key).first()
     if existing is not None:
-        return _same_posting(existing, user=user, kind=kind, amount=amount), False
+        return _same_posting(existing, owner=owner, kind=kind, amount=amount), False
     try:
         with transaction.atomic():
             entry = CreditEntry.objects.create(
-                user=user,
+                **owner,
                 kind=kind,
                 amount=amount,
                 key=key,
@@ -125,14 +146,14 @@ def _post(
                 reference=reference,
                 created_by=created_by,
             )
-            _wallet_apply(user=user, delta=amount)
+            _wallet_apply(owner=owner, delta=amount)
     except IntegrityError:
         # A concurrent posting with this key committed first. Our savepoint (the entry and the
         # wallet change) is rolled back; the first posting stands.
         existing = CreditEntry.objects.filter(key=key).first()
         if existing is None:
             raise
-        return _same_posting(existing, user=user, kind=kind, amount=amount), False
+        return _same_posting(existing, owner=owner, kind=kind, amount=amount), False
     return entry, True
 
 
@@ -145,19 +166,25 @@ def credit_grant(
     reference: str = "",
     kind: str = EntryKind.GRANT,
     created_by: User | None = None,
+    pool: CreditPool | None = None,
 ) -> CreditEntry:
-    """Adds credits (a free grant or a purchase). The same key again returns the first entry."""
+    """Adds credits (a free grant or a purchase) to the user, or to the pool when given. The same
+    key again returns the first entry."""
     _check_amount(amount)
     if kind not in (EntryKind.GRANT, EntryKind.PURCHASE):
         raise ValueError(f"credit_grant posts grants and purchases, not {kind!r}.")
     entry, _ = _post(
-        user=user, kind=kind, amount=amount, key=key, reason=reason, reference=reference, created_by=created_by
+        user=user, kind=kind, amount=amount, key=key, reason=reason, reference=reference, created_by=created_by,
+        pool=pool,
     )
     return entry
 
 
-def credit_spend(*, user: User, amount: int, key: str, reason: str, reference: str = "") -> CreditEntry:
-    """Spends credits or raises InsufficientCredits, spending nothing.
+def credit_spend(
+    *, user: User, amount: int, key: str, reason: str, reference: str = "", pool: CreditPool | None = None
+) -> CreditEntry:
+    """Spends the user's credits (the pool's, when given) or raises InsufficientCredits, spending
+    nothing.
 
     Idempotent per key: the same key again returns the first spend and neither spends nor raises,
     even if the balance is now too low. Call it inside the transaction that creates what it pays
@@ -165,16 +192,19 @@ def credit_spend(*, user: User, amount: int, key: str, reason: str, reference: s
     """
     _check_amount(amount)
     entry, _ = _post(
-        user=user, kind=EntryKind.SPEND, amount=-amount, key=key, reason=reason, reference=reference
+        user=user, kind=EntryKind.SPEND, amount=-amount, key=key, reason=reason, reference=reference, pool=pool
     )
     return entry
 
 
-def credit_refund(*, user: User, amount: int, key: str, reason: str, reference: str = "") -> bool:
-    """Gives credits back, exactly once per key. True if this call refunded, False if it was done."""
+def credit_refund(
+    *, user: User, amount: int, key: str, reason: str, reference: str = "", pool: CreditPool | None = None
+) -> bool:
+    """Gives credits back to the user (to the pool, when it paid), exactly once per key. True if
+    this call refunded, False if it was done."""
     _check_amount(amount)
     _, created = _post(
-        user=user, kind=EntryKind.REFUND, amount=amount, key=key, reason=reason, reference=reference
+        user=user, kind=EntryKind.REFUND, amount=amount, key=key, reason=reason, reference=reference, pool=pool
     )
     return created
 
@@ -216,7 +246,8 @@ def credit_reasons_neutralise(*, user: User, references: list[str] | None = None
     many lines changed."""
     entries = CreditEntry.objects.filter(user=user)
     if references is not None:
-        entries = entries.filter(reference__in=references)
+        # A pool's lines for the same things (a member's avatar it paid for) name them too.
+        entries = CreditEntry.objects.filter(Q(user=user) | Q(pool__isnull=False), reference__in=references)
     changed = 0
     for kind, text in NEUTRAL_REASONS.items():
         changed += entries.filter(kind=kind).exclude(reason=text).update(reason=text)

@@ -192,6 +192,7 @@ class Dashboard:
     failed_prompts: list[Prompt]
     failed_prompt_count: int
     edits: list[EditFigures]  # every paid kind
+    teams: dict[str, int]  # organisations created, members joined, their pools' credits sold, spent, refunded
     wallets: list[WalletMismatch]
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
     likeness: "LikenessFigures"
@@ -279,7 +280,7 @@ def _wallets() -> tuple[list[WalletMismatch], datetime | None]:
     wallets = credit_selectors.wallets_out_of_balance()
     if check is not None:
         wallets = wallets.filter(pk__in=check.mismatched)
-    rows = [WalletMismatch(w.pk, w.user.email, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
+    rows = [WalletMismatch(w.pk, w.owner_name, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
     return rows, check.checked_at if check else None
 
 
@@ -365,6 +366,16 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
             for kind in EditKind
             if kind != EditKind.STYLE
         ],
+        teams={
+            name: figures.total(metric)
+            for name, metric in (
+                ("created", "teams_created"),
+                ("members", "team_members_joined"),
+                ("sold", "team_credits_sold"),
+                ("spent", "team_credits_spent"),
+                ("refunded", "team_credits_refunded"),
+            )
+        },
         wallets=wallets,
         wallets_checked_at=wallets_checked_at,
         likeness=likeness_figures(figures),

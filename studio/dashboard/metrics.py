@@ -43,6 +43,7 @@ from studio.avatars.models import (
     PromptState,
 )
 from studio.credits.models import CreditEntry, CreditPurchase, EntryKind
+from studio.teams.models import Membership, Organisation
 
 Key = tuple[date, str]
 
@@ -123,8 +124,11 @@ def _over_fair_use() -> Count:
     return Count("pk", filter=Q(sent_prompts__gt=settings.FAIR_USE_MAX_PROMPTS))
 
 
-def _ledger(name: str, kind: str, sign: int = 1) -> Metric:
-    return Metric(name, CreditEntry, "created_at", Sum(F("amount") * sign), Q(kind=kind))
+def _ledger(name: str, kind: str, sign: int = 1, where: Q | None = None) -> Metric:
+    return Metric(name, CreditEntry, "created_at", Sum(F("amount") * sign), Q(kind=kind) & (where or Q()))
+
+
+POOLS = Q(pool__isnull=False)  # organisations' credit pools (the teams)
 
 
 # Likeness of the portraits of people, per branch: images on the day they were stored, styles
@@ -170,6 +174,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("styles_refunded", Prompt, "finished_at", Count("pk"),
            STYLE & Q(likeness_outcome=LikenessOutcome.REFUNDED), "branch", JUDGED),
     # The edit studio: paid edits on the day they were ordered, per kind, and the credits they cost.
+    Metric("teams_created", Organisation, "created_at", Count("pk")),
+    Metric("team_members_joined", Membership, "created_at", Count("pk"), Q(role=Membership.Role.MEMBER)),
+    _ledger("team_credits_sold", EntryKind.PURCHASE, where=POOLS),
+    _ledger("team_credits_spent", EntryKind.SPEND, -1, where=POOLS),
+    _ledger("team_credits_refunded", EntryKind.REFUND, where=POOLS),
     Metric("edits", Prompt, "created_at", Count("pk"), ~Q(kind=EditKind.STYLE), key="kind"),
     Metric("edit_credits", Prompt, "created_at", Sum("price"), ~Q(kind=EditKind.STYLE), key="kind"),
     # ... and of those, the ones Astria failed, whose credits came back (refunds come within hours).

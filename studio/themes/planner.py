@@ -7,12 +7,13 @@ a plan cannot be confirmed.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db.models import Count, Q
 
 from studio.avatars.models import Avatar
+from studio.teams.selectors import TeamStyle, team_style_for_avatar
 from studio.themes import prompting
 from studio.themes.exceptions import PromptRejected
 from studio.themes.models import ChosenTheme, CustomPrompt, Theme
@@ -285,7 +286,29 @@ def plan_for_avatar(
         )
         for custom in CustomPrompt.objects.filter(avatar=avatar)
     ]
+    if team := team_style_for_avatar(avatar=avatar):
+        themes, customs = _team_rules(team, themes=themes, customs=customs, errors=errors)
     return _plan(themes=themes, customs=customs, errors=errors, prompts_already_used=prompts_already_used)
+
+
+def _team_rules(
+    team: TeamStyle, *, themes: list[PlannedPrompt], customs: list[PlannedPrompt], errors: list[str]
+) -> tuple[list[PlannedPrompt], list[PlannedPrompt]]:
+    """An organisation's order: only its styles, at most as many as it pays for, each with its
+    house style (background, clothing) added; prompts of one's own are not part of it."""
+    for planned in themes:
+        if planned.theme.slug not in team.theme_slugs:
+            errors.append(f"“{planned.label}” is not one of {team.organisation}'s styles. Remove it to continue.")
+    for planned in customs:
+        errors.append(f"{team.organisation}'s portraits use only its styles: remove “{planned.label}”.")
+    if len(themes) > team.styles:
+        errors.append(
+            f"{team.organisation} pays for {team.styles} style{'' if team.styles == 1 else 's'}: "
+            f"remove {len(themes) - team.styles} to continue."
+        )
+    if team.house_style:
+        themes = [replace(planned, text=f"{planned.text}, {team.house_style}") for planned in themes]
+    return themes, customs
 
 
 def plan_more(

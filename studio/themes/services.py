@@ -7,6 +7,7 @@ and that the fair-use limits hold, so forged or concurrent requests cannot go pa
 from django.db import transaction
 
 from studio.avatars.models import Avatar
+from studio.teams.selectors import team_style_for_avatar
 from studio.themes import catalogue, planner, prompting, selectors
 from studio.themes.exceptions import FairUseLimitReached, PromptRejected, SelectionLocked, ThemeUnavailable
 from studio.themes.models import ChosenTheme, CustomPrompt, PromptIdea, Theme
@@ -38,6 +39,14 @@ def theme_choose(*, avatar: Avatar, theme_slug: str) -> ChosenTheme:
     if existing := ChosenTheme.objects.filter(avatar=avatar, theme=theme).first():
         return existing
     _check_limits(avatar=avatar, add_themes=1)
+    if team := team_style_for_avatar(avatar=avatar):
+        if theme.slug not in team.theme_slugs:
+            raise ThemeUnavailable(f"That style is not one of {team.organisation}'s styles.")
+        if ChosenTheme.objects.filter(avatar=avatar).count() >= team.styles:
+            raise FairUseLimitReached(
+                f"{team.organisation} pays for {team.styles} style{'' if team.styles == 1 else 's'}: "
+                "remove one to choose another."
+            )
     return ChosenTheme.objects.create(avatar=avatar, theme=theme)
 
 
@@ -57,6 +66,8 @@ def custom_prompt_add(*, avatar: Avatar, text: str = "", idea_id: int | None = N
     or FairUseLimitReached.
     """
     avatar = _lock_draft(avatar)
+    if team := team_style_for_avatar(avatar=avatar):
+        raise PromptRejected(f"{team.organisation}'s portraits use only its styles, not prompts of your own.")
     idea = None
     if idea_id is not None:
         try:

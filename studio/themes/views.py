@@ -15,6 +15,7 @@ from studio.avatars.models import Avatar
 from studio.avatars.selectors import avatar_list_for_user
 from studio.core.exceptions import ApplicationError
 from studio.core.htmx import HtmxRequest, wants_fragment
+from studio.teams.selectors import team_style_for_avatar
 from studio.themes import planner, prompting, selectors, services
 from studio.themes.forms import CustomPromptForm, LibrarySearchForm
 
@@ -62,6 +63,9 @@ def _styles_context(
 ) -> dict:
     """Everything the styles page and its partials show, read fresh from the database."""
     suited = selectors.theme_list_for_subject(subject_class=avatar.subject_class)
+    team = team_style_for_avatar(avatar=avatar)
+    if team:  # a member's avatar paid by their organisation: only its styles
+        suited = [theme for theme in suited if theme.slug in team.theme_slugs]
     tags = selectors.theme_tags(suited)
     tag = tag if tag in tags else ""
     chosen = selectors.chosen_theme_list(avatar=avatar)
@@ -71,6 +75,7 @@ def _styles_context(
     chosen_ids = {choice.theme_id for choice in chosen}
     return {
         "avatar": avatar,
+        "team": team,
         "themes": [theme for theme in suited if tag in theme.tags] if tag else suited,
         "tags": tags,
         "tag": tag,
@@ -79,7 +84,7 @@ def _styles_context(
         "customs": customs,
         "plan": plan,
         "limits": _limits(),
-        "themes_full": not theme_room,
+        "themes_full": not theme_room or bool(team and len(chosen) >= team.styles),
         "custom_full": not custom_room,
         "form": form or _custom_form(avatar),
         "picker_error": picker_error,
@@ -93,6 +98,8 @@ def _styles_context(
             plan,
             continue_url=reverse("avatars:confirm", args=[avatar.pk]),
             note=(
+                f"{team.organisation} pays for your portraits: choose up to {team.styles} of its styles."
+                if team else
                 f"Training costs {settings.CREDITS_PRICE_TUNE} credit{pluralize(settings.CREDITS_PRICE_TUNE)}, "
                 f"each style {settings.CREDITS_PRICE_PROMPT}. Nothing is charged until you confirm."
             ),

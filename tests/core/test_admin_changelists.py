@@ -16,6 +16,8 @@ from studio.avatars.models import AstriaTuneDeletion, Avatar, CallbackEvent, Gen
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.services import credit_grant, wallet_get_or_create
 from studio.photos.models import Photo
+from studio.teams import services as team_services
+from studio.teams.models import Invite, Membership, Organisation, TeamExport
 from studio.themes.models import CustomPrompt, PromptIdea, Theme
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.credits.factories import PurchaseFactory
@@ -30,6 +32,10 @@ _serial = itertools.count()
 
 def _grant(user=None) -> None:
     credit_grant(user=user or UserFactory(), amount=5, key=f"grant:{next(_serial)}", reason="Welcome")
+
+
+def _organisation() -> Organisation:
+    return team_services.organisation_create(user=UserFactory(), name=f"Team {next(_serial)}")
 
 
 def _callback_event() -> None:
@@ -59,6 +65,12 @@ MAKE = {
     Theme: lambda: ThemeFactory(),
     PromptIdea: lambda: PromptIdeaFactory(),
     CustomPrompt: lambda: CustomPromptFactory(),
+    Organisation: _organisation,
+    Membership: _organisation,  # its owner's membership
+    Invite: lambda: team_services.invite_link_create(
+        organisation=_organisation(), created_by=UserFactory(), max_uses=5, days=7
+    ),
+    TeamExport: lambda: TeamExport.objects.create(organisation=_organisation()),
 }
 
 

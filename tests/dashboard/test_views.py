@@ -20,8 +20,9 @@ URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
 # live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images,
-# judged styles and edits; pending (2), failures (2), the last ledger check and its wallets.
-MAX_QUERIES = 23
+# judged styles, edits, organisations and members; pending (2), failures (2), the last ledger check
+# and its wallets.
+MAX_QUERIES = 25
 
 
 def text(html: str) -> str:

@@ -23,6 +23,8 @@ from studio.avatars.models import AvatarState, GeneratedImage, PromptState, Subj
 from studio.credits.models import CreditPurchase
 from studio.credits.purchases import purchase_pay_test
 from studio.credits.services import credit_grant
+from studio.teams import services as team_services
+from studio.teams.models import Membership
 from studio.themes import services as theme_services
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
 from tests.credits.factories import PurchaseFactory
@@ -115,7 +117,23 @@ def studio_world(settings):
     for slug in ("golden-hour", "film-noir", "watercolour"):
         theme_services.theme_choose(avatar=draft, theme_slug=slug)
     theme_services.custom_prompt_add(avatar=draft, text="me as a jazz singer in a smoky club")
-    return {"user": user, "done": done, "generating": generating, "draft": draft}
+
+    # Her company's team: she owns it; a colleague finished and chose a favourite, another is invited.
+    team = team_services.organisation_create(user=user, name="Analytical Engines Ltd")
+    colleague = UserFactory(email="charles.babbage@example.test")
+    link = team_services.invite_link_create(organisation=team, created_by=user, max_uses=10, days=14)
+    membership = team_services.invite_accept(user=colleague, token=team_services.invite_token(link))
+    portrait = AvatarFactory(user=colleague, name="Charles", state=AvatarState.DONE, pool=team.pool, finished_at=now)
+    prompt = PromptFactory(avatar=portrait, position=0, label=THEMES[0][0], text=THEMES[0][1], state=PromptState.DONE)
+    for index in range(2):
+        rendered_image(prompt, index)
+    GeneratedImage.objects.filter(avatar=portrait, index=0).update(is_favourite=True)
+    Membership.objects.filter(pk=membership.pk).update(avatar=portrait)
+    team_services.invite_by_email(organisation=team, created_by=user, emails=["grace.hopper@example.test"])
+    return {
+        "user": user, "done": done, "generating": generating, "draft": draft, "team": team,
+        "join": f"/teams/join/{team_services.invite_token(link)}/",
+    }
 
 
 def pages(world) -> list[tuple[str, str]]:
@@ -135,6 +153,10 @@ def pages(world) -> list[tuple[str, str]]:
         ("credits", "/credits/"),
         ("credits-buy", "/credits/buy/"),
         ("change-password", "/accounts/password/change/"),
+        ("teams", "/teams/"),
+        ("team", f"/teams/{world['team'].pk}/"),
+        ("team-manage", f"/teams/{world['team'].pk}/manage/"),
+        ("team-delete", f"/teams/{world['team'].pk}/delete/"),
     ]
 
 
@@ -203,7 +225,7 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
         public = [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/"),
                   ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/"),
                   ("contact-sent", "/support/sent/"), ("check-your-inbox", "/accounts/confirm-email/"),
-                  ("password-reset", "/accounts/password/reset/")]
+                  ("password-reset", "/accounts/password/reset/"), ("team-join", studio_world["join"])]
         for name, path in public:
             page.goto(path)
             look_at(page, name, size)

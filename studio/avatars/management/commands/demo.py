@@ -26,6 +26,7 @@ from studio.photos.models import PhotoVerdict
 from studio.photos.samples import sample_set
 from studio.photos.selectors import photo_minimum_met
 from studio.photos.services import photo_upload
+from studio.teams.demo import run_team_demo
 from studio.themes.planner import plan_for_avatar
 from studio.themes.services import theme_choose
 
@@ -37,6 +38,7 @@ DEMO_EDITS = (
     (EditKind.BIGGER, {}),
     (EditKind.TOUCHUP, {"instruction": "plain grey background"}),
 )
+TEAM_THEMES = "corporate-headshot,golden-hour"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 
 
@@ -51,7 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="demo@example.test", help="the demo user's email")
         parser.add_argument("--password", help="set this password (a new user gets a random one otherwise)")
         parser.add_argument("--photos", type=Path, help="a folder of photos of one subject")
-        parser.add_argument("--themes", default=DEFAULT_THEMES, help="comma-separated theme slugs")
+        parser.add_argument(
+            "--themes", help=f"comma-separated theme slugs (default {DEFAULT_THEMES}; with --team, {TEAM_THEMES})"
+        )
         parser.add_argument("--class", dest="subject_class", default=SubjectClass.WOMAN, choices=SubjectClass.values)
         parser.add_argument("--name", default="Demo", help="the avatar's name")
         parser.add_argument("--no-wait", action="store_true", help="return once confirmed")
@@ -61,8 +65,17 @@ class Command(BaseCommand):
             help="then one edit of each kind of the first image (more like this, extend, bigger, touch-up, profile "
             "pictures)",
         )
+        parser.add_argument(
+            "--team", type=int, metavar="N",
+            help="instead: an organisation (the demo user its owner) with N invited members who each upload, "
+            "confirm from its pool, finish and choose favourites; then the team zip",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["team"] is not None:
+            run_team_demo(self, {**options, "themes": options["themes"] or TEAM_THEMES})
+            return
+        options["themes"] = options["themes"] or DEFAULT_THEMES
         user, password = self._user(options["email"], options["password"])
         avatar = self._avatar(user, options)
         self._wait_for_photos(avatar, options["timeout"])

@@ -1,0 +1,120 @@
+"""The team zip: every member's chosen favourites, one folder per member, and a CSV of the team
+(name, email, status, files). Built by a task and kept a day, as an avatar's zips are
+(`studio.avatars.exports`); asking again while the same favourites are in one reuses it."""
+
+import csv
+import hashlib
+import io
+import tempfile
+import uuid
+import zipfile
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT
+from studio.core.exceptions import ApplicationError
+from studio.core.tasks import enqueue_on_commit
+from studio.teams import selectors, tasks
+from studio.teams.models import Organisation, TeamExport
+
+CSV_NAME = "team.csv"
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
+
+
+def _fingerprint(rows: list[selectors.MemberRow]) -> str:
+    parts = [f"{row.email}:{row.status}:{','.join(str(image.pk) for image in row.favourites)}" for row in rows]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def team_export_create(*, user: User, organisation: Organisation) -> TeamExport:
+    """Start building the team zip (the caller checked that the user manages the organisation)."""
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        rows = selectors.member_rows(organisation=organisation)
+        if not any(row.favourites for row in rows):
+            raise ApplicationError("No member has chosen favourites yet: the zip would be empty.")
+        fingerprint = _fingerprint(rows)
+        now = timezone.now()
+        same = organisation.exports.filter(fingerprint=fingerprint)
+        reusable = (
+            same.filter(state=TeamExport.State.READY, created_at__gt=now - _lifetime() + REUSE_WHILE_LEFT)
+            | same.filter(state=TeamExport.State.BUILDING, created_at__gt=now - BUILD_AT_MOST)
+        ).order_by("-created_at").first()
+        if reusable is not None:
+            return reusable
+        export = TeamExport.objects.create(organisation=organisation, requested_by=user, fingerprint=fingerprint)
+        enqueue_on_commit(tasks.team_export_build, str(export.pk))
+    return export
+
+
+def team_csv(rows: list[selectors.MemberRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "status", "files"])
+    for row in rows:
+        writer.writerow([_cell(row.name), _cell(row.email), row.status, " ".join(row.files)])
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """A value a spreadsheet shows as text, never runs as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def team_export_build(*, export_id: str | uuid.UUID) -> None:
+    """Write the zip into private storage: the favourites as they are now, and the CSV."""
+    export = TeamExport.objects.select_related("organisation").filter(
+        pk=export_id, state=TeamExport.State.BUILDING
+    ).first()
+    if export is None:
+        return
+    rows = selectors.member_rows(organisation=export.organisation)
+    images = members = 0
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for row in rows:
+                for image, name in zip(row.favourites, row.files, strict=True):
+                    with image.image.open("rb") as handle:
+                        archive.writestr(name, handle.read())
+                    images += 1
+                members += bool(row.favourites)
+            archive.writestr(CSV_NAME, team_csv(rows), compress_type=zipfile.ZIP_DEFLATED)
+        size = spool.tell()
+        spool.seek(0)
+        stored = default_storage.save(f"team-exports/{export.organisation_id.hex}/{export.pk.hex}.zip", File(spool))
+    updated = TeamExport.objects.filter(pk=export.pk, state=TeamExport.State.BUILDING).update(
+        state=TeamExport.State.READY,
+        file=stored,
+        image_count=images,
+        member_count=members,
+        bytes=size,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        default_storage.delete(stored)
+
+
+def team_export_fail(*, export_id: str) -> None:
+    TeamExport.objects.filter(pk=export_id, state=TeamExport.State.BUILDING).update(
+        state=TeamExport.State.FAILED, updated_at=timezone.now()
+    )
+
+
+def team_export_purge_expired() -> int:
+    """Team zips are kept for a day, like an avatar's: they are copies, rebuilt on request."""
+    expired = TeamExport.objects.filter(created_at__lt=timezone.now() - _lifetime())
+    names = [name for name in expired.values_list("file", flat=True) if name]
+    count = expired.count()
+    expired.delete()
+    for name in names:
+        default_storage.delete(name)
+    return count
