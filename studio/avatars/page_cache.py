@@ -8,7 +8,7 @@ is shared by every web process (Redis); losing it costs one render.
 A whole page (`page`) is kept the same way: its key names everything it shows, the header's
 address, staff links and credit balance included, so a change of any of them makes a new key.
 As such a key never names two different pages, each process also keeps the pages it served last
-in its own memory (a few MB), in front of Redis: a gallery of 112 images is 250 KB of HTML,
+in its own memory (up to 16 MB), in front of Redis: a gallery of 112 images is 250 KB of HTML,
 which costs more to fetch and unpickle than the rest of its request.
 
 Forms in a cached fragment carry a placeholder where the CSRF token goes; each response puts the
