@@ -5,7 +5,7 @@ from celery import Celery, signals
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
 app = Celery("studio")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("studio.celery_settings:CELERY", namespace="CELERY")
 app.autodiscover_tasks()
 
 

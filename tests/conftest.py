@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from studio.avatars.page_cache import recent_pages
 from tests.factories import UserFactory
 from tests.helpers import real_worker
 
@@ -14,7 +15,8 @@ pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.stat
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets its own private media folder and an empty cache (rate limits included)."""
+    """Each test gets its own private media folder and an empty cache (rate limits and the pages
+    this process keeps included)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     local = settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     settings.STORAGES = {
@@ -30,8 +32,10 @@ def _isolated(settings, tmp_path):
         },
     }
     cache.clear()
+    recent_pages.clear()
     yield
     cache.clear()
+    recent_pages.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
@@ -35,10 +36,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_matches(target: CallbackTarget, token: str) -> bool:
-    return bool(target.callback_token_hash) and hmac.compare_digest(
-        target.callback_token_hash, token_hash(token)
-    )
+def _hash_matches(stored: str | None, hashed: str) -> bool:
+    return bool(stored) and hmac.compare_digest(stored, hashed)
 
 
 def callback_url(token: str) -> str:
@@ -64,23 +63,23 @@ def callback_record(*, token: str, body: bytes) -> bool:
     body is recorded once and triggers nothing more.
     """
     hashed = token_hash(token)
-    # Prompts first: an avatar's prompts call back many times for its tune's once.
-    prompt = Prompt.objects.filter(callback_token_hash=hashed).only("pk", "avatar_id", "callback_token_hash").first()
+    # Prompts first: an avatar's prompts call back many times for its tune's once. One row by a
+    # unique index, read as values: every callback pays for this lookup.
+    prompt = _owner(Prompt.objects.filter(callback_token_hash=hashed), "avatar_id")
     avatar = None
     if prompt is None:
-        avatar = Avatar.objects.filter(callback_token_hash=hashed).only("pk", "callback_token_hash").first()
-        if avatar is None or not token_matches(avatar, token):
+        avatar = _owner(Avatar.objects.filter(callback_token_hash=hashed))
+        if avatar is None or not _hash_matches(avatar.callback_token_hash, hashed):
             return False
-    elif not token_matches(prompt, token):
+    elif not _hash_matches(prompt.callback_token_hash, hashed):
         return False
-    digest = token_hash(hashed + ":" + body.decode("utf-8", "replace"))
-    text = redact_text(body.decode("utf-8", "replace"))[: settings.CALLBACK_MAX_BYTES]
+    text = body.decode("utf-8", "replace")
     event = CallbackEvent(
         kind=CallbackEvent.Kind.TUNE if avatar else CallbackEvent.Kind.PROMPT,
         avatar_id=avatar.pk if avatar else prompt.avatar_id,
-        prompt=prompt,
-        digest=digest,
-        body=text,
+        prompt_id=None if avatar else prompt.pk,
+        digest=token_hash(hashed + ":" + text),
+        body=redact_text(text)[: settings.CALLBACK_MAX_BYTES],
     )
     if not _insert_once(event):
         return True  # the same callback again: already recorded and handled
@@ -89,6 +88,12 @@ def callback_record(*, token: str, body: bytes) -> bool:
     else:
         enqueue_on_commit(tasks.prompt_sync, prompt.pk)
     return True
+
+
+def _owner(rows: QuerySet, *fields: str):
+    """The one row of a lookup by a unique column as (callback_token_hash, pk, *fields), or None:
+    no model instance to build and no ordering asked of the database."""
+    return next(iter(rows.order_by().values_list("callback_token_hash", "pk", *fields, named=True)[:1]), None)
 
 
 def _insert_once(event: CallbackEvent) -> bool:

@@ -49,8 +49,7 @@ def _cards(avatars) -> list[tuple]:
 @login_required
 @require_GET
 def avatar_list(request: HtmxRequest) -> HttpResponse:
-    cards, pending_ids = page_cache.avatar_cards(user=request.user)
-    return render(request, "avatars/list.html", {"rendered_cards": cards, "pending_ids": pending_ids})
+    return page_cache.avatar_list_page(request)
 
 
 @login_required
@@ -115,20 +114,29 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     avatar = get_object_or_404(selectors.avatar_for_gallery(user=request.user), pk=avatar_id)
     if avatar.is_draft:
         return redirect("photos:upload", avatar_id=avatar.pk)
-    grid = page_cache.gallery_grid(request=request, avatar=avatar)
-    context = {
-        "avatar": avatar,
-        "grid": grid.html,
-        "progress": selectors.avatar_progress(
-            avatar=avatar, prompts_total=grid.prompts_total, prompts_finished=grid.prompts_finished
-        ),
-        "image_count": grid.image_count,
-        "favourite_count": grid.favourite_count,
-        "since": timezone.now().isoformat(),
-        "export": selectors.export_latest(avatar=avatar) if avatar.latest_export_id else None,
-        "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - grid.prompts_total, 0),
-    }
-    return render(request, "avatars/gallery.html", context)
+    export = selectors.export_latest(avatar=avatar) if avatar.latest_export_id else None
+
+    def context() -> dict:
+        grid = page_cache.gallery_grid(avatar=avatar)
+        return {
+            "avatar": avatar,
+            "grid": grid.html,
+            "progress": selectors.avatar_progress(
+                avatar=avatar, prompts_total=grid.prompts_total, prompts_finished=grid.prompts_finished
+            ),
+            "image_count": grid.image_count,
+            "favourite_count": grid.favourite_count,
+            "since": timezone.now().isoformat(),
+            "export": export,
+            "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - grid.prompts_total, 0),
+        }
+
+    # Everything the page shows, but its progress: while that moves with time, it is rendered every time.
+    shown = None if avatar.state in selectors.PENDING_STATES else (
+        avatar.pk, avatar.state, avatar.gallery_version, avatar.name, avatar.subject_class, avatar.failure_reason,
+        export and (export.pk, export.state, export.scope, export.image_count, export.bytes),
+    )
+    return page_cache.page(request, "avatars/gallery.html", key=shown, keep=page_cache.KEEP, context=context)
 
 
 @login_required

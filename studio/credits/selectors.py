@@ -3,16 +3,24 @@
 import uuid
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, EntryKind, Wallet
 
+# Every page's header shows the balance: read by one statement written out, as building the same
+# one through the ORM cost three times the whole lookup.
+_BALANCE_SQL = "SELECT balance FROM credits_wallet WHERE user_id = %s"
+
 
 def credit_balance(*, user: User) -> int:
     """The user's balance; 0 for a user without a wallet yet."""
-    return Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(_BALANCE_SQL, [user.pk])
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def credit_pool_balance(*, pool: CreditPool) -> int:

@@ -3,13 +3,15 @@ whatever changes them (a favourite, a new image, a failure) shows on the very ne
 forms in a kept grid still carry the visitor's own CSRF token."""
 
 import re
+import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studio.avatars import progress, services
-from studio.avatars.models import GeneratedImage
+from studio.avatars import exports, page_cache, progress, services
+from studio.avatars.models import GalleryExport, GeneratedImage
+from studio.credits.services import credit_grant
 from tests.avatars.factories import done_avatar
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +125,118 @@ def test_my_avatars_costs_the_same_queries_for_many_finished_avatars_as_for_one(
     with django_assert_max_num_queries(4):
         html = user_client.get(url).content.decode()
     assert html.count('class="avatar-card"') == 6
+
+
+# --- Whole pages kept per version of what they show -------------------------------------------------
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _balance(html: str) -> str:
+    return re.search(r'<span class="credit-balance-amount">(\d+)</span>', html).group(1)
+
+
+@pytest.mark.parametrize("page", ["list", "gallery"])
+def test_the_header_shows_a_new_balance_at_once_on_a_kept_page(page, user, user_client):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=2)
+    url = reverse("avatars:list") if page == "list" else reverse("avatars:detail", args=[avatar.pk])
+    before = int(_balance(_page(user_client, url)))
+    _page(user_client, url)  # kept now
+
+    credit_grant(user=user, amount=5, key="test:more", reason="More credits")
+
+    assert int(_balance(_page(user_client, url))) == before + 5
+
+
+def test_kept_pages_show_each_customer_only_their_own(user, other_user, user_client):
+    mine = done_avatar(user=user, prompts=1, images_per_prompt=2, name="Mine")
+    theirs = done_avatar(user=other_user, prompts=1, images_per_prompt=2, name="Theirs")
+    other_client = Client()
+    other_client.force_login(other_user)
+    for client in (user_client, other_client):  # each page kept, in this process and in the cache
+        _page(client, reverse("avatars:list"))
+        _page(client, reverse("avatars:list"))
+
+    my_list, their_list = _page(user_client, reverse("avatars:list")), _page(other_client, reverse("avatars:list"))
+
+    assert "Mine" in my_list and "Theirs" not in my_list and user.email in my_list
+    assert "Theirs" in their_list and "Mine" not in their_list and other_user.email in their_list
+    assert user.email not in their_list
+    _page(user_client, reverse("avatars:detail", args=[mine.pk]))
+    assert other_client.get(reverse("avatars:detail", args=[mine.pk])).status_code == 404
+    assert "Theirs" not in _page(user_client, reverse("avatars:list"))
+    assert user_client.get(reverse("avatars:detail", args=[theirs.pk])).status_code == 404
+
+
+def test_a_message_shows_once_on_a_kept_page(user, user_client):
+    done_avatar(user=user, prompts=1, images_per_prompt=1, name="Keeper")
+    gone = done_avatar(user=user, prompts=1, images_per_prompt=1, name="Leaving")
+    url = reverse("avatars:list")
+    _page(user_client, url)
+
+    response = user_client.post(reverse("avatars:delete", args=[gone.pk]), {"confirm": "on"}, follow=True)
+
+    assert "“Leaving” and everything in it were deleted." in response.content.decode()
+    again = _page(user_client, url)
+    assert "were deleted" not in again and "Leaving" not in again and "Keeper" in again
+
+
+def test_staff_links_appear_on_a_kept_page_once_a_customer_is_staff(user, user_client):
+    url = reverse("avatars:list")
+    assert reverse("dashboard:index") not in _page(user_client, url)
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+
+    assert reverse("dashboard:index") in _page(user_client, url)
+
+
+def test_a_new_zip_shows_at_once_on_a_kept_gallery(user, user_client, django_capture_on_commit_callbacks):
+    avatar = done_avatar(user=user, prompts=1, images_per_prompt=2)
+    url = reverse("avatars:detail", args=[avatar.pk])
+    assert "Preparing your zip" not in _page(user_client, url)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        export = exports.export_create(user=user, avatar_id=avatar.pk, scope=GalleryExport.Scope.ALL)
+    assert "Preparing your zip" in _page(user_client, url)
+
+    exports.export_fail(export_id=str(export.pk))
+    assert "We could not build that zip" in _page(user_client, url)
+
+
+def test_log_out_works_from_a_page_kept_for_another_browser(user):
+    first = Client(enforce_csrf_checks=True)
+    first.force_login(user)
+    _page(first, reverse("avatars:list"))  # renders and keeps the page
+
+    second = Client(enforce_csrf_checks=True)  # another browser: its own CSRF secret
+    second.force_login(user)
+    html = _page(second, reverse("avatars:list"))
+    form = html[html.index('action="' + reverse("account_logout")):]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+    response = second.post(reverse("account_logout"), {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 302
+    assert second.get(reverse("avatars:list")).status_code == 302  # to the log-in page
+
+
+def test_a_process_keeps_pages_within_its_budget_and_until_they_expire():
+    recent = page_cache._Recent(budget=40)
+    page = b"0123456789"
+    later = time.time() + 60
+    recent.put("expired", (time.time() - 1, page))
+    assert recent.get("expired") is None
+    recent.put("too big", (later, page * 2))
+    for key in ("first", "second", "third", "fourth"):
+        recent.put(key, (later, page))
+
+    assert recent.get("too big") is None
+    assert recent.get("first") == (later, page)  # served again: now the most recent
+    recent.put("fifth", (later, page))
+    assert recent.get("second") is None  # the least recently served went first
+    assert all(recent.get(key) == (later, page) for key in ("first", "third", "fourth", "fifth"))
