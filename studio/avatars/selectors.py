@@ -19,6 +19,7 @@ from studio.avatars.models import (
 )
 from studio.core.days import day_range
 from studio.photos.models import Photo
+from studio.teams.models import Membership, MembershipState
 from studio.themes.models import ChosenTheme, CustomPrompt
 
 PENDING_STATES = (
@@ -137,6 +138,17 @@ def avatar_card_progress(avatar: Avatar) -> Progress:
         avatar=avatar,
         prompts_total=avatar.prompts_total,
         prompts_finished=avatar.prompts_done + avatar.prompts_failed,
+    )
+
+
+def avatar_team_name(*, avatar: Avatar) -> str:
+    """The organisation that receives the avatar's favourites (its owner a member of it, the avatar
+    their team headshot), or "" when none does."""
+    return (
+        Membership.objects.filter(avatar=avatar, state=MembershipState.ACTIVE)
+        .values_list("organisation__name", flat=True)
+        .first()
+        or ""
     )
 
 

@@ -115,6 +115,7 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
     if avatar.is_draft:
         return redirect("photos:upload", avatar_id=avatar.pk)
     export = selectors.export_latest(avatar=avatar) if avatar.latest_export_id else None
+    team_name = selectors.avatar_team_name(avatar=avatar) if avatar.pool_id else ""
 
     def context() -> dict:
         grid = page_cache.gallery_grid(avatar=avatar)
@@ -128,12 +129,14 @@ def avatar_detail(request: HtmxRequest, avatar_id: uuid.UUID) -> HttpResponse:
             "favourite_count": grid.favourite_count,
             "since": timezone.now().isoformat(),
             "export": export,
+            "team_name": team_name,
             "prompts_left": max(settings.FAIR_USE_MAX_PROMPTS - grid.prompts_total, 0),
         }
 
     # Everything the page shows, but its progress: while that moves with time, it is rendered every time.
     shown = None if avatar.state in selectors.PENDING_STATES else (
         avatar.pk, avatar.state, avatar.gallery_version, avatar.name, avatar.subject_class, avatar.failure_reason,
+        team_name,
         export and (export.pk, export.state, export.scope, export.image_count, export.bytes),
     )
     return page_cache.page(request, "avatars/gallery.html", key=shown, keep=page_cache.KEEP, context=context)

@@ -221,10 +221,14 @@ def test_a_newcomer_signs_up_from_an_invitation_and_comes_back_to_it(team, owner
     assert team.memberships.filter(user__email="new@acme.test").exists()
 
 
-def test_a_members_gallery_says_who_receives_the_favourites(team, member_draft):
-    ada, _, avatar = member_draft()
+def test_a_members_gallery_says_who_receives_the_favourites_until_they_leave(team, owner, member_draft):
+    ada, membership, avatar = member_draft()
     finished(avatar)
+    gallery = reverse("avatars:detail", args=[avatar.pk])
+    says = b"Paid by Acme: it receives the portraits you mark as favourites, and only those."
 
-    page = client_for(ada).get(reverse("avatars:detail", args=[avatar.pk]))
+    assert says in client_for(ada).get(gallery).content
 
-    assert b"Paid by Acme: it receives the portraits you mark as favourites, and only those." in page.content
+    services.member_remove(organisation=team, membership_id=membership.pk, by=owner)
+
+    assert says not in client_for(ada).get(gallery).content
