@@ -11,6 +11,26 @@ from tests.helpers import real_worker
 
 pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures"]
 
+# The longest tests, run first: started last, one of them would keep one process busy alone at
+# the end of a parallel run while the other ones wait.
+LONGEST_FIRST = ("tests/e2e/test_screens.py", "tests/e2e/test_journey.py", "tests/e2e/test_edits.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests first, the longest of them leading, then those with a real Celery worker,
+    then the rest in their usual order. pytest-xdist's worksteal hands each process a contiguous
+    share and lets an idle one take the end of another's: what is long is started early, and
+    what is left to share at the end is short."""
+
+    def rank(item) -> tuple[int, int]:
+        path = item.nodeid.split("::")[0]
+        longest = LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+        if item.get_closest_marker("e2e"):
+            return 0, longest
+        return (1 if item.get_closest_marker("worker") else 2), 0
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
