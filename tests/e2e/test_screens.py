@@ -194,51 +194,47 @@ def look_at(page, name: str, size: str) -> None:
     shoot(page, name, size)
 
 
-def test_every_page_fits_and_shows_where_the_focus_is(browser, live_server, studio_world, focus_shows):
-    # One world for the three sizes: each size is a window of its own, logged out, then in.
-    for size, options in SIZES.items():
-        context = browser.new_context(base_url=live_server.url, reduced_motion="reduce", **options)
-        context.set_default_timeout(15_000)
-        try:
-            every_page_fits_and_shows_where_the_focus_is(context.new_page(), size, studio_world, focus_shows)
-        finally:
-            context.close()
+@pytest.mark.parametrize("size", SIZES)
+def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server, studio_world, focus_shows):
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce", **SIZES[size])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        public = [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/"),
+                  ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/"),
+                  ("contact-sent", "/support/sent/"), ("check-your-inbox", "/accounts/confirm-email/"),
+                  ("password-reset", "/accounts/password/reset/")]
+        for name, path in public:
+            page.goto(path)
+            look_at(page, name, size)
 
+        log_in(page, studio_world["user"])
 
-def every_page_fits_and_shows_where_the_focus_is(page, size: str, world, focus_shows) -> None:
-    public = [("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/"),
-              ("privacy", "/privacy/"), ("terms", "/terms/"), ("faq", "/faq/"), ("contact", "/support/"),
-              ("contact-sent", "/support/sent/"), ("check-your-inbox", "/accounts/confirm-email/"),
-              ("password-reset", "/accounts/password/reset/")]
-    for name, path in public:
-        page.goto(path)
-        look_at(page, name, size)
+        checked = set()
+        for name, path in pages(studio_world):
+            page.goto(path)
+            look_at(page, name, size)
 
-    log_in(page, world["user"])
-
-    checked = set()
-    for name, path in pages(world):
-        page.goto(path)
-        look_at(page, name, size)
-
-        # The first stops of the keyboard: the skip link, then each one visibly focused.
-        page.locator("body").focus()
-        page.keyboard.press("Tab")
-        expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
-        for step in range(20):
+            # The first stops of the keyboard: the skip link, then each one visibly focused.
+            page.locator("body").focus()
             page.keyboard.press("Tab")
-            stop = page.evaluate(FOCUS_STOP)
-            if stop is None:
-                break  # past the last stop
-            if stop in checked:
-                continue
-            checked.add(stop)
-            focused = json.loads(stop)[0][:120]
-            assert focus_shows(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
+            expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+            for step in range(20):
+                page.keyboard.press("Tab")
+                stop = page.evaluate(FOCUS_STOP)
+                if stop is None:
+                    break  # past the last stop
+                if stop in checked:
+                    continue
+                checked.add(stop)
+                focused = json.loads(stop)[0][:120]
+                assert focus_shows(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
 
-    page.goto(f"/avatars/{world['done'].pk}/")
-    page.locator("#gallery .lightbox-link").first.click()
-    expect(page.get_by_role("dialog")).to_be_visible()
-    expect(page.locator(".lightbox-image")).to_have_js_property("complete", True)
-    shoot(page, "lightbox", size, full_page=False)
-    assert overflow(page) == []
+        page.goto(f"/avatars/{studio_world['done'].pk}/")
+        page.locator("#gallery .lightbox-link").first.click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        expect(page.locator(".lightbox-image")).to_have_js_property("complete", True)
+        shoot(page, "lightbox", size, full_page=False)
+        assert overflow(page) == []
+    finally:
+        context.close()
