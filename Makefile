@@ -35,8 +35,10 @@ run: $(VENV)/.runtime
 
 # One test process per core (pytest-xdist), idle ones taking over the rest of a busy one's tests.
 # PYTEST_ARGS comes last, so `make test PYTEST_ARGS="-n 0 tests/credits"` runs one process.
+# Compiled modules are kept (PYTHONDONTWRITEBYTECODE emptied, should the shell set it): each test
+# process would otherwise compile the project and rewrite the tests' asserts anew, seconds each.
 test: $(VENV)/.dev
-	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \

@@ -61,23 +61,34 @@ def tasks_finished() -> Iterator[FinishedTasks]:
         task_postrun.disconnect(finished.record)
 
 
+POLL = 0.1  # s
+
+
 @contextlib.contextmanager
 def real_worker(queues: list[str]) -> Iterator[FinishedTasks]:
     """A real Celery worker thread consuming queues (not eager mode); yields the tasks finished so
     far, to wait on."""
-    from celery.contrib.testing.worker import start_worker
+    from celery.contrib.testing.worker import TestWorkController, start_worker
 
     from studio.celery import app
+
+    class PromptlyStopping(TestWorkController):
+        def on_consumer_ready(self, consumer):
+            # Without Redis, the worker's loop waits up to 2 s on the in-memory broker before it
+            # looks whether it should stop; it is asked again every poll (0.1 s) instead. (With
+            # Redis the loop wakes on events and stops promptly on its own.)
+            drain = consumer.connection.drain_events
+            consumer.connection.drain_events = lambda timeout=None, **kwargs: drain(
+                timeout=POLL if timeout is None else min(timeout, POLL), **kwargs
+            )
+            super().on_consumer_ready(consumer)
 
     app.conf.task_always_eager = False
     try:
         with tasks_finished() as finished, start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
-        ) as worker:
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues,
+            WorkController=PromptlyStopping,
+        ):
             yield finished
-            if app.conf.broker_url.startswith("memory"):
-                # Its loop looks up from the in-memory broker every 2 s: stop it now instead. (With
-                # Redis the worker stops promptly on its own, and stopping it from here can stall.)
-                worker.stop()
     finally:
         app.conf.task_always_eager = True

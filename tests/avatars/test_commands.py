@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from studio.avatars.management.commands import demo
 from studio.avatars.models import Avatar
 from tests.factories import AvatarFactory
 
@@ -19,7 +20,10 @@ def test_demo_says_so_when_the_demo_user_holds_too_many_drafts(user, settings):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_demo_with_edits_ends_with_one_of_each_kind(request, astria_sandbox, live_server, settings, capsys):
+def test_demo_with_edits_ends_with_one_of_each_kind(
+    request, astria_sandbox, live_server, settings, capsys, monkeypatch
+):
+    monkeypatch.setattr(demo.Command, "poll_seconds", 0.05)  # the worker is quick here: look more often
     settings.PUBLIC_URL = live_server.url
     settings.IMAGES_PER_PROMPT = 2
     call_command("sync_themes")

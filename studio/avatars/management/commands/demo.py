@@ -48,6 +48,7 @@ class Command(BaseCommand):
         "sample photos: re-takes of a public-domain portrait) and themes, through the studio's own "
         "services and tasks, and print the gallery URL. Needs the worker running (make run starts it)."
     )
+    poll_seconds = 0.5  # how often the photos' checks and the avatar's state are looked at
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--email", default="demo@example.test", help="the demo user's email")
@@ -137,7 +138,7 @@ class Command(BaseCommand):
         while avatar.photos.filter(verdict=PhotoVerdict.PROCESSING).exists():
             if time.monotonic() > deadline:
                 raise CommandError("The photos were not checked in time: is the worker running? (make run starts it)")
-            time.sleep(0.5)
+            time.sleep(self.poll_seconds)
         if not photo_minimum_met(avatar=avatar):
             # Refused, or kept but not counted (a repeat of another photo's shot).
             reasons = [
@@ -180,7 +181,7 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 state = avatar.get_state_display().lower()
                 raise CommandError(f"Still {state} after {timeout} s: are the worker and beat running?")
-            time.sleep(1)
+            time.sleep(self.poll_seconds)
 
     def _report(self, avatar: Avatar, url: str) -> None:
         images = avatar.images.all()
