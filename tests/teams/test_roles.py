@@ -150,7 +150,7 @@ def test_ownership_goes_only_to_an_admin(team, owner, people):
 
 
 def test_the_old_owner_cannot_hand_ownership_on_twice(team, owner, people):
-    (_, admin_membership), (_, member_membership) = people
+    (_, admin_membership), _ = people
     roles.ownership_transfer(organisation=team, membership_id=admin_membership.pk, by=owner)
 
     with pytest.raises(ApplicationError, match="Only the organisation's owner"):
