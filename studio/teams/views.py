@@ -1,5 +1,6 @@
 """Organisations' pages: a member's own page, joining by invitation, and the owners' and admins'
-page (the pool, styles, invitations, the team's progress and favourites, the team zip)."""
+page (the pool, styles, invitations, the team's progress and favourites, the team zip, its name,
+and, for the owner, who is an admin and who owns it)."""
 
 import uuid
 
