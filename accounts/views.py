@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import SIGNUP_EMAIL, SIGNUP_USER, DeleteAccountForm
 from studio.credits.selectors import credit_balance, purchase_list_for_user
+from studio.teams.selectors import organisations_left_without_owner
 
 
 @require_POST
@@ -55,5 +56,6 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         "form": form,
         "avatar_count": request.user.avatars.count(),
         "balance": credit_balance(user=request.user),
+        "ownerless": organisations_left_without_owner(user=request.user),
     }
     return render(request, "accounts/delete.html", context, status=422 if form.is_bound else 200)

@@ -404,6 +404,7 @@ def test_the_walk_finds_the_urls_it_must_cover():
         "themes:custom_remove", "credits:checkout", "credits:purchase", "astria_callback",
         "account_confirm_email", "admin:avatars_avatar_change",
         "teams:manage", "teams:favourite", "teams:export", "teams:join", "teams:member_remove", "teams:delete",
+        "teams:rename", "teams:member_role", "teams:owner_transfer",
     } <= names
 
 

@@ -63,6 +63,28 @@ def organisation_get_for_owner(*, user: User, organisation_id: uuid.UUID) -> Org
     )
 
 
+def manager_list(*, organisation: Organisation) -> list[Membership]:
+    """Who runs the organisation: its owner first, then its admins by when they joined."""
+    managers = organisation.memberships.filter(state=MembershipState.ACTIVE, role__in=MANAGERS).select_related("user")
+    in_order = managers.order_by("created_at", "pk")
+    return sorted(in_order, key=lambda membership: membership.role != Membership.Role.OWNER)
+
+
+def organisations_left_without_owner(*, user: User) -> QuerySet[Organisation]:
+    """The organisations the user alone owns, with other members but no admin to pass them to:
+    closing the account leaves them without an owner."""
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER, state=MembershipState.ACTIVE)
+    active = Membership.objects.filter(state=MembershipState.ACTIVE).exclude(user=user)
+    with_others = active.values("organisation_id")
+    with_heirs = active.filter(role__in=MANAGERS).values("organisation_id")
+    return (
+        Organisation.objects.filter(pk__in=owned.values("organisation_id"))
+        .filter(pk__in=with_others)
+        .exclude(pk__in=with_heirs)
+        .order_by("name")
+    )
+
+
 def pool_balance(*, organisation: Organisation) -> int:
     return credit_pool_balance(pool=organisation.pool)
 

@@ -30,6 +30,7 @@ from studio.credits.models import CreditEntry
 from studio.credits.services import credit_pool_create
 from studio.teams import selectors, tasks
 from studio.teams.models import MANAGERS, Invite, InviteKind, Membership, MembershipState, Organisation, Role
+from studio.teams.roles import organisation_clean_name, ownership_pass_on_for_user
 from studio.themes import prompting
 from studio.themes.models import Theme
 from studio.themes.services import theme_choose
@@ -57,11 +58,9 @@ class InviteRefused(ApplicationError):
 @transaction.atomic
 def organisation_create(*, user: User, name: str) -> Organisation:
     """A new organisation with its empty credit pool; its creator is its owner."""
-    name = " ".join(name.split())
-    if not name:
-        raise ApplicationError("Give the organisation a name.")
+    name = organisation_clean_name(name)
     pool = credit_pool_create(name=name)
-    organisation = Organisation.objects.create(name=name[:80], created_by=user, pool=pool)
+    organisation = Organisation.objects.create(name=name, created_by=user, pool=pool)
     Membership.objects.create(organisation=organisation, user=user, role=Role.OWNER)
     suited = [theme for theme in Theme.objects.filter(is_active=True) if theme_suits_team(theme)]
     organisation.allowed_themes.set(suited[:3])
@@ -388,8 +387,10 @@ def team_progress_notify() -> int:
 
 
 def memberships_delete_for_user(*, user: User) -> int:
-    """A closed account leaves no trace in organisations: its memberships go (an organisation it
-    alone owned keeps its admins; staff can name an owner in the admin). Its avatars went first."""
+    """A closed account leaves no trace in organisations: its memberships go. An organisation it
+    alone owned passes to its longest-standing admin; with no admin it is left without an owner
+    (staff can name one in the admin). Its avatars went first."""
+    ownership_pass_on_for_user(user=user)
     deleted, _ = Membership.objects.filter(user=user).delete()
     return deleted
 

@@ -20,6 +20,17 @@ urlpatterns = [
         views.team_invite_revoke,
         name="invite_revoke",
     ),
+    path("<uuid:organisation_id>/manage/name/", views.team_rename, name="rename"),
+    path(
+        "<uuid:organisation_id>/manage/members/<int:membership_id>/role/",
+        views.team_member_role,
+        name="member_role",
+    ),
+    path(
+        "<uuid:organisation_id>/manage/members/<int:membership_id>/owner/",
+        views.team_owner_transfer,
+        name="owner_transfer",
+    ),
     path("<uuid:organisation_id>/manage/remind/", views.team_remind, name="remind"),
     path("<uuid:organisation_id>/manage/buy/", views.team_buy, name="buy"),
     path(

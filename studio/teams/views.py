@@ -1,10 +1,12 @@
 """Organisations' pages: a member's own page, joining by invitation, and the owners' and admins'
-page (the pool, styles, invitations, the team's progress and favourites, the team zip)."""
+page (the pool, styles, invitations, the team's progress and favourites, the team zip, its name,
+and, for the owner, who is an admin and who owns it)."""
 
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +23,7 @@ from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.forms import PackForm
 from studio.credits.packs import credit_packs
 from studio.credits.views import RETURN_TO
-from studio.teams import exports, selectors, services
+from studio.teams import exports, roles, selectors, services
 from studio.teams.forms import InviteEmailForm, InviteLinkForm, OrganisationForm, StartForm, StylesForm
 from studio.teams.models import Membership, Organisation, TeamExport
 from studio.themes.models import Theme
@@ -197,6 +199,8 @@ def _manage_context(request: HtmxRequest, organisation: Organisation, **forms) -
         "purchases_open": purchases.purchases_open(),
         "export": selectors.team_export_latest(organisation=organisation),
         "own_membership": organisation.memberships.filter(user=request.user).first(),
+        "managers": selectors.manager_list(organisation=organisation),
+        "name_form": forms.get("name_form") or OrganisationForm(initial={"name": organisation.name}),
     }
 
 
@@ -285,6 +289,66 @@ def team_member_remove(request: HtmxRequest, organisation_id: uuid.UUID, members
     else:
         messages.success(request, f"{membership.user.email} is no longer a member. Their avatar stays theirs.")
     return _back(organisation, "members")
+
+
+@login_required
+@require_POST
+def team_rename(request: HtmxRequest, organisation_id: uuid.UUID) -> HttpResponse:
+    organisation = _manager_or_404(request, organisation_id)
+    form = OrganisationForm(request.POST)
+    if form.is_valid():
+        try:
+            roles.organisation_rename(organisation=organisation, name=form.cleaned_data["name"], by=request.user)
+        except ApplicationError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"The organisation is now called {organisation.name}.")
+            return _back(organisation, "name")
+    return render(request, "teams/manage.html", _manage_context(request, organisation, name_form=form), status=422)
+
+
+def _owner_or_403(request: HtmxRequest, organisation_id: uuid.UUID, membership_id: int) -> tuple:
+    """The organisation and one of its current people, for its owner: 404 to outsiders and for
+    anyone not in it, 403 to its admins."""
+    organisation = _manager_or_404(request, organisation_id)
+    membership = organisation.memberships.filter(pk=membership_id, state=Membership.State.ACTIVE).first()
+    if membership is None:
+        raise Http404("No such member.")
+    if not organisation.memberships.filter(
+        user=request.user, role=Membership.Role.OWNER, state=Membership.State.ACTIVE
+    ).exists():
+        raise PermissionDenied("Only the organisation's owner can change who runs it.")
+    return organisation, membership
+
+
+@login_required
+@require_POST
+def team_member_role(request: HtmxRequest, organisation_id: uuid.UUID, membership_id: int) -> HttpResponse:
+    """The owner makes a member an admin, or an admin a member."""
+    organisation, membership = _owner_or_403(request, organisation_id, membership_id)
+    role = request.POST.get("role", "")
+    try:
+        roles.membership_set_role(organisation=organisation, membership_id=membership.pk, role=role, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        words = "an admin: they can manage the team" if role == Membership.Role.ADMIN else "a member"
+        messages.success(request, f"{membership.user.email} is {words}.")
+    return _back(organisation, "admins" if role == Membership.Role.ADMIN else "members")
+
+
+@login_required
+@require_POST
+def team_owner_transfer(request: HtmxRequest, organisation_id: uuid.UUID, membership_id: int) -> HttpResponse:
+    """The owner hands ownership to an admin, and stays an admin."""
+    organisation, membership = _owner_or_403(request, organisation_id, membership_id)
+    try:
+        roles.ownership_transfer(organisation=organisation, membership_id=membership.pk, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{membership.user.email} owns {organisation.name} now. You are an admin.")
+    return _back(organisation, "admins")
 
 
 @login_required

@@ -130,6 +130,9 @@ def studio_world(settings):
     GeneratedImage.objects.filter(avatar=portrait, index=0).update(is_favourite=True)
     Membership.objects.filter(pk=membership.pk).update(avatar=portrait)
     team_services.invite_by_email(organisation=team, created_by=user, emails=["grace.hopper@example.test"])
+    admin = team_services.invite_accept(user=UserFactory(email="augusta.king@example.test"),
+                                        token=team_services.invite_token(link))
+    Membership.objects.filter(pk=admin.pk).update(role=Membership.Role.ADMIN)
     return {
         "user": user, "done": done, "generating": generating, "draft": draft, "team": team,
         "join": f"/teams/join/{team_services.invite_token(link)}/",
@@ -251,6 +254,12 @@ def test_every_page_fits_and_shows_where_the_focus_is(size, browser, live_server
                 checked.add(stop)
                 focused = json.loads(stop)[0][:120]
                 assert focus_shows(page), f"{name} at {size}: no visible focus on stop {step + 2}: {focused}"
+
+        page.goto(f"/teams/{studio_world['team'].pk}/manage/#admins")
+        page.get_by_text("Make owner").click()  # handing ownership on asks again, inside the page
+        expect(page.get_by_role("button", name="Hand ownership to augusta.king@example.test")).to_be_visible()
+        assert overflow(page) == [], f"handing ownership on at {size} scrolls sideways"
+        shoot(page, "team-manage-owner", size)
 
         page.goto(f"/avatars/{studio_world['done'].pk}/")
         page.locator("#gallery .lightbox-link").first.click()

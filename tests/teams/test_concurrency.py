@@ -1,16 +1,17 @@
 """Real threads against PostgreSQL: a member cannot get two paid avatars, a link admits no more
-people than it allows, and a pool pays for no more avatars than it holds credits for."""
+people than it allows, a pool pays for no more avatars than it holds credits for, and a team
+handed to two admins at once has one owner."""
 
 import pytest
 
 from studio.avatars import tasks as avatar_tasks
 from studio.avatars.models import Avatar, AvatarState
 from studio.avatars.services import avatar_confirm
-from studio.core.exceptions import InsufficientCredits
+from studio.core.exceptions import ApplicationError, InsufficientCredits
 from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_pool_balance, wallets_out_of_balance
 from studio.credits.services import credit_spend
-from studio.teams import services
+from studio.teams import roles, services
 from studio.teams.services import InviteRefused
 from tests.concurrency import run_together
 from tests.factories import UserFactory
@@ -65,3 +66,16 @@ def test_a_pool_for_one_avatar_pays_for_one_of_five_confirming_at_once(team, mem
     spends = CreditEntry.objects.filter(pool=team.pool, kind=EntryKind.SPEND, reference__startswith="avatar:")
     assert spends.count() == 1
     assert not wallets_out_of_balance().exists()
+
+
+def test_handing_ownership_to_two_admins_at_once_leaves_exactly_one_owner(team, owner, join):
+    admins = [join(UserFactory()) for _ in range(2)]
+    team.memberships.filter(pk__in=[admin.pk for admin in admins]).update(role="admin")
+
+    results = run_together(
+        lambda i: roles.ownership_transfer(organisation=team, membership_id=admins[i].pk, by=owner), count=2
+    )
+
+    assert sum(isinstance(result, ApplicationError) for result in results) == 1, results
+    assert team.memberships.filter(role="owner").count() == 1
+    assert team.memberships.get(user=owner).role == "admin"
