@@ -81,6 +81,11 @@ def credit_pool_create(*, name: str) -> CreditPool:
     return pool
 
 
+def credit_pool_rename(*, pool_id, name: str) -> None:
+    """The name the pool goes by on the pages and in the ledger (its organisation's new name)."""
+    CreditPool.objects.filter(pk=pool_id).update(name=_check_text(name, "name")[:100], updated_at=timezone.now())
+
+
 def _owner(user: User | None, pool: CreditPool | None) -> dict:
     """Whose ledger and wallet a posting moves: the pool's when one is given, else the user's."""
     return {"user": None, "pool": pool} if pool is not None else {"user": user, "pool": None}

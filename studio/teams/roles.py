@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.core.exceptions import ApplicationError
+from studio.credits.services import credit_pool_rename
 from studio.teams.models import Membership, MembershipState, Organisation, Role
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,12 @@ def organisation_clean_name(name: str) -> str:
     return name[:80]
 
 
+@transaction.atomic
 def organisation_rename(*, organisation: Organisation, name: str, by: User) -> Organisation:
-    """A new name, for an owner or an admin (the view checks which)."""
+    """A new name, for an owner or an admin (the view checks which), and for its pool."""
     name = organisation_clean_name(name)
     Organisation.objects.filter(pk=organisation.pk).update(name=name, updated_at=timezone.now())
+    credit_pool_rename(pool_id=organisation.pool_id, name=name)
     organisation.refresh_from_db()
     logger.info("organisation %s renamed by user %s", organisation.pk, by.pk)
     return organisation

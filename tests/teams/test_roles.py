@@ -170,6 +170,7 @@ def test_an_owner_or_an_admin_renames_the_team(team, owner, people, who):
 
     assert Organisation.objects.get(pk=team.pk).name == "Acme Corporation"
     assert "The organisation is now called Acme Corporation." in response.content.decode()
+    assert str(Organisation.objects.get(pk=team.pk).pool) == "Acme Corporation"  # as the confirm page names the payer
 
 
 def test_a_blank_name_is_refused_and_a_member_cannot_rename(team, owner, people):
