@@ -18,6 +18,7 @@ from studio.avatars import tasks
 from studio.avatars.models import Avatar, GalleryExport
 from studio.avatars.selectors import image_list_for_export
 from studio.core.exceptions import ApplicationError
+from studio.core.media import delete_with_files
 from studio.core.tasks import enqueue_on_commit
 
 # A zip is reused while it has this long left to live, so its link still works when the user clicks.
@@ -93,10 +94,4 @@ def export_fail(*, export_id: str) -> None:
 
 def export_purge_expired() -> int:
     """Zips are kept for a day: they are copies, rebuilt on request."""
-    expired = GalleryExport.objects.filter(created_at__lt=timezone.now() - _lifetime())
-    names = [name for name in expired.values_list("file", flat=True) if name]
-    count = expired.count()
-    expired.delete()
-    for name in names:
-        default_storage.delete(name)
-    return count
+    return delete_with_files(GalleryExport.objects.filter(created_at__lt=timezone.now() - _lifetime()))

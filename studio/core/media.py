@@ -7,6 +7,7 @@ content type is ours, never the client's or a sniffer's guess, and no shared cac
 """
 
 from django.core.files.storage import Storage, default_storage
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
@@ -81,3 +82,13 @@ def signed_url(
         "ResponseCacheControl": cache_control(min(max_age, seconds)),
     }
     return storage.url(name, parameters=parameters)
+
+
+def delete_with_files(rows: QuerySet) -> int:
+    """Delete the rows, then the stored files their `file` field names; returns how many rows went."""
+    names = [name for name in rows.values_list("file", flat=True) if name]
+    count = rows.count()
+    rows.delete()
+    for name in names:
+        default_storage.delete(name)
+    return count

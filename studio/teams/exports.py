@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT
 from studio.core.exceptions import ApplicationError
+from studio.core.media import delete_with_files
 from studio.core.tasks import enqueue_on_commit
 from studio.teams import selectors, tasks
 from studio.teams.models import Organisation, TeamExport
@@ -111,10 +112,4 @@ def team_export_fail(*, export_id: str) -> None:
 
 def team_export_purge_expired() -> int:
     """Team zips are kept for a day, like an avatar's: they are copies, rebuilt on request."""
-    expired = TeamExport.objects.filter(created_at__lt=timezone.now() - _lifetime())
-    names = [name for name in expired.values_list("file", flat=True) if name]
-    count = expired.count()
-    expired.delete()
-    for name in names:
-        default_storage.delete(name)
-    return count
+    return delete_with_files(TeamExport.objects.filter(created_at__lt=timezone.now() - _lifetime()))
