@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 
+from studio import beat
 from studio.core import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -131,11 +132,7 @@ else:
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 3,
-        "socket_timeout": 10,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3, "socket_timeout": 10}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT = "studio.core.broker:Transport"  # messages appear whole
@@ -158,7 +155,6 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB: a child that grew past this
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}  # each section below adds its periodic tasks
 # Decoding untrusted images runs in its own queue (Procfile: the "images" worker).
 CELERY_TASK_ROUTES = {"studio.photos.tasks.*": {"queue": "images"}}
 CELERY_TIMEZONE = "UTC"
@@ -181,7 +177,6 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 # Database sessions that know their user, so deleting an account ends its sessions by an index.
 SESSION_ENGINE = "accounts.sessions"
-CELERY_BEAT_SCHEDULE["sessions-clear"] = {"task": "accounts.tasks.sessions_clear_expired", "schedule": 86400.0}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -387,7 +382,6 @@ PHOTOS_PROCESSING_RETRY_AFTER = 120  # seconds
 PHOTOS_PROCESSING_GIVE_UP_AFTER = 900  # seconds
 # Photos one user may have waiting for the images worker at once: the queue is shared by everyone.
 PHOTOS_MAX_PROCESSING = env.int("PHOTOS_MAX_PROCESSING", default=20)
-CELERY_BEAT_SCHEDULE["photos-sweep"] = {"task": "studio.photos.tasks.photo_sweep", "schedule": 60.0}
 
 # --- Themes and fair use --------------------------------------------------------------------
 # Astria's fair use: on average 14 prompts per fine-tune, 8 images each; 7 system prompts.
@@ -436,11 +430,6 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_TIMEOUT = 20  # seconds for each call to Stripe's API
 if STRIPE_SECRET_KEY:  # the Buy form's redirect to Stripe Checkout is a form action too
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://checkout.stripe.com")
-# Checkouts whose webhook never came are asked about at Stripe (does nothing without Stripe).
-CELERY_BEAT_SCHEDULE["credits-purchase-reconcile"] = {
-    "task": "studio.credits.tasks.purchase_reconcile_pending",
-    "schedule": 600.0,
-}
 
 # --- Avatar pipeline -----------------------------------------------------------------------
 # Hosts result images may be downloaded from (besides the configured API host).
@@ -465,6 +454,7 @@ RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=60)
 RECONCILE_POLL_INTERVAL = env.int("RECONCILE_POLL_INTERVAL", default=60)
 RECONCILE_QUEUED_GRACE = env.int("RECONCILE_QUEUED_GRACE", default=120)
 RECONCILE_PROMPT_POLL_AFTER = env.int("RECONCILE_PROMPT_POLL_AFTER", default=120)
+CELERY_BEAT_SCHEDULE = beat.schedule(reconcile_interval=RECONCILE_INTERVAL)  # every periodic task
 AVATAR_GIVE_UP_AFTER = env.int("AVATAR_GIVE_UP_AFTER", default=3 * 3600)
 PROMPT_GIVE_UP_AFTER = env.int("PROMPT_GIVE_UP_AFTER", default=3 * 3600)
 PHOTOS_RETENTION_DAYS = env.int("PHOTOS_RETENTION_DAYS", default=7)
@@ -472,13 +462,8 @@ DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=30)
 EXPORT_KEEP_HOURS = 24
 # Drafts one user may hold at once (each keeps its photos until it is ordered or deleted).
 AVATAR_MAX_DRAFTS = env.int("AVATAR_MAX_DRAFTS", default=5)
-CELERY_BEAT_SCHEDULE["avatar-reconcile"] = {
-    "task": "studio.avatars.tasks.avatar_reconcile",
-    "schedule": float(RECONCILE_INTERVAL),
-}
 # Media files no row points to are removed once this old, so a file being written is never touched.
 MEDIA_SWEEP_GRACE_HOURS = env.int("MEDIA_SWEEP_GRACE_HOURS", default=24)
-CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep_orphans", "schedule": 86400.0}
 
 # --- Teams ----------------------------------------------------------------------------------------
 # Organisations: invitations stay open this many days (a link: as its admin chooses, up to 90),
@@ -486,17 +471,10 @@ CELERY_BEAT_SCHEDULE["media-sweep"] = {"task": "studio.avatars.tasks.media_sweep
 TEAMS_INVITE_DAYS = env.int("TEAMS_INVITE_DAYS", default=14)
 TEAMS_LINK_MAX_USES = env.int("TEAMS_LINK_MAX_USES", default=500)
 TEAMS_REMINDER_HOURS = env.int("TEAMS_REMINDER_HOURS", default=24)
-# "Your headshot is ready" and "everyone is done", each sent once; and the team zips' daily expiry.
-CELERY_BEAT_SCHEDULE["teams-progress"] = {"task": "studio.teams.tasks.team_progress_notify", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["teams-export-purge"] = {
-    "task": "studio.teams.tasks.team_export_purge_expired",
-    "schedule": 3600.0,
-}
 
 # --- Operator dashboard ------------------------------------------------------------------------
-# The daily rollup it reads (studio/dashboard/rollups.py); what Astria charges in USD per branch,
-# for "Astria spend" (Astria's list prices; a branch missing is shown as "no price set").
-CELERY_BEAT_SCHEDULE["dashboard-rollup"] = {"task": "studio.dashboard.tasks.dashboard_rollup", "schedule": 600.0}
+# What Astria charges in USD per branch, for "Astria spend" (studio/dashboard/rollups.py): Astria's
+# list prices; a branch missing is shown as "no price set".
 ASTRIA_COST_PER_TUNE = config.usd_by_branch(
     "ASTRIA_COST_PER_TUNE", env("ASTRIA_COST_PER_TUNE", default=""),
     {"fast": "0", "sd15": "1.50", "sdxl1": "1.50", "flux1": "1.50"},
