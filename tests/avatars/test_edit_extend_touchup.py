@@ -5,7 +5,6 @@ import io
 
 import numpy as np
 import pytest
-from django.core import mail
 from PIL import Image
 
 from studio.astria.errors import AstriaMaybeCreated
@@ -20,18 +19,6 @@ from tests.avatars.factories import done_avatar
 from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def delivered(user, make_draft, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks):
-    """A finished avatar (Astria's `fast` test branch): one style of 2 images, made and stored."""
-    avatar = make_draft(user, themes=("film-noir",), credits=10)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
-    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
-    mail.outbox.clear()
-    avatar.refresh_from_db()
-    return avatar
 
 
 @pytest.fixture

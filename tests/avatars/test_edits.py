@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from django.core import mail
 from django.db import transaction
 from PIL import Image
 
@@ -18,18 +17,6 @@ from tests.factories import AvatarFactory, UserFactory
 from tests.helpers import state_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def delivered(user, make_draft, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks):
-    """A finished avatar: one style of 2 images, made by the sandbox and stored."""
-    avatar = make_draft(user, themes=("film-noir",), credits=10)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.avatar_confirm(user=user, avatar_id=avatar.pk, consent=True)
-    reconcile_until(lambda: state_of(avatar) == AvatarState.DONE)
-    mail.outbox.clear()
-    avatar.refresh_from_db()
-    return avatar
 
 
 def _order(user, image, capture, kind=EditKind.MORE):
