@@ -1,13 +1,10 @@
 """Zip downloads of an avatar's images (all of them or the favourites), built by a task and kept a day."""
 
 import hashlib
-import tempfile
 import uuid
-import zipfile
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +15,7 @@ from studio.avatars import tasks
 from studio.avatars.models import Avatar, GalleryExport
 from studio.avatars.selectors import image_list_for_export
 from studio.core.exceptions import ApplicationError
-from studio.core.media import delete_with_files
+from studio.core.media import delete_with_files, zip_store
 from studio.core.tasks import enqueue_on_commit
 
 # A zip is reused while it has this long left to live, so its link still works when the user clicks.
@@ -60,30 +57,27 @@ def _lifetime() -> timedelta:
 
 
 def export_build(*, export_id: str) -> None:
-    """Write the zip into private storage; the images are JPEGs, so they are stored, not deflated."""
+    """Write the zip of the images into private storage."""
     export = GalleryExport.objects.select_related("avatar").filter(
         pk=export_id, state=GalleryExport.State.BUILDING
     ).first()
     if export is None:
         return
     folder = slugify(export.avatar.name) or "avatar"
-    count = 0
-    with tempfile.TemporaryFile() as spool:
-        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-            for image in image_list_for_export(export=export):
-                name = f"{folder}/{image.prompt.batch + 1:02d}-{image.prompt.position + 1:02d}-"
-                name += f"{slugify(image.prompt.label)[:40] or 'prompt'}-{image.index + 1}.jpg"
-                with image.image.open("rb") as handle:
-                    archive.writestr(name, handle.read())
-                count += 1
-        size = spool.tell()
-        spool.seek(0)
-        stored = default_storage.save(f"exports/{export.avatar.user_id}/{export.pk.hex}.zip", File(spool))
+    files = [(_name_in_zip(folder, image), image.image) for image in image_list_for_export(export=export)]
+    stored, size = zip_store(f"exports/{export.avatar.user_id}/{export.pk.hex}.zip", files)
     updated = GalleryExport.objects.filter(pk=export.pk, state=GalleryExport.State.BUILDING).update(
-        state=GalleryExport.State.READY, file=stored, image_count=count, bytes=size, updated_at=timezone.now()
+        state=GalleryExport.State.READY, file=stored, image_count=len(files), bytes=size, updated_at=timezone.now()
     )
     if not updated:
         default_storage.delete(stored)
+
+
+def _name_in_zip(folder: str, image) -> str:
+    """"<avatar>/<batch>-<position>-<style>-<n>.jpg": the gallery's order, by name."""
+    prompt = image.prompt
+    style = slugify(prompt.label)[:40] or "prompt"
+    return f"{folder}/{prompt.batch + 1:02d}-{prompt.position + 1:02d}-{style}-{image.index + 1}.jpg"
 
 
 def export_fail(*, export_id: str) -> None:

@@ -1,4 +1,5 @@
-"""Serving private media: the one place that turns a stored file into a response.
+"""Private media: the one place that turns a stored file into a response, and the zips and
+deletions of many stored files at once.
 
 Views check who may see a file (through a scoped selector) and then call `private_file_response`.
 With local storage the file is streamed by Django; with a storage that signs URLs (django-storages
@@ -6,6 +7,11 @@ S3 with `querystring_auth`), the response is a redirect to a short-lived signed 
 content type is ours, never the client's or a sniffer's guess, and no shared cache keeps a copy.
 """
 
+import tempfile
+import zipfile
+from collections.abc import Iterable
+
+from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
@@ -92,3 +98,19 @@ def delete_with_files(rows: QuerySet) -> int:
     for name in names:
         default_storage.delete(name)
     return count
+
+
+def zip_store(name: str, files: Iterable[tuple[str, File]], *, texts: dict[str, str] | None = None) -> tuple[str, int]:
+    """Write a zip of the stored files (each under its name in the zip; JPEGs, so stored, not
+    deflated) and of `texts` (deflated) to private storage as `name`. Returns the name it was
+    stored under and its size in bytes."""
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for member, stored in files:
+                with stored.open("rb") as handle:
+                    archive.writestr(member, handle.read())
+            for member, text in (texts or {}).items():
+                archive.writestr(member, text, compress_type=zipfile.ZIP_DEFLATED)
+        size = spool.tell()
+        spool.seek(0)
+        return default_storage.save(name, File(spool)), size

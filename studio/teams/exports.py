@@ -5,13 +5,10 @@
 import csv
 import hashlib
 import io
-import tempfile
 import uuid
-import zipfile
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT
 from studio.core.exceptions import ApplicationError
-from studio.core.media import delete_with_files
+from studio.core.media import delete_with_files, zip_store
 from studio.core.tasks import enqueue_on_commit
 from studio.teams import selectors, tasks
 from studio.teams.models import Organisation, TeamExport
@@ -79,19 +76,11 @@ def team_export_build(*, export_id: str | uuid.UUID) -> None:
     if export is None:
         return
     rows = selectors.member_rows(organisation=export.organisation)
-    images = members = 0
-    with tempfile.TemporaryFile() as spool:
-        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-            for row in rows:
-                for image, name in zip(row.favourites, row.files, strict=True):
-                    with image.image.open("rb") as handle:
-                        archive.writestr(name, handle.read())
-                    images += 1
-                members += bool(row.favourites)
-            archive.writestr(CSV_NAME, team_csv(rows), compress_type=zipfile.ZIP_DEFLATED)
-        size = spool.tell()
-        spool.seek(0)
-        stored = default_storage.save(f"team-exports/{export.organisation_id.hex}/{export.pk.hex}.zip", File(spool))
+    files = [(name, image.image) for row in rows for image, name in zip(row.favourites, row.files, strict=True)]
+    stored, size = zip_store(
+        f"team-exports/{export.organisation_id.hex}/{export.pk.hex}.zip", files, texts={CSV_NAME: team_csv(rows)}
+    )
+    images, members = len(files), sum(1 for row in rows if row.favourites)
     updated = TeamExport.objects.filter(pk=export.pk, state=TeamExport.State.BUILDING).update(
         state=TeamExport.State.READY,
         file=stored,
