@@ -39,10 +39,13 @@ def test_images_appear_while_you_watch(page):
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("In progress")
     expect(page.locator(f"#prompt-{noir.pk} .placeholder")).to_have_count(8)
     page.evaluate("window.stillTheSamePage = true")
+    delete = page.get_by_role("link", name="Delete")
+    delete.focus()  # a keyboard user on the header while it is swapped with fresh counts
 
     finish(noir)
     page.clock.fast_forward(3_000)
     expect(images).to_have_count(16)
+    expect(delete).to_be_focused()
     expect(page.locator(f"#prompt-{noir.pk}")).to_contain_text("8 images")
     expect(progress).to_contain_text("Painting your portraits… 2 of 3 styles done")
 
@@ -56,6 +59,24 @@ def test_images_appear_while_you_watch(page):
     expect(page.locator(".gallery-header")).to_contain_text("22 images")  # the header keeps up too
     expect(page.get_by_role("button", name="Download all as zip")).to_be_visible()
     assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_a_card_in_progress_keeps_the_keyboard_focus_while_my_avatars_updates_it(page):
+    user = UserFactory()
+    AvatarFactory(user=user, name="Ada", state=AvatarState.DONE)
+    biscuit = AvatarFactory(user=user, name="Biscuit", state=AvatarState.GENERATING, tune_id=1_000_002)
+    PromptFactory(avatar=biscuit, position=0, label="Golden hour", state=PromptState.SUBMITTED)
+    log_in(page, user)
+    page.clock.install()
+
+    page.goto("/avatars/")
+    link = page.get_by_role("link", name="Biscuit", exact=True)
+    link.focus()
+    card = page.locator(f"#avatar-{biscuit.pk}")
+    card.evaluate("card => card.dataset.seen = 'before'")
+    page.clock.fast_forward(3_000)
+    expect(card).not_to_have_attribute("data-seen", "before")  # the poller put a fresh card in its place
+    expect(link).to_be_focused()
 
 
 def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
