@@ -6,13 +6,12 @@ trigger: it is recorded once, and a task re-reads the object from Astria before 
 """
 
 import hashlib
-import hmac
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from studio.avatars import tasks
@@ -36,10 +35,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _hash_matches(stored: str | None, hashed: str) -> bool:
-    return bool(stored) and hmac.compare_digest(stored, hashed)
-
-
 def callback_url(token: str) -> str:
     return settings.PUBLIC_URL + reverse("astria_callback", args=[token])
 
@@ -56,6 +51,21 @@ def token_for_target(target: CallbackTarget, *, kind: str) -> str:
     return token_for(kind=kind, nonce=target.callback_nonce)
 
 
+# Find the prompt (most callbacks: an avatar's prompts call back many times for its tune's once) or
+# the avatar owning the token by its unique index, and insert the event unless one with its digest
+# is there already, in one statement: every callback pays for it, and the lookup and the INSERT
+# built through the ORM cost as much as the rest of the request. Outside a transaction it commits at
+# once (the task it triggers must see the event); a replay conflicts on the digest and inserts nothing.
+_RECORD_SQL = """
+INSERT INTO avatars_callbackevent (kind, avatar_id, prompt_id, digest, body, received_at)
+SELECT 'prompt', avatar_id, id, %(digest)s, %(body)s, %(now)s FROM avatars_prompt WHERE callback_token_hash = %(hash)s
+UNION ALL
+SELECT 'tune', id, NULL, %(digest)s, %(body)s, %(now)s FROM avatars_avatar WHERE callback_token_hash = %(hash)s
+ON CONFLICT (digest) DO NOTHING
+RETURNING kind, avatar_id, prompt_id
+"""
+
+
 def callback_record(*, token: str, body: bytes) -> bool:
     """Record a callback for the object owning token and have a task re-read that object.
 
@@ -63,48 +73,28 @@ def callback_record(*, token: str, body: bytes) -> bool:
     body is recorded once and triggers nothing more.
     """
     hashed = token_hash(token)
-    # Prompts first: an avatar's prompts call back many times for its tune's once. One row by a
-    # unique index, read as values: every callback pays for this lookup.
-    prompt = _owner(Prompt.objects.filter(callback_token_hash=hashed), "avatar_id")
-    avatar = None
-    if prompt is None:
-        avatar = _owner(Avatar.objects.filter(callback_token_hash=hashed))
-        if avatar is None or not _hash_matches(avatar.callback_token_hash, hashed):
-            return False
-    elif not _hash_matches(prompt.callback_token_hash, hashed):
-        return False
     text = body.decode("utf-8", "replace")
-    event = CallbackEvent(
-        kind=CallbackEvent.Kind.TUNE if avatar else CallbackEvent.Kind.PROMPT,
-        avatar_id=avatar.pk if avatar else prompt.avatar_id,
-        prompt_id=None if avatar else prompt.pk,
-        digest=token_hash(hashed + ":" + text),
-        body=redact_text(text)[: settings.CALLBACK_MAX_BYTES],
-    )
-    if not _insert_once(event):
-        return True  # the same callback again: already recorded and handled
-    if avatar:
-        enqueue_on_commit(tasks.avatar_sync_tune, str(avatar.pk))
+    params = {
+        "hash": hashed,
+        "digest": token_hash(hashed + ":" + text),
+        "body": redact_text(text)[: settings.CALLBACK_MAX_BYTES],
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL, params)
+        recorded = cursor.fetchone()
+    if recorded is None:  # a replay (already recorded and handled) or a token of nothing
+        return _token_known(hashed)
+    kind, avatar_id, prompt_id = recorded
+    if kind == CallbackEvent.Kind.TUNE:
+        enqueue_on_commit(tasks.avatar_sync_tune, str(Avatar._meta.pk.to_python(avatar_id)))
     else:
-        enqueue_on_commit(tasks.prompt_sync, prompt.pk)
+        enqueue_on_commit(tasks.prompt_sync, prompt_id)
     return True
 
 
-def _owner(rows: QuerySet, *fields: str):
-    """The one row of a lookup by a unique column as (callback_token_hash, pk, *fields), or None:
-    no model instance to build and no ordering asked of the database."""
-    return next(iter(rows.order_by().values_list("callback_token_hash", "pk", *fields, named=True)[:1]), None)
-
-
-def _insert_once(event: CallbackEvent) -> bool:
-    """Save the event; False when one with its digest is there already. One INSERT on its own
-    (committed at once: the task it triggers must see it), a savepoint only inside a transaction."""
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                event.save()
-        else:
-            event.save()
-    except IntegrityError:
-        return False
-    return True
+def _token_known(hashed: str) -> bool:
+    return (
+        Prompt.objects.filter(callback_token_hash=hashed).exists()
+        or Avatar.objects.filter(callback_token_hash=hashed).exists()
+    )

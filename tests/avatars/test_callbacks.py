@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from studio.avatars import callbacks, services
+from studio.avatars import callbacks, services, tasks
 from studio.avatars.models import Avatar, AvatarState, CallbackEvent, GeneratedImage, Prompt, PromptState
 from tests.concurrency import run_together
 
@@ -53,6 +54,23 @@ def test_a_callback_is_recorded_once_and_answered_at_once(client, submitted, dja
 
     assert CallbackEvent.objects.filter(avatar=submitted, kind="tune").count() == 1
     assert len(first) == 1 and len(replay) == 0  # the re-read is enqueued once
+
+
+def test_a_prompt_callback_is_recorded_for_its_prompt_and_avatar_and_re_reads_that_prompt(
+    client, submitted, django_capture_on_commit_callbacks, monkeypatch
+):
+    prompt = submitted.prompts.order_by("position").last()
+    re_read = []
+    monkeypatch.setattr(tasks.prompt_sync, "delay", lambda *args: re_read.append(args))
+    before = timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, prompt_token(prompt), {"prompt": {"id": prompt.astria_prompt_id}}).status_code == 200
+
+    event = CallbackEvent.objects.get()
+    assert (event.kind, event.avatar_id, event.prompt_id) == ("prompt", submitted.pk, prompt.pk)
+    assert before <= event.received_at <= timezone.now()
+    assert re_read == [(prompt.pk,)]
 
 
 def test_the_callback_body_is_only_a_trigger(client, submitted, django_capture_on_commit_callbacks):
