@@ -167,7 +167,7 @@ def gallery_grid(*, avatar: Avatar) -> Grid:
 def avatar_list_page(request: HttpRequest) -> HttpResponse:
     """"My avatars", kept per version of every card on it, and briefly while one is in progress
     (its bar moves with time; the page's poller keeps it current)."""
-    avatars = list(selectors.avatar_list_for_user(user=request.user).values_list("pk", "state", "gallery_version"))
+    avatars = selectors.avatar_versions_for_user(user=request.user)
     pending = [pk for pk, state, _ in avatars if state in selectors.PENDING_STATES]
 
     def context() -> dict:
