@@ -12,7 +12,7 @@ from tests.factories import UserFactory
 from tests.helpers import real_worker
 
 pytest_plugins = [
-    "tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures", "tests.face_memo",
+    "tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures", "tests.once",
 ]
 
 # The longest tests, run first among the tests on a live server.

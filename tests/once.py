@@ -1,6 +1,6 @@
-"""pytest plugin: each picture's faces found once per test process.
+"""pytest plugin: work the tests repeat with identical inputs, done once per test process.
 
-The tests feed the face engine the same pictures again and again: the sample photos of every
+Faces. The tests feed the face engine the same pictures again and again: the sample photos of every
 draft, the sandbox's renders (painted once per process, see `RenderedOnce`), each scored for
 likeness each time a test delivers an avatar. The engine's answer is a function of the pixels
 and `max_faces` only, so the first analysis of a picture is kept, keyed by its pixels, and later
@@ -8,6 +8,13 @@ ones get it back instead of running dlib again. Every test still goes through th
 the same result; only the repeated detection is skipped.
 
 The engine's own tests (tests/faces) always run dlib: `engine_runs_every_time` turns the memo off.
+
+The catalogue files. Hundreds of tests load the real theme catalogue (`catalogue_sync`, as
+`manage.py sync_themes` does), and parsing its TOML files is most of that. A file is parsed once
+per process while it is unchanged on disk (same path, size and modification time); the entries
+are still validated and synced to the database on every call, and a test's own files (malformed
+catalogues) are parsed as they are.
+
 Registered in tests/conftest.py (`pytest_plugins`).
 """
 
@@ -18,6 +25,7 @@ import pytest
 
 from studio import faces
 from studio.faces import engine
+from studio.themes import catalogue
 
 _analyse = engine.analyse
 _kept: dict[tuple, engine.Analysis] = {}
@@ -41,11 +49,25 @@ def analyse(img, *, max_faces: int = 4):
     return found
 
 
+_load = catalogue._load
+_parsed: dict[tuple, list] = {}
+
+
+def load(path, table: str) -> list:
+    """The catalogue's entries as parsed from the file: read-only, so one copy serves every call."""
+    status = path.stat()
+    key = (str(path), table, status.st_size, status.st_mtime_ns)
+    if key not in _parsed:
+        _parsed[key] = _load(path, table)
+    return _parsed[key]
+
+
 @pytest.fixture(autouse=True, scope="session")
-def _faces_found_once():
+def _done_once():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "analyse", analyse)  # faces.score calls it from inside the engine
         patch.setattr(faces, "analyse", analyse)
+        patch.setattr(catalogue, "_load", load)
         yield
 
 
