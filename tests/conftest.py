@@ -11,7 +11,9 @@ from studio.avatars.page_cache import recent_pages
 from tests.factories import UserFactory
 from tests.helpers import real_worker
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures"]
+pytest_plugins = [
+    "tests.sandbox_fixtures", "tests.avatar_fixtures", "tests.static_manifest", "tests.s3_fixtures", "tests.once",
+]
 
 # The longest tests, run first among the tests on a live server.
 LONGEST_FIRST = ("tests/e2e/test_screens.py", "tests/e2e/test_journey.py", "tests/e2e/test_edits.py")

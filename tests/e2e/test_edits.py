@@ -18,13 +18,11 @@ from studio.avatars.models import Avatar, AvatarState
 from studio.credits.selectors import credit_balance
 from studio.credits.services import credit_grant
 from studio.themes import services as theme_services
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, polled
 from tests.factories import AvatarFactory, UserFactory
 from tests.photos.factories import ready_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-LONG = 60_000  # ms: the pipeline runs in other threads on a machine that may be busy
 
 
 @pytest.fixture
@@ -71,7 +69,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     screens("edit-page")
     page.get_by_role("button", name="Make 2 more like this for 1 credit").click()
     more = page.locator("section.prompt-group", has_text="More like “Film noir”, image 1")
-    expect(more.locator(".image-tile img")).to_have_count(2, timeout=LONG)
+    polled(page, expect(more.locator(".image-tile img")).to_have_count, 2)
     expect(more.get_by_role("link", name="Film noir, image 1")).to_be_visible()
     expect(page.locator(".edit-made-into").get_by_role("link", name="More like this")).to_be_visible()  # both ways
     screens("edit-gallery")
@@ -82,7 +80,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     _edit_from_the_lightbox(page, delivered, 1)
     page.get_by_role("button", name="Make a LinkedIn banner for 1 credit").click()
     banner = page.locator("section.prompt-group", has_text="LinkedIn banner: “Film noir”, image 1")
-    expect(banner.locator(".image-tile img")).to_have_count(1, timeout=LONG)
+    polled(page, expect(banner.locator(".image-tile img")).to_have_count, 1)
     (made,) = delivered.prompts.get(kind="extend").images.all()
     assert (made.width, made.height) == (3072, 768)
     finished()
@@ -91,7 +89,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     _edit_from_the_lightbox(page, delivered, 2)
     page.get_by_role("button", name="Make it 4 times bigger for 1 credit").click()
     bigger = page.locator("section.prompt-group", has_text="Bigger: “Film noir”, image 2")
-    expect(bigger.locator(".image-tile img")).to_have_count(1, timeout=LONG)
+    polled(page, expect(bigger.locator(".image-tile img")).to_have_count, 1)
     (made,) = delivered.prompts.get(kind="bigger").images.all()
     assert (made.width, made.height) == (4096, 4096)
     finished()
@@ -101,7 +99,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     page.get_by_label("What should change?").fill("plain grey background")
     page.get_by_role("button", name="Touch it up for 1 credit").click()
     touchup = page.locator("section.prompt-group", has_text="Touch-up: “Film noir”, image 2")
-    expect(touchup.locator(".image-tile img")).to_have_count(1, timeout=LONG)
+    polled(page, expect(touchup.locator(".image-tile img")).to_have_count, 1)
     expect(touchup.get_by_role("link", name="Film noir, image 2")).to_be_visible()
     finished()
 

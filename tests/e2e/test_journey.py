@@ -19,7 +19,7 @@ from studio.credits.models import CreditEntry, EntryKind
 from studio.credits.selectors import credit_balance
 from studio.credits.services import credit_grant
 from studio.themes import services as theme_services
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, polled
 from tests.factories import UserFactory
 from tests.photos import corpus
 from tests.photos.conftest import distinct_photos
@@ -90,7 +90,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     page.wait_for_url("**/photos/")
     page.get_by_label("Choose photos").set_input_files([str(path) for path in photo_files])
     expect(page.locator(".photo-card")).to_have_count(6, timeout=LONG)
-    expect(page.locator(".photo-card.is-accepted")).to_have_count(5, timeout=LONG)
+    polled(page, expect(page.locator(".photo-card.is-accepted")).to_have_count, 5)
     refused = page.locator(".photo-card.is-rejected")
     expect(refused).to_contain_text("holiday.jpg")
     expect(refused).to_contain_text("web page")
@@ -133,8 +133,8 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     studio.train_now(tune_id)
 
     images = page.locator("#gallery .image-tile img")
-    expect(images).to_have_count(8, timeout=LONG)
-    expect(progress).to_contain_text("Done", timeout=LONG)
+    polled(page, expect(images).to_have_count, 8)
+    polled(page, expect(progress).to_contain_text, "Done")
     expect(progress.locator("progress")).to_have_count(0)
     assert page.evaluate("window.galleryPage") == "not reloaded"
     expect(images.first).to_have_js_property("complete", True)
@@ -154,7 +154,7 @@ def test_a_visitor_signs_up_and_gets_a_gallery_they_can_keep_or_delete(page, stu
     # Download everything as a zip, built by the worker.
     page.get_by_role("button", name="Download all as zip").click()
     download_link = page.get_by_role("link", name="Download zip")
-    expect(download_link).to_be_visible(timeout=LONG)
+    polled(page, expect(download_link).to_be_visible)
     expect(page.locator("#gallery-export")).to_contain_text("8 images")
     with page.expect_download() as download_info:
         download_link.click()
