@@ -212,6 +212,18 @@ def test_stored_photos_are_readable_by_the_studio_user_only(user, settings):
 READ = "import json, studio.settings as s; print(json.dumps({'apps': s.INSTALLED_APPS, 'key': s.SECRET_KEY}))"
 
 
+def test_on_postgresql_repeated_statements_are_prepared_unless_a_pooler_cannot_keep_them(monkeypatch, tmp_path):
+    database = "postgres://studio@db.internal:5432/studio"
+    prepared = production_settings(monkeypatch, tmp_path, DATABASE_URL=database).DATABASES["default"]
+    pooled = production_settings(
+        monkeypatch, tmp_path, DATABASE_URL=database, DATABASE_PREPARED_STATEMENTS="0"
+    ).DATABASES["default"]
+
+    assert prepared["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert "prepare_threshold" not in pooled.get("OPTIONS", {})
+    assert prepared["CONN_HEALTH_CHECKS"] and pooled["CONN_HEALTH_CHECKS"]
+
+
 def run_fresh(args: list[str], var_dir: Path, **env: str) -> subprocess.CompletedProcess:
     """A fresh process on the embedded defaults (SQLite and the filesystem broker under var_dir)."""
     clean = {

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -150,3 +151,15 @@ def test_a_callback_posted_without_the_trailing_slash_is_recorded_like_any_other
 
     assert response.status_code == 200
     assert CallbackEvent.objects.filter(avatar=submitted, kind="tune").count() == 1
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_the_callback_statement_once_per_connection(client, submitted):
+    prompt = submitted.prompts.first()
+    for delivery in range(6):
+        post(client, prompt_token(prompt), {"prompt": {"id": prompt.astria_prompt_id, "delivery": delivery}})
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%callbackevent%"])
+        assert cursor.fetchone()[0] == 1
+
