@@ -241,3 +241,18 @@ def test_the_zip_buttons_stay_usable_with_the_status_beside_them(page):
     favourites.click()
     expect(panel.get_by_role("status")).to_contain_text("zip of favourites")
     expect(every).to_be_enabled()
+
+
+def test_a_favourite_toggled_from_the_keyboard_keeps_the_focus_on_its_button(page):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=2)
+    Prompt.objects.filter(avatar=avatar).update(astria_prompt_id=None)  # no like to send to Astria
+    log_in(page, user)
+    page.goto(f"/avatars/{avatar.pk}/")
+
+    star = page.locator("#gallery .favourite-form button").first
+    star.focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#gallery .favourite-form button").first).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#gallery .favourite-form button").first).to_be_focused()
