@@ -85,9 +85,12 @@ def test_a_photo_arriving_changes_the_verdicts_of_the_whole_set_without_a_reload
     choose.set_input_files(str(grace))
     expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-accepted\b"))  # alone, she is the set
 
+    remove_grace = card("grace.jpg").get_by_role("button", name="Remove")
+    remove_grace.focus()  # a keyboard user on the set while it is swapped with fresh verdicts
     choose.set_input_files([str(p) for p in shots])
     # Once both are checked, the photos that agree are named (in the order they arrived).
     expect(card("grace.jpg")).to_contain_text(re.compile(r"IMG_[01]\.jpg and IMG_[01]\.jpg"))
+    expect(remove_grace).to_be_focused()
     expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-rejected\b"))
     expect(card("grace.jpg")).to_contain_text("This looks like someone else")
     expect(page.get_by_role("status").filter(has_text="accepted").first).to_contain_text("2 of 4 accepted")
