@@ -32,8 +32,10 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     expect(budget.locator("dd").nth(1)).to_have_text("3")
     expect(page.locator("#theme-golden-hour .chosen-badge")).to_have_text("✓ Chosen")
 
-    page.get_by_role("link", name="Fantasy").click()
+    page.get_by_role("link", name="Fantasy").focus()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"\?tag=fantasy$"))
+    expect(page.get_by_role("link", name="Fantasy")).to_be_focused()  # the picker was swapped around it
     page.get_by_role("button", name="Choose Viking").click()
     expect(budget).to_contain_text("2 of 14 styles")
     expect(page.get_by_role("button", name="Choose Corporate headshot")).to_have_count(0)  # still filtered
