@@ -47,6 +47,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     expect(page.locator("#custom-preview")).to_contain_text("Ada as a jazz singer in a smoky club")
     page.get_by_role("button", name="Add prompt").click()
     expect(budget).to_contain_text("3 of 14 styles")
+    expect(page.get_by_role("button", name="Add prompt")).to_be_focused()  # ready for the next one
     expect(page.locator("#custom-prompts")).to_contain_text("Ada as a jazz singer in a smoky club")
     expect(page.get_by_label("Describe a picture")).to_have_value("")
 
