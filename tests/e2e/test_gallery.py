@@ -217,12 +217,18 @@ def test_the_lightbox_fits_the_window_and_favourites_from_inside(browser, live_s
         context.close()
 
 
-def test_the_zip_buttons_stay_usable_with_the_status_beside_them(page):
+def open_finished_gallery(page, *, images: int) -> None:
+    """A finished gallery of one style, opened by its owner (no like to send to Astria: this is
+    about the page)."""
     user = UserFactory()
-    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=3)
-    Prompt.objects.filter(avatar=avatar).update(astria_prompt_id=None)  # no like to send to Astria
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=images)
+    Prompt.objects.filter(avatar=avatar).update(astria_prompt_id=None)
     log_in(page, user)
     page.goto(f"/avatars/{avatar.pk}/")
+
+
+def test_the_zip_buttons_stay_usable_with_the_status_beside_them(page):
+    open_finished_gallery(page, images=3)
     panel = page.locator("#gallery-export")
     every, favourites = (panel.get_by_role("button", name=name) for name in
                          ("Download all as zip", "Download favourites as zip"))
@@ -244,15 +250,11 @@ def test_the_zip_buttons_stay_usable_with_the_status_beside_them(page):
 
 
 def test_a_favourite_toggled_from_the_keyboard_keeps_the_focus_on_its_button(page):
-    user = UserFactory()
-    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=2)
-    Prompt.objects.filter(avatar=avatar).update(astria_prompt_id=None)  # no like to send to Astria
-    log_in(page, user)
-    page.goto(f"/avatars/{avatar.pk}/")
+    open_finished_gallery(page, images=2)
 
-    star = page.locator("#gallery .favourite-form button").first
+    star = page.locator("#gallery .favourite-form button").first  # found again after the form swaps itself
     star.focus()
     page.keyboard.press("Enter")
 
-    expect(page.locator("#gallery .favourite-form button").first).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#gallery .favourite-form button").first).to_be_focused()
+    expect(star).to_have_attribute("aria-pressed", "true")
+    expect(star).to_be_focused()
