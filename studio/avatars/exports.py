@@ -2,9 +2,7 @@
 
 import hashlib
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -15,13 +13,8 @@ from studio.avatars import tasks
 from studio.avatars.models import Avatar, GalleryExport
 from studio.avatars.selectors import image_list_for_export
 from studio.core.exceptions import ApplicationError
-from studio.core.media import delete_with_files, zip_store
+from studio.core.media import zip_store, zip_to_reuse, zips_purge_expired
 from studio.core.tasks import enqueue_on_commit
-
-# A zip is reused while it has this long left to live, so its link still works when the user clicks.
-REUSE_WHILE_LEFT = timedelta(hours=1)
-# A build still running after this long died with its worker (the task's time limit is 300 s).
-BUILD_AT_MOST = timedelta(minutes=5)
 
 
 def export_create(*, user: User, avatar_id: uuid.UUID, scope: str) -> GalleryExport:
@@ -39,21 +32,12 @@ def export_create(*, user: User, avatar_id: uuid.UUID, scope: str) -> GalleryExp
                 else "There are no images to download yet."
             )
         fingerprint = hashlib.sha256(",".join(ids).encode()).hexdigest()
-        now = timezone.now()
-        same = avatar.exports.filter(scope=scope, fingerprint=fingerprint)
-        reusable = (
-            same.filter(state=GalleryExport.State.READY, created_at__gt=now - _lifetime() + REUSE_WHILE_LEFT)
-            | same.filter(state=GalleryExport.State.BUILDING, created_at__gt=now - BUILD_AT_MOST)
-        ).order_by("-created_at").first()
+        reusable = zip_to_reuse(avatar.exports.filter(scope=scope, fingerprint=fingerprint))
         if reusable is not None:
             return reusable
         export = GalleryExport.objects.create(avatar=avatar, scope=scope, fingerprint=fingerprint)
         enqueue_on_commit(tasks.export_build, str(export.pk))
     return export
-
-
-def _lifetime() -> timedelta:
-    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
 
 
 def export_build(*, export_id: str) -> None:
@@ -87,5 +71,4 @@ def export_fail(*, export_id: str) -> None:
 
 
 def export_purge_expired() -> int:
-    """Zips are kept for a day: they are copies, rebuilt on request."""
-    return delete_with_files(GalleryExport.objects.filter(created_at__lt=timezone.now() - _lifetime()))
+    return zips_purge_expired(GalleryExport.objects.all())

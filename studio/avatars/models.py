@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.core.models import BaseModel
+from studio.core.models import BaseModel, ExportState
 
 
 class SubjectClass(models.TextChoices):
@@ -414,10 +414,7 @@ class GalleryExport(BaseModel):
         ALL = "all", "All images"
         FAVOURITES = "favourites", "Favourites"
 
-    class State(models.TextChoices):
-        BUILDING = "building", "Preparing"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+    State = ExportState
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="exports")

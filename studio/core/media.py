@@ -1,5 +1,5 @@
-"""Private media: the one place that turns a stored file into a response, and the zips and
-deletions of many stored files at once.
+"""Private media: the one place that turns a stored file into a response, and the zips (an
+avatar's, a team's: built, reused and expired alike) and deletions of many stored files at once.
 
 Views check who may see a file (through a scoped selector) and then call `private_file_response`.
 With local storage the file is streamed by Django; with a storage that signs URLs (django-storages
@@ -10,12 +10,17 @@ content type is ours, never the client's or a sniffer's guess, and no shared cac
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.utils.http import content_disposition_header
+
+from studio.core.models import ExportState
 
 # How long a viewer's browser may keep a thumbnail it was shown; full-size images, photos and zips
 # are never stored (no-store), so a deleted image does not live on in a browser's cache. The
@@ -88,6 +93,31 @@ def signed_url(
         "ResponseCacheControl": cache_control(min(max_age, seconds)),
     }
     return storage.url(name, parameters=parameters)
+
+
+# A zip is reused while it has this long left to live, so its link still works when the user clicks.
+ZIP_REUSE_WHILE_LEFT = timedelta(hours=1)
+# A build still running after this long died with its worker (the build tasks' time limit is 300 s).
+ZIP_BUILD_AT_MOST = timedelta(minutes=5)
+
+
+def zip_lifetime() -> timedelta:
+    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
+
+
+def zip_to_reuse(same: QuerySet):
+    """The newest of these zips (of the same images) worth handing out again: ready with time
+    left to download it, or still being built; None when there is none."""
+    now = timezone.now()
+    return (
+        same.filter(state=ExportState.READY, created_at__gt=now - zip_lifetime() + ZIP_REUSE_WHILE_LEFT)
+        | same.filter(state=ExportState.BUILDING, created_at__gt=now - ZIP_BUILD_AT_MOST)
+    ).order_by("-created_at").first()
+
+
+def zips_purge_expired(zips: QuerySet) -> int:
+    """Zips are copies, rebuilt on request: each is kept EXPORT_KEEP_HOURS, then deleted with its file."""
+    return delete_with_files(zips.filter(created_at__lt=timezone.now() - zip_lifetime()))
 
 
 def delete_with_files(rows: QuerySet) -> int:

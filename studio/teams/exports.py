@@ -6,26 +6,19 @@ import csv
 import hashlib
 import io
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from studio.avatars.exports import BUILD_AT_MOST, REUSE_WHILE_LEFT
 from studio.core.exceptions import ApplicationError
-from studio.core.media import delete_with_files, zip_store
+from studio.core.media import zip_store, zip_to_reuse, zips_purge_expired
 from studio.core.tasks import enqueue_on_commit
 from studio.teams import selectors, tasks
 from studio.teams.models import Organisation, TeamExport
 
 CSV_NAME = "team.csv"
-
-
-def _lifetime() -> timedelta:
-    return timedelta(hours=settings.EXPORT_KEEP_HOURS)
 
 
 def _fingerprint(rows: list[selectors.MemberRow]) -> str:
@@ -41,12 +34,7 @@ def team_export_create(*, user: User, organisation: Organisation) -> TeamExport:
         if not any(row.favourites for row in rows):
             raise ApplicationError("No member has chosen favourites yet: the zip would be empty.")
         fingerprint = _fingerprint(rows)
-        now = timezone.now()
-        same = organisation.exports.filter(fingerprint=fingerprint)
-        reusable = (
-            same.filter(state=TeamExport.State.READY, created_at__gt=now - _lifetime() + REUSE_WHILE_LEFT)
-            | same.filter(state=TeamExport.State.BUILDING, created_at__gt=now - BUILD_AT_MOST)
-        ).order_by("-created_at").first()
+        reusable = zip_to_reuse(organisation.exports.filter(fingerprint=fingerprint))
         if reusable is not None:
             return reusable
         export = TeamExport.objects.create(organisation=organisation, requested_by=user, fingerprint=fingerprint)
@@ -100,5 +88,4 @@ def team_export_fail(*, export_id: str) -> None:
 
 
 def team_export_purge_expired() -> int:
-    """Team zips are kept for a day, like an avatar's: they are copies, rebuilt on request."""
-    return delete_with_files(TeamExport.objects.filter(created_at__lt=timezone.now() - _lifetime()))
+    return zips_purge_expired(TeamExport.objects.all())

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from studio.core.models import BaseModel
+from studio.core.models import BaseModel, ExportState
 
 
 class Organisation(BaseModel):
@@ -161,10 +161,7 @@ class Invite(BaseModel):
 class TeamExport(BaseModel):
     """A zip of every member's favourites, one folder per member, with a CSV; built by a task."""
 
-    class State(models.TextChoices):
-        BUILDING = "building", "Preparing"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+    State = ExportState
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="exports")
