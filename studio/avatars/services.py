@@ -437,20 +437,13 @@ def avatar_fail(*, avatar_id: uuid.UUID | str, reason: str) -> None:
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
-        if amount:
-            credit_refund(
-                **avatar.payer(),
-                amount=amount,
-                key=f"refund:avatar:{avatar.pk}",
-                reason=f"Refund: avatar “{avatar.name}” failed",
-                reference=f"avatar:{avatar.pk}",
-            )
-        if own:
-            credit_refund(
-                **avatar.payer(batch=1),
-                amount=own,
-                key=f"refund:avatar:{avatar.pk}:own",
-                reason=f"Refund: avatar “{avatar.name}” failed",
-                reference=f"avatar:{avatar.pk}",
-            )
+        for batch, owed, key in ((0, amount, f"refund:avatar:{avatar.pk}"), (1, own, f"refund:avatar:{avatar.pk}:own")):
+            if owed:
+                credit_refund(
+                    **avatar.payer(batch=batch),
+                    amount=owed,
+                    key=key,
+                    reason=f"Refund: avatar “{avatar.name}” failed",
+                    reference=f"avatar:{avatar.pk}",
+                )
         enqueue_on_commit(tasks.avatar_send_failed_email, str(avatar.pk))

@@ -12,7 +12,6 @@ from studio.avatars import edits, services, submission
 from studio.avatars.edit_requests import input_picture, nearest_aspect_ratio
 from studio.avatars.models import AstriaTuneDeletion, AvatarState, EditKind, PromptState
 from studio.core.exceptions import ApplicationError
-from studio.credits.models import CreditEntry
 from studio.credits.selectors import credit_balance, wallets_out_of_balance
 from studio.themes.exceptions import PromptRejected
 from tests.avatars.factories import done_avatar
@@ -133,26 +132,6 @@ def test_a_touch_up_refused_by_the_prompt_filter_costs_nothing(
 
     assert credit_balance(user=user) == before and delivered.prompts.count() == 1
     assert state_of(delivered) == AvatarState.DONE
-
-
-@pytest.mark.parametrize(
-    ("kind", "choice"), [(EditKind.EXTEND, {"option": "banner"}), (EditKind.TOUCHUP, {"instruction": "a navy blazer"})]
-)
-def test_a_failed_extend_or_touch_up_is_refunded_exactly_once(
-    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks, kind, choice
-):
-    before = credit_balance(user=user)
-    studio_on_sandbox.set_faults(fail_prompts_next=1)
-
-    edit = _order(user, delivered.images.first(), django_capture_on_commit_callbacks, kind, **choice)
-    reconcile_until(lambda: state_of(delivered) == AvatarState.DONE)
-    services.prompt_fail(prompt_id=edit.pk, reason="again")  # a second failure changes nothing
-
-    edit.refresh_from_db()
-    assert edit.state == PromptState.FAILED and edit.refunded
-    assert credit_balance(user=user) == before
-    assert CreditEntry.objects.filter(key=f"refund:prompt:{edit.pk}").count() == 1
-    assert not wallets_out_of_balance().exists()
 
 
 def test_deleting_the_avatar_deletes_its_touch_ups_on_the_edit_model_at_astria(

@@ -19,9 +19,9 @@ from tests.helpers import state_of
 pytestmark = pytest.mark.django_db
 
 
-def _order(user, image, capture, kind=EditKind.MORE):
+def _order(user, image, capture, kind=EditKind.MORE, **choice):
     with capture(execute=True):
-        return edits.edit_order(user=user, avatar_id=image.avatar_id, image_id=image.pk, kind=kind)
+        return edits.edit_order(user=user, avatar_id=image.avatar_id, image_id=image.pk, kind=kind, **choice)
 
 
 def test_more_like_this_costs_its_price_once_and_lands_beside_its_source(
@@ -54,15 +54,19 @@ def test_more_like_this_costs_its_price_once_and_lands_beside_its_source(
     assert not wallets_out_of_balance().exists()
 
 
-@pytest.mark.parametrize("kind", [EditKind.MORE, EditKind.BIGGER])
+@pytest.mark.parametrize(
+    ("kind", "choice"),
+    [(EditKind.MORE, {}), (EditKind.BIGGER, {}), (EditKind.EXTEND, {"option": "banner"}),
+     (EditKind.TOUCHUP, {"instruction": "a navy blazer"})],
+)
 def test_a_failed_edit_is_refunded_exactly_once(
-    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks, kind
+    user, delivered, studio_on_sandbox, reconcile_until, django_capture_on_commit_callbacks, kind, choice
 ):
     source = delivered.images.first()
     before = credit_balance(user=user)
     studio_on_sandbox.set_faults(fail_prompts_next=1)
 
-    edit = _order(user, source, django_capture_on_commit_callbacks, kind)
+    edit = _order(user, source, django_capture_on_commit_callbacks, kind, **choice)
     reconcile_until(lambda: state_of(delivered) == AvatarState.DONE)
     services.prompt_fail(prompt_id=edit.pk, reason="again")  # a second failure changes nothing
 
@@ -71,6 +75,7 @@ def test_a_failed_edit_is_refunded_exactly_once(
     assert credit_balance(user=user) == before
     assert CreditEntry.objects.filter(key=f"refund:prompt:{edit.pk}").count() == 1
     assert delivered.images.count() == 2  # the avatar keeps what it had
+    assert not wallets_out_of_balance().exists()
 
 
 def test_bigger_is_the_same_picture_four_times_larger_beside_its_source(
