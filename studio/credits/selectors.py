@@ -28,11 +28,6 @@ def credit_pool_balance(*, pool: CreditPool) -> int:
     return Wallet.objects.filter(pool=pool).values_list("balance", flat=True).first() or 0
 
 
-def credit_entries_for_pool(*, pool: CreditPool) -> QuerySet[CreditEntry]:
-    """A shared pool's ledger, newest first. The caller checks who may read it."""
-    return CreditEntry.objects.filter(pool=pool).order_by("-created_at", "-id")
-
-
 def credit_entries_for_user(*, user: User) -> QuerySet[CreditEntry]:
     """The user's ledger, newest first, each entry with `balance_after` (the running balance)."""
     return (

@@ -29,7 +29,7 @@ from studio.core.tasks import enqueue_on_commit
 from studio.credits.models import CreditEntry
 from studio.credits.services import credit_pool_create
 from studio.teams import selectors, tasks
-from studio.teams.models import MANAGERS, Invite, InviteKind, Membership, MembershipState, Organisation, Role
+from studio.teams.models import Invite, InviteKind, Membership, MembershipState, Organisation, Role
 from studio.teams.roles import organisation_clean_name, ownership_pass_on_for_user
 from studio.themes import prompting
 from studio.themes.models import Theme
@@ -393,9 +393,3 @@ def memberships_delete_for_user(*, user: User) -> int:
     ownership_pass_on_for_user(user=user)
     deleted, _ = Membership.objects.filter(user=user).delete()
     return deleted
-
-
-def membership_is_manager(*, user: User, organisation_id: uuid.UUID) -> bool:
-    return Membership.objects.filter(
-        organisation_id=organisation_id, user=user, state=MembershipState.ACTIVE, role__in=MANAGERS
-    ).exists()
