@@ -112,14 +112,18 @@ class Process:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the live processes of the group."""
-        total = 0
+        return sum(self.cpu_by_pid().values())
+
+    def cpu_by_pid(self) -> dict[int, float]:
+        """CPU time (user + system) used so far by each live process of the group."""
+        times = {}
         for pid in self.group_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / CLOCK_TICKS
+            times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        return times
 
     def signal(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
