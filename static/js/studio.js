@@ -48,6 +48,33 @@
     }
   });
 
+  // A swap that removes the control the keyboard was on (a photo's or a prompt's Remove) would leave
+  // the focus at the top of the page: it goes to the control now in that place in the swapped
+  // part instead (the next Remove, or the last control when the removed one was last). Controls
+  // that survive a swap keep the focus by their id, as htmx does.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
+    "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  function controlsIn(part) {
+    return Array.prototype.filter.call(part.querySelectorAll(FOCUSABLE), function (control) {
+      return control.getClientRects().length > 0;
+    });
+  }
+  var focusPlace = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var part = event.detail.target, focused = document.activeElement;
+    if (part && part.id && focused && focused !== document.body && part.contains(focused)) {
+      focusPlace = { part: part.id, index: controlsIn(part).indexOf(focused) };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var place = focusPlace;
+    if (!place || event.target.id !== place.part) return;
+    focusPlace = null;
+    if (place.index < 0 || (document.activeElement && document.activeElement !== document.body)) return;
+    var controls = controlsIn(event.target);
+    if (controls.length) controls[Math.min(place.index, controls.length - 1)].focus();
+  });
+
   // A server-sent toast: HX-Trigger: {"toast": {"message": "...", "level": "success"}}
   document.addEventListener("toast", function (event) {
     var detail = event.detail || {};

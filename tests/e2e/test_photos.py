@@ -100,8 +100,10 @@ def test_a_photo_arriving_changes_the_verdicts_of_the_whole_set_without_a_reload
     expect(page.get_by_role("status").filter(has_text="accepted").first).to_contain_text("2 of 4 accepted")
 
     for name in ("IMG_0.jpg", "IMG_1.jpg"):
-        card(name).get_by_role("button", name="Remove").click()
+        card(name).get_by_role("button", name="Remove").focus()
+        page.keyboard.press("Enter")
         expect(card(name)).to_have_count(0)
+        expect(page.locator(".photo-remove:focus")).to_have_count(1)  # on to the next photo, not the page's top
     # Two photos of two people left: the earlier one is the person, the other the stranger.
     expect(card("grace.jpg")).to_have_class(re.compile(r"\bis-accepted\b"))
     expect(card("copy.jpg")).to_have_class(re.compile(r"\bis-rejected\b"))

@@ -67,6 +67,13 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     assert ChosenTheme.objects.filter(avatar=avatar).count() == 1
     assert CustomPrompt.objects.filter(avatar=avatar).count() == 2
 
+    own = page.locator("#custom-prompts")
+    own.get_by_role("button", name=re.compile(r"^Remove .*jazz singer")).focus()
+    page.keyboard.press("Enter")
+    expect(own).not_to_contain_text("jazz singer")
+    expect(own.get_by_role("button", name=re.compile(r"^Remove .*samurai"))).to_be_focused()  # the next one
+    assert CustomPrompt.objects.filter(avatar=avatar).count() == 1
+
 
 def test_the_styles_page_works_without_javascript(browser, live_server):
     services.catalogue_sync()
