@@ -187,20 +187,26 @@ FOCUS_STOP = """() => {
     if (el === document.body) return null;
     if (!window.focusStopRules) {  // once per page: its style sheets do not change
         const rules = [], pseudoElement = /::?(before|after|placeholder|marker)\\b/g;
-        const collect = list => {
-            for (const rule of list) {
-                if (rule.selectorText) rules.push(rule.selectorText.replace(pseudoElement, ""));
-                else if (rule.cssRules && (!rule.media || matchMedia(rule.media.mediaText).matches)) {
-                    collect(rule.cssRules);
+        for (const sheet of document.styleSheets) {
+            let position = 0;  // a rule is named by its sheet and its place there (or its text, inline)
+            const collect = (list, applies) => {
+                for (const rule of list) {
+                    position += 1;
+                    if (rule.selectorText && applies) {
+                        const name = sheet.href ? `${sheet.href}#${position}` : rule.cssText;
+                        rules.push([rule.selectorText.replace(pseudoElement, ""), name]);
+                    } else if (rule.cssRules) {
+                        collect(rule.cssRules, applies && (!rule.media || matchMedia(rule.media.mediaText).matches));
+                    }
                 }
-            }
-        };
-        for (const sheet of document.styleSheets) collect(sheet.cssRules);
+            };
+            collect(sheet.cssRules, true);
+        }
         window.focusStopRules = rules;
     }
-    const matching = node => window.focusStopRules.flatMap((selector, index) => {
-        try { return node.matches(selector) ? [index] : []; } catch { return []; }
-    }).join();
+    const matching = node => window.focusStopRules.filter(([selector]) => {
+        try { return node.matches(selector); } catch { return false; }
+    }).map(([, name]) => name).join(" ");
     const ancestors = [];
     for (let node = el.parentElement; node; node = node.parentElement) ancestors.push(matching(node));
     const box = el.getBoundingClientRect();
