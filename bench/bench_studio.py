@@ -205,7 +205,7 @@ def web(stack: Stack, avatar, cookie: str) -> list[Figure]:
 
     say(f"load: {ROUNDS} rounds of {SECONDS} s per target, {CONNECTIONS} connections ({load.tool()}) ...")
     server = stack.processes["web"]
-    sent = dict.fromkeys(targets, 0)
+    requests_sent = dict.fromkeys(targets, 0)
     redone = []
 
     def measure(name: str, seconds: float) -> load.Load:
@@ -216,7 +216,7 @@ def web(stack: Stack, avatar, cookie: str) -> list[Figure]:
             before = server.cpu_by_pid()
             result = load.run(stack.web_url, seconds=seconds, connections=CONNECTIONS, **targets[name])
             after = server.cpu_by_pid()
-            sent[name] += result.requests
+            requests_sent[name] += result.requests
             spent = {pid: cpu - before.get(pid, 0) for pid, cpu in after.items()}
             result.server_cpu_ms = sum(spent.values()) * 1000 / max(result.requests, 1)
             workers = [cpu for pid, cpu in spent.items() if pid != server.pid]  # the arbiter serves nothing
@@ -235,7 +235,7 @@ def web(stack: Stack, avatar, cookie: str) -> list[Figure]:
     if errors:
         raise RuntimeError(f"requests failed under load: {errors}\n{server.tail()}")
     recorded = CallbackEvent.objects.count() - events_before
-    sent = sent["callback"]
+    sent = requests_sent["callback"]
     if recorded < sent:  # a replayed body is answered without a new event: it would time the cheap path
         raise RuntimeError(f"{sent} callbacks sent but only {recorded} recorded as new events")
 

@@ -62,7 +62,9 @@
   var focusPlace = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var part = event.detail.target, focused = document.activeElement;
-    if (part && part.id && focused && focused !== document.body && part.contains(focused)) {
+    if (!part || !part.id) return;
+    if (focusPlace && focusPlace.part === part.id) focusPlace = null;  // left by a swap that did not happen
+    if (event.detail.shouldSwap && focused && focused !== document.body && part.contains(focused)) {
       focusPlace = { part: part.id, index: controlsIn(part).indexOf(focused) };
     }
   });
