@@ -100,6 +100,7 @@ def test_a_photo_arriving_changes_the_verdicts_of_the_whole_set_without_a_reload
     expect(page.get_by_role("status").filter(has_text="accepted").first).to_contain_text("2 of 4 accepted")
 
     for name in ("IMG_0.jpg", "IMG_1.jpg"):
+        page.wait_for_load_state("networkidle")  # the set's last refresh swapped in, not racing the key press
         card(name).get_by_role("button", name="Remove").focus()
         page.keyboard.press("Enter")
         expect(card(name)).to_have_count(0)

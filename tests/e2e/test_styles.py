@@ -68,6 +68,7 @@ def test_choosing_styles_updates_the_budget_meter_in_place(page):
     assert CustomPrompt.objects.filter(avatar=avatar).count() == 2
 
     own = page.locator("#custom-prompts")
+    page.wait_for_load_state("networkidle")  # the last answer's parts swapped in, not racing the key press
     own.get_by_role("button", name=re.compile(r"^Remove .*jazz singer")).focus()
     page.keyboard.press("Enter")
     expect(own).not_to_contain_text("jazz singer")
