@@ -162,4 +162,3 @@ def test_postgresql_plans_the_callback_statement_once_per_connection(client, sub
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%callbackevent%"])
         assert cursor.fetchone()[0] == 1
-
