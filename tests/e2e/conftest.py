@@ -32,7 +32,7 @@ CHROMIUM_FLAGS = [
 
 
 # Chromium's headless shell (Debian's chromium-headless-shell, what Playwright itself runs headless)
-# draws the same pages as the full browser for about two thirds of its CPU time; the full browser is
+# draws the same pages as the full browser for about 60% of its CPU time; the full browser is
 # the fallback.
 BROWSERS = ("chromium-headless-shell", "chromium")
 
