@@ -5,6 +5,8 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from studio.avatars.models import PERSON_CLASSES, PET_CLASSES, SubjectClass
 from studio.themes import catalogue, prompting
@@ -86,8 +88,16 @@ def test_a_malformed_catalogue_is_refused_with_the_entry_named(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_migration_loaded_the_catalogue_and_the_library():
-    # No fixture loads them here: a fresh database gets them from the data migration.
+def test_the_data_migration_loads_the_catalogue_and_the_library():
+    # From the empty tables the migration finds (a test that empties the database may have run before
+    # this one in the same process), with the models as they were when it runs.
+    Theme.objects.all().delete()
+    PromptIdea.objects.all().delete()
+    loader = MigrationLoader(connection)
+    before = loader.project_state(("themes", "0002_load_catalogue"), at_end=False)
+    (load,) = loader.get_migration("themes", "0002_load_catalogue").operations
+    load.code(before.apps, None)
+
     assert Theme.objects.count() == len(catalogue.theme_entries())
     assert PromptIdea.objects.count() == len(catalogue.idea_entries())
 
