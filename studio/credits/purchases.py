@@ -257,16 +257,23 @@ def _checkout_session_find(client: stripe.StripeClient, *, purchase: CreditPurch
 
 def _checkout_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) -> str | None:
     """Why a paid Checkout Session cannot pay for this purchase, in words for the log; None when
-    it is the session opened for it, for its pack's price and currency."""
+    it is the session opened for it, for its pack's price and currency.
+
+    The pack's price is the session's subtotal. Tax, which Stripe adds when the operator turns it
+    on for Checkout in Stripe's tax settings, is included in it or comes on top of it: the total
+    paid is the price or more, never less."""
     if not purchase.provider_session_id:
         return "no checkout session is stored for the purchase"
     if session.get("id") != purchase.provider_session_id:
         return f"the session is {session.get('id')!r}, not {purchase.provider_session_id!r}"
     if session.get("mode") != "payment":
         return f"the session's mode is {session.get('mode')!r}, not 'payment'"
-    amount, currency = session.get("amount_total"), session.get("currency")
-    if type(amount) is not int or amount != purchase.price:
-        return f"{amount!r} was paid, not the pack's price {purchase.price}"
+    subtotal, total = session.get("amount_subtotal"), session.get("amount_total")
+    if type(subtotal) is not int or subtotal != purchase.price:
+        return f"the session's items cost {subtotal!r}, not the pack's price {purchase.price}"
+    if type(total) is not int or total < purchase.price:
+        return f"{total!r} was paid, less than the pack's price {purchase.price}"
+    currency = session.get("currency")
     if not isinstance(currency, str) or currency.lower() != purchase.currency.lower():
         return f"it was paid in {currency!r}, not {purchase.currency!r}"
     return None

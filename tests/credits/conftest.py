@@ -46,8 +46,10 @@ def checkout_session(purchase, *, payment_status="paid", **changes) -> dict:
         "mode": "payment",
         "payment_status": payment_status,
         "status": "complete" if payment_status == "paid" else "open",
+        "amount_subtotal": purchase.price,
         "amount_total": purchase.price,
         "currency": purchase.currency,
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
     } | changes
 
 

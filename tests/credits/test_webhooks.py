@@ -140,17 +140,37 @@ def test_signed_events_with_unexpected_parts_are_recorded_and_grant_nothing(clie
 
 
 @pytest.mark.parametrize(
+    ("tax", "total"),
+    [("exclusive", 1440), ("inclusive", 1200)],
+)
+def test_a_paid_checkout_with_tax_turned_on_in_stripe_grants_the_pack(client, stripe_on, tax, total):
+    purchase = PurchaseFactory()  # 50 credits for 1200
+    with_tax = {"amount_total": total, "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 240}}
+
+    response = post_event(client, checkout_event(purchase, **with_tax))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.status == CreditPurchase.Status.PAID
+    assert credit_balance(user=purchase.user) == 50
+
+
+@pytest.mark.parametrize(
     "changes",
     [
-        {"amount_total": 1},
+        {"amount_subtotal": 1, "amount_total": 1},
+        {"amount_subtotal": 1199, "amount_total": 1199},
+        {"amount_subtotal": 1, "amount_total": 1200},
         {"amount_total": 1199},
-        {"amount_total": "1200"},
+        {"amount_subtotal": "1200", "amount_total": "1200"},
+        {"amount_subtotal": None, "amount_total": None},
         {"amount_total": None},
         {"currency": "eur"},
         {"mode": "subscription"},
         {"id": "cs_test_someone_elses"},
     ],
-    ids=["amount-1", "amount-1199", "amount-text", "no-amount", "euros", "subscription", "other-session"],
+    ids=["amount-1", "amount-1199", "items-1", "discounted", "amount-text", "no-amount", "no-total", "euros",
+         "subscription", "other-session"],
 )
 def test_a_paid_checkout_grants_only_the_packs_price_in_its_currency_for_its_own_session(
     client, stripe_on, caplog, changes
