@@ -2,6 +2,9 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.db.backends.signals import connection_created
+
+from studio.core.db import replan_stale_statements
 
 
 class CoreConfig(AppConfig):
@@ -12,6 +15,7 @@ class CoreConfig(AppConfig):
         from studio.core import checks  # noqa: F401  (registers the configuration checks)
 
         create_local_folders()
+        connection_created.connect(replan_stale_statements, dispatch_uid="studio.core.db")
 
 
 def create_local_folders() -> None:
