@@ -12,7 +12,7 @@ def test_landing_page_explains_and_invites_sign_up(client):
     assert reverse("account_signup").encode() in response.content
 
 
-def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings):
+def test_landing_page_shows_styles_and_the_prices_from_settings(client, settings, catalogue):
     settings.CREDITS_SIGNUP_GRANT = 10
     settings.CREDITS_PRICE_TUNE = 4
     settings.CREDITS_PRICE_PROMPT = 2
