@@ -31,6 +31,9 @@ def _replan_stale_statement(execute: Callable, sql: str, params: Any, many: bool
 
 
 def replan_stale_statements(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """connection_created receiver: every PostgreSQL connection runs its statements through the retry."""
+    """connection_created receiver: every PostgreSQL connection runs its statements through the retry.
+
+    First in the list: `connection.execute_wrapper()` blocks add theirs at the end and take the last
+    one off when they close, even when the connection opened inside the block."""
     if connection.vendor == "postgresql" and _replan_stale_statement not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_replan_stale_statement)
+        connection.execute_wrappers.insert(0, _replan_stale_statement)

@@ -5,6 +5,7 @@ import pytest
 from django.db import NotSupportedError, connection, transaction
 
 from accounts.models import User
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -14,25 +15,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def migrate_elsewhere():
     """Changes the type of a column the user's rows return, from another connection (as the release
     step of a deploy does), and puts it back afterwards."""
-    settings = connection.settings_dict
-    dsn = psycopg.conninfo.make_conninfo(
-        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None, port=settings["PORT"] or None,
-    )
     column = User._meta.get_field("password")
     changed = []
 
+    def alter(length: int) -> None:
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute(f"ALTER TABLE {User._meta.db_table} ALTER COLUMN {column.column} TYPE varchar({length})")
+
     def migrate() -> None:
-        with psycopg.connect(dsn, autocommit=True) as other:
-            other.execute(f"ALTER TABLE {User._meta.db_table} ALTER COLUMN {column.column} TYPE varchar(250)")
+        alter(250)
         changed.append(True)
 
     yield migrate
     if changed:
-        with psycopg.connect(dsn, autocommit=True) as other:
-            other.execute(
-                f"ALTER TABLE {User._meta.db_table} ALTER COLUMN {column.column} TYPE varchar({column.max_length})"
-            )
+        alter(column.max_length)
 
 
 def _read_often(user) -> None:
@@ -48,6 +44,18 @@ def test_a_read_prepared_before_a_column_changed_type_is_answered(migrate_elsewh
 
     assert User.objects.get(pk=user.pk).email == user.email
     assert User.objects.get(pk=user.pk).email == user.email
+
+
+def test_the_retry_outlives_a_wrapper_around_a_new_threads_first_query(migrate_elsewhere):
+    user = UserFactory()
+
+    def serve(_) -> str:  # a new thread: its connection opens inside the block and keeps the retry after it
+        with connection.execute_wrapper(lambda execute, *args: execute(*args)):
+            _read_often(user)
+        migrate_elsewhere()
+        return User.objects.get(pk=user.pk).email
+
+    assert run_together(serve, count=1) == [user.email]
 
 
 def test_in_a_transaction_one_statement_fails_and_the_next_transaction_works(migrate_elsewhere):
