@@ -13,6 +13,7 @@ from studio.core.admin import IndexedSearchAdmin
 from studio.core.exceptions import InsufficientCredits
 from studio.credits.forms import CreditAdjustForm
 from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
+from studio.credits.purchases import purchase_grant_refused
 from studio.credits.services import credit_adjust
 
 WALLET_LEDGER_ROWS = 50
@@ -37,6 +38,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def may_adjust_credits(request: HttpRequest) -> bool:
+    """Whether the staff member may change balances: grant, adjust, or accept a refused payment."""
+    return request.user.is_active and request.user.is_staff and request.user.has_perm("credits.add_creditentry")
 
 
 def _users_of(queryset: QuerySet) -> QuerySet[User]:
@@ -98,7 +104,7 @@ class CreditAdjustAdminMixin:
     actions = [grant_or_adjust_credits]
 
     def has_adjust_credits_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff and request.user.has_perm("credits.add_creditentry")
+        return may_adjust_credits(request)
 
 
 @admin.register(CreditEntry)
@@ -167,9 +173,28 @@ class WalletAdmin(CreditAdjustAdminMixin, IndexedSearchAdmin, ReadOnlyAdmin):
         )
 
 
+@admin.action(description="Grant the credits of refused payments", permissions=["adjust_credits"])
+def grant_refused_payments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+    """After a look at Stripe: accepts each selected refused payment as paying for its pack."""
+    granted = [
+        purchase for purchase in queryset.filter(status=CreditPurchase.Status.REFUSED).select_related("user")
+        if purchase_grant_refused(purchase_id=purchase.pk, staff=request.user)
+    ]
+    if granted:
+        names = ", ".join(f"{purchase.credits} to {purchase.user.email}" for purchase in granted)
+        modeladmin.message_user(request, f"Credits granted: {names}.", messages.SUCCESS)
+    if skipped := queryset.count() - len(granted):
+        these = "purchases" if skipped > 1 else "purchase"
+        them = "them" if skipped > 1 else "it"
+        modeladmin.message_user(
+            request, f"{skipped} selected {these} not refused: nothing granted for {them}.", messages.WARNING
+        )
+
+
 @admin.register(CreditPurchase)
 class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "user", "pack_name", "credits", "price_display", "provider", "status", "paid_at"]
+    actions = [grant_refused_payments]
     list_filter = ["status", "provider", "pack_slug"]
     list_select_related = ["user"]
     ordering = ["-created_at"]
@@ -181,6 +206,9 @@ class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
             return Q(provider_session_id=term) | Q(paid_event_id=term)
         return super().term_filter(term)
     date_hierarchy = "created_at"
+
+    def has_adjust_credits_permission(self, request: HttpRequest) -> bool:
+        return may_adjust_credits(request)
 
 
 @admin.register(PaymentEvent)

@@ -140,6 +140,9 @@ class PurchaseStatus(models.TextChoices):
     PAID = "paid", "Paid"
     EXPIRED = "expired", "Expired"
     CANCELLED = "cancelled", "Cancelled"  # the customer left the checkout; a later payment still completes it
+    # Stripe took a payment for its checkout on other terms than the pack's (another price or
+    # currency): nothing granted until staff look at it (`refusal` says why).
+    REFUSED = "refused", "Paid, under review"
 
 
 class PaymentProvider(models.TextChoices):
@@ -169,9 +172,17 @@ class CreditPurchase(BaseModel):
     status = models.CharField(max_length=10, choices=PurchaseStatus, default=PurchaseStatus.PENDING)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)  # revenue by day
     paid_event_id = models.CharField(max_length=255, blank=True, help_text="The payment event that paid it.")
+    refusal = models.CharField(
+        max_length=300, blank=True, help_text="Why a payment taken for it was not accepted as paying for the pack."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["updated_at"], condition=Q(status=PurchaseStatus.REFUSED), name="purchase_refused_time"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=PurchaseStatus.values), name="purchase_status_valid"),
             models.CheckConstraint(condition=Q(provider__in=PaymentProvider.values), name="purchase_provider_valid"),

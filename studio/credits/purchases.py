@@ -23,7 +23,7 @@ from studio.core.exceptions import ApplicationError
 from studio.core.tasks import enqueue_on_commit
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.models import CreditPool, CreditPurchase, EntryKind, PaymentEvent
-from studio.credits.packs import credit_pack_get
+from studio.credits.packs import credit_pack_get, money
 from studio.credits.services import credit_grant
 from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
 
@@ -207,7 +207,7 @@ def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
     """
     purchase = (
         CreditPurchase.objects.filter(pk=purchase_id, provider=CreditPurchase.Provider.STRIPE)
-        .exclude(status=CreditPurchase.Status.PAID)
+        .exclude(status__in=[CreditPurchase.Status.PAID, CreditPurchase.Status.REFUSED])
         .first()
     )
     if purchase is None or not settings.STRIPE_SECRET_KEY:
@@ -224,12 +224,7 @@ def purchase_reconcile(*, purchase_id: uuid.UUID | str) -> bool:
         )
         purchase.refresh_from_db()
     if session.get("payment_status") == "paid":
-        if problem := _checkout_mismatch(purchase=purchase, session=session):
-            logger.error("Stripe says purchase %s is paid, but %s; nothing granted", purchase.pk, problem)
-            return False
-        return purchase_complete(
-            purchase_id=purchase.pk, event_id=f"reconcile:{session['id']}", session_id=session["id"]
-        )
+        return _checkout_paid(purchase=purchase, session=session, event_id=f"reconcile:{session['id']}")
     if session.get("status") == "expired":
         purchase_expire(purchase_id=purchase.pk)
     return False
@@ -255,28 +250,72 @@ def _checkout_session_find(client: stripe.StripeClient, *, purchase: CreditPurch
     return None
 
 
-def _checkout_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) -> str | None:
-    """Why a paid Checkout Session cannot pay for this purchase, in words for the log; None when
-    it is the session opened for it, for its pack's price and currency.
-
-    The pack's price is the session's subtotal. Tax, which Stripe adds when the operator turns it
-    on for Checkout in Stripe's tax settings, is included in it or comes on top of it: the total
-    paid is the price or more, never less."""
+def _session_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) -> str | None:
+    """Why a Checkout Session is not the one opened for this purchase, in words for the log; None
+    when it is."""
     if not purchase.provider_session_id:
         return "no checkout session is stored for the purchase"
     if session.get("id") != purchase.provider_session_id:
         return f"the session is {session.get('id')!r}, not {purchase.provider_session_id!r}"
+    return None
+
+
+def _terms_mismatch(*, purchase: CreditPurchase, session: Mapping[str, Any]) -> str | None:
+    """Why the purchase's own paid Checkout Session does not pay for its pack, in words for staff;
+    None when it was paid for the pack's price, in its currency.
+
+    The pack's price is the session's subtotal. Tax, which Stripe adds when the operator turns it
+    on for Checkout in Stripe's tax settings, is included in it or comes on top of it: the total
+    paid is the price or more, never less."""
     if session.get("mode") != "payment":
         return f"the session's mode is {session.get('mode')!r}, not 'payment'"
-    subtotal, total = session.get("amount_subtotal"), session.get("amount_total")
-    if type(subtotal) is not int or subtotal != purchase.price:
-        return f"the session's items cost {subtotal!r}, not the pack's price {purchase.price}"
-    if type(total) is not int or total < purchase.price:
-        return f"{total!r} was paid, less than the pack's price {purchase.price}"
     currency = session.get("currency")
     if not isinstance(currency, str) or currency.lower() != purchase.currency.lower():
         return f"it was paid in {currency!r}, not {purchase.currency!r}"
+    subtotal, total = session.get("amount_subtotal"), session.get("amount_total")
+    if type(subtotal) is not int or subtotal != purchase.price:
+        return f"its items cost {_amount(subtotal, currency)}, not the pack's price {purchase.price_display}"
+    if type(total) is not int or total < purchase.price:
+        return f"{_amount(total, currency)} was paid, less than the pack's price {purchase.price_display}"
     return None
+
+
+def _amount(cents: Any, currency: str) -> str:
+    return money(cents, currency) if type(cents) is int else repr(cents)
+
+
+def _checkout_paid(*, purchase: CreditPurchase, session: Mapping[str, Any], event_id: str) -> bool:
+    """A paid Checkout Session for the purchase, from its webhook or from asking Stripe: grants
+    the pack when the session is the purchase's own and was paid on the pack's terms. Paid on
+    other terms, the purchase is refused for staff to look at. True if this call granted the credits."""
+    if problem := _session_mismatch(purchase=purchase, session=session):
+        logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
+        return False
+    if problem := _terms_mismatch(purchase=purchase, session=session):
+        purchase_refuse(purchase_id=purchase.pk, reason=problem)
+        logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
+        return False
+    return purchase_complete(purchase_id=purchase.pk, event_id=event_id, session_id=session["id"])
+
+
+def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str) -> bool:
+    """Stripe took a payment for the purchase that does not pay for its pack: the purchase waits,
+    unpaid and no longer checked at Stripe, for staff to grant it (`purchase_grant_refused`) or
+    refund it at Stripe. True if this call refused it."""
+    field = CreditPurchase._meta.get_field("refusal")
+    return bool(
+        CreditPurchase.objects.filter(pk=purchase_id)
+        .exclude(status__in=[CreditPurchase.Status.PAID, CreditPurchase.Status.REFUSED])
+        .update(status=CreditPurchase.Status.REFUSED, refusal=reason[: field.max_length], updated_at=timezone.now())
+    )
+
+
+def purchase_grant_refused(*, purchase_id: uuid.UUID | str, staff: User) -> bool:
+    """Staff looked at a refused payment and accept it: the pack's credits are granted once, as
+    for any paid purchase. True if this call granted them."""
+    if not CreditPurchase.objects.filter(pk=purchase_id, status=CreditPurchase.Status.REFUSED).exists():
+        return False
+    return purchase_complete(purchase_id=purchase_id, event_id=f"staff:{staff.pk}:{purchase_id}")
 
 
 def purchase_reconcile_pending() -> int:
@@ -405,7 +444,4 @@ def _stripe_checkout_paid(*, purchase_id: uuid.UUID, session: Mapping[str, Any],
                        event_id, purchase.pk)
         enqueue_on_commit(purchase_reconcile_task, str(purchase.pk))
         return False
-    if problem := _checkout_mismatch(purchase=purchase, session=session):
-        logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
-        return False
-    return purchase_complete(purchase_id=purchase.pk, event_id=event_id, session_id=session["id"])
+    return _checkout_paid(purchase=purchase, session=session, event_id=event_id)

@@ -1,6 +1,7 @@
 """Reads of credits: a user's own balance, ledger and purchases, and the operator's aggregates."""
 
 import uuid
+from datetime import date
 from typing import NamedTuple
 
 from django.db import connection
@@ -8,6 +9,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Win
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from studio.core.days import day_range
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, EntryKind, Wallet
 
 # Every page's header shows the balance: read by one statement written out, as building the same
@@ -44,6 +46,19 @@ def purchase_list_for_user(*, user: User) -> QuerySet[CreditPurchase]:
 def purchase_get_for_user(*, user: User, purchase_id: uuid.UUID) -> CreditPurchase:
     """The user's purchase; raises CreditPurchase.DoesNotExist for anyone else's."""
     return purchase_list_for_user(user=user).get(pk=purchase_id)
+
+
+def purchases_refused(*, start: date, end: date) -> QuerySet[CreditPurchase]:
+    """Purchases whose payment was refused in the period and not granted since, latest first, with
+    their buyer."""
+    since, until = day_range(start, end)
+    return (
+        CreditPurchase.objects.filter(
+            status=CreditPurchase.Status.REFUSED, updated_at__gte=since, updated_at__lt=until
+        )
+        .select_related("user", "pool")
+        .order_by("-updated_at", "pk")
+    )
 
 
 def wallets_out_of_balance() -> QuerySet[Wallet]:

@@ -15,6 +15,7 @@ from studio.avatars import selectors as avatar_selectors
 from studio.avatars.models import Avatar, EditKind, Prompt
 from studio.avatars.selectors import BranchUsage, FairUse
 from studio.credits import selectors as credit_selectors
+from studio.credits.models import CreditPurchase
 from studio.credits.packs import money
 from studio.dashboard import rollups
 from studio.dashboard.charts import DENSE_AFTER, Chart, Series, time_chart
@@ -191,6 +192,7 @@ class Dashboard:
     failed_avatars: list[Avatar]
     failed_prompts: list[Prompt]
     failed_prompt_count: int
+    refused_purchases: list[CreditPurchase]  # paid at Stripe on other terms than the pack's; one more than shown
     edits: list[EditFigures]  # every paid kind
     teams: dict[str, int]  # organisations created, members joined, their pools' credits sold, spent, refunded
     wallets: list[WalletMismatch]
@@ -227,6 +229,14 @@ class Dashboard:
     @property
     def gauges(self) -> list[tuple[Gauge, str, str]]:
         return [(self.prompts_gauge, "Prompts", "prompts"), (self.images_gauge, "Images", "images")]
+
+    @property
+    def refused_more(self) -> bool:
+        return len(self.refused_purchases) > LIST_ROWS
+
+    @property
+    def refused_shown(self) -> list[CreditPurchase]:
+        return self.refused_purchases[:LIST_ROWS]
 
     @property
     def wallets_more(self) -> bool:
@@ -356,6 +366,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=figures.total("prompts_failed"),
+        refused_purchases=list(credit_selectors.purchases_refused(**span)[: LIST_ROWS + 1]),
         edits=[
             EditFigures(
                 kind.label,

@@ -3,7 +3,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from studio.credits import services
-from studio.credits.models import CreditEntry, Wallet
+from studio.credits.models import CreditEntry, CreditPurchase, Wallet
 from studio.credits.selectors import credit_balance
 from tests.credits.factories import PurchaseFactory
 from tests.factories import UserFactory
@@ -89,6 +89,30 @@ def test_purchases_and_payment_events_are_visible_and_read_only(staff_client):
         reverse("admin:credits_creditpurchase_change", args=[purchase.pk]), {"status": "paid"}
     ).status_code == 403
     assert staff_client.get(reverse("admin:credits_paymentevent_changelist")).status_code == 200
+
+
+def test_staff_grant_a_refused_payment_once_from_the_purchases_list(staff_client, staff, user):
+    refused = PurchaseFactory(user=user, status=CreditPurchase.Status.REFUSED, refusal="it was paid in 'eur'")
+    pending = PurchaseFactory(user=user)
+    changelist = reverse("admin:credits_creditpurchase_changelist")
+    assert "Grant the credits of refused payments" in staff_client.get(changelist).content.decode()
+
+    def grant():
+        return staff_client.post(
+            changelist, {"action": "grant_refused_payments", ACTION_CHECKBOX_NAME: [refused.pk, pending.pk]},
+            follow=True,
+        ).content.decode()
+
+    first, again = grant(), grant()  # a double submit
+
+    assert f"Credits granted: 50 to {user.email}." in first
+    assert "1 selected purchase not refused: nothing granted for it." in first
+    assert "Credits granted" not in again and "2 selected purchases not refused" in again
+    refused.refresh_from_db()
+    assert (refused.status, refused.paid_event_id) == ("paid", f"staff:{staff.pk}:{refused.pk}")
+    assert CreditPurchase.objects.get(pk=pending.pk).status == "pending"
+    assert credit_balance(user=user) == 50
+    assert CreditEntry.objects.get(user=user).key == f"purchase:{refused.pk}"
 
 
 def _action(client, changelist, ids, **data):

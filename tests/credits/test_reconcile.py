@@ -89,14 +89,22 @@ def test_pending_checkouts_between_ten_minutes_and_a_day_old_are_checked(
     assert credit_balance(user=stuck.user) == 50
 
 
-def test_a_paid_session_that_does_not_match_the_pack_grants_nothing(stripe_on):
+def test_a_paid_session_that_does_not_match_the_pack_grants_nothing_and_is_not_asked_about_again(
+    stripe_on, django_capture_on_commit_callbacks
+):
     purchase = PurchaseFactory()
+    _age(purchase, minutes=30)
 
-    with _stripe_says(purchase, amount_total=1):
+    with _stripe_says(purchase, amount_total=1) as client:
+        assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
+        with django_capture_on_commit_callbacks(execute=True):
+            assert purchases.purchase_reconcile_pending() == 0
         assert purchases.purchase_reconcile(purchase_id=purchase.pk) is False
 
-    assert CreditPurchase.objects.get(pk=purchase.pk).status == "pending"
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.refusal) == ("refused", "$0.01 was paid, less than the pack's price $12.00")
     assert credit_balance(user=purchase.user) == 0
+    client.return_value.v1.checkout.sessions.retrieve.assert_called_once()
 
 
 def _stripe_lists(*sessions):

@@ -215,6 +215,22 @@ def test_purchase_status_poll_continues_while_pending_and_stops_with_the_new_bal
     assert '>50</span> <span class="credit-balance-unit">credits</span>' in oob
 
 
+def test_a_payment_refused_while_the_page_polls_says_it_is_under_review_and_stops(user_client, user):
+    purchase = PurchaseFactory(user=user)
+    url = reverse("credits:purchase", args=[purchase.pk])
+
+    purchases.purchase_refuse(purchase_id=purchase.pk, reason="it was paid in 'eur', not 'usd'")
+    response = user_client.get(url, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 286 and "hx-trigger" not in html
+    assert "Your payment is being reviewed" in html and "its credits have not been added yet" in html
+    assert "eur" not in html  # the reason is for staff
+    assert reverse("support:contact") in html
+    history = user_client.get(reverse("credits:history")).content.decode()
+    assert '<span class="status status-refused">Paid, under review</span>' in history
+
+
 def test_expired_purchase_page_says_nothing_was_charged(user_client, user):
     purchase = PurchaseFactory(user=user, status=CreditPurchase.Status.EXPIRED)
     html = user_client.get(reverse("credits:purchase", args=[purchase.pk])).content.decode()

@@ -182,8 +182,33 @@ def test_a_paid_checkout_grants_only_the_packs_price_in_its_currency_for_its_own
 
     assert response.status_code == 200
     purchase.refresh_from_db()
-    assert purchase.status == CreditPurchase.Status.PENDING and credit_balance(user=purchase.user) == 0
+    assert purchase.status != CreditPurchase.Status.PAID and credit_balance(user=purchase.user) == 0
     assert "nothing granted" in caplog.text
+
+
+def test_its_own_checkout_paid_on_other_terms_is_set_aside_for_staff_with_the_reason(client, stripe_on):
+    purchase = PurchaseFactory()
+
+    response = post_event(client, checkout_event(purchase, currency="eur"))
+    later = "checkout.session.async_payment_succeeded"
+    post_event(client, checkout_event(purchase, event_id="evt_test_2", type=later, currency="eur"))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.status == CreditPurchase.Status.REFUSED
+    assert purchase.refusal == "it was paid in 'eur', not 'usd'"
+    assert credit_balance(user=purchase.user) == 0
+
+
+def test_someone_elses_session_naming_the_purchase_leaves_it_waiting_for_its_own(client, stripe_on):
+    purchase = PurchaseFactory()
+
+    post_event(client, checkout_event(purchase, id="cs_test_someone_elses", amount_total=1))
+    post_event(client, checkout_event(purchase, event_id="evt_test_2"))
+
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.refusal) == (CreditPurchase.Status.PAID, "")
+    assert credit_balance(user=purchase.user) == 50
 
 
 def _stripe_lists(*sessions):

@@ -35,6 +35,13 @@ def paid(user: User, today: date, cents: int, days_ago: int) -> CreditPurchase:
     return PurchaseFactory(user=user, price=cents, status=CreditPurchase.Status.PAID, paid_at=at(today, days_ago))
 
 
+def refused(user: User, today: date, reason: str, days_ago: int) -> CreditPurchase:
+    """A checkout Stripe took a payment for on other terms than its pack's, refused that day."""
+    purchase = PurchaseFactory(user=user, status=CreditPurchase.Status.REFUSED, refusal=reason)
+    CreditPurchase.objects.filter(pk=purchase.pk).update(updated_at=at(today, days_ago))
+    return purchase
+
+
 def avatar(user: User, today: date, state: str, *, created: int, **fields) -> Avatar:
     return dated_avatar(at=lambda days_ago: at(today, days_ago), user=user, state=state, created=created, **fields)
 
@@ -70,6 +77,8 @@ def make_shop() -> Shop:
     paid(bob, today, 600, 0)
     paid(bob, today, 2400, 40)
     PurchaseFactory(user=carol, price=2400)  # never paid
+    refused(carol, today, "it was paid in 'eur', not 'usd'", 0)
+    refused(bob, today, "its items cost $0.01, not the pack's price $12.00", 40)
 
     done = avatar(
         alice, today, AvatarState.DONE, created=1, queued=1, submitted=1, finished=0, branch="sd15", tune_id=1

@@ -1,6 +1,7 @@
 import itertools
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -11,7 +12,7 @@ from django.utils.timesince import timesince
 
 from studio.avatars.models import AvatarState, PromptState
 from tests import helpers
-from tests.dashboard.factories import avatar, ledger, paid, prompts
+from tests.dashboard.factories import avatar, ledger, paid, prompts, refused
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +21,9 @@ URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
 # live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images,
-# judged styles, edits, organisations and members; pending (2), failures (2), the last ledger check
-# and its wallets.
-MAX_QUERIES = 25
+# judged styles, edits, organisations and members; pending (2), failures (2), refused payments, the
+# last ledger check and its wallets.
+MAX_QUERIES = 26
 
 
 def text(html: str) -> str:
@@ -89,6 +90,21 @@ def test_pending_failed_and_unbalanced_records_link_to_their_admin_pages(staff_c
     assert f"Stuck Queued {waited(shop.queued)} overdue 0 / 0 never alice@example.test none yet" in page
 
 
+def test_payments_refused_in_the_period_are_listed_with_the_reason_and_the_way_to_grant_them(staff_client, shop):
+    html = staff_client.get(URL).content.decode()
+
+    page = unescape(text(html))
+    assert "Payments refused in the period" in page
+    assert "Plus 50 credits, $12.00 it was paid in 'eur', not 'usd' carol@example.test" in page
+    assert "not the pack's price" not in page  # refused 40 days ago
+    refused_one = shop.carol.credit_purchases.get(status="refused")
+    assert reverse("admin:credits_creditpurchase_change", args=[refused_one.pk]) in html
+    assert reverse("admin:credits_creditpurchase_changelist") + "?status__exact=refused" in html
+
+    page = unescape(text(staff_client.get(URL, {"days": 90}).content.decode()))
+    assert "its items cost $0.01, not the pack's price $12.00 bob@example.test" in page
+
+
 def test_every_chart_has_a_title_a_description_and_its_numbers_in_a_table(staff_client, shop):
     html = staff_client.get(URL, {"days": 7}).content.decode()
 
@@ -152,6 +168,7 @@ def test_an_empty_studio_shows_zeros_and_calm_messages(staff_client):
 
     assert "Revenue $0.00" in page and "All match" in page
     assert "Nothing is waiting" in page and "No avatar or prompt failed" in page
+    assert "Every payment Stripe took in these days paid for its pack." in page
     assert "No tunes were trained in these days." in page
 
 
@@ -169,6 +186,7 @@ def populate(count: int) -> None:
         owner = UserFactory()
         ledger(owner, today, ("grant", 8, days_ago), ("purchase", 50, days_ago), ("spend", -16, days_ago))
         paid(owner, today, 1200, days_ago)
+        refused(owner, today, "it was paid in 'eur', not 'usd'", days_ago)
         state = next(states)
         finished = days_ago if state in (AvatarState.DONE, AvatarState.FAILED) else None
         made = avatar(
