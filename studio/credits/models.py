@@ -145,6 +145,16 @@ class PurchaseStatus(models.TextChoices):
     REFUSED = "refused", "Paid, under review"
 
 
+# Stripe's dispute statuses that need words (warning_*: an inquiry, which may turn into a dispute).
+DISPUTE_WORDS = {
+    "warning_needs_response": "inquiry, needs a response",
+    "warning_under_review": "inquiry under review",
+    "warning_closed": "inquiry closed",
+    "needs_response": "needs a response",
+    "under_review": "under review",
+}
+
+
 class PaymentProvider(models.TextChoices):
     STRIPE = "stripe", "Stripe"
     TEST = "test", "Test checkout"
@@ -175,12 +185,28 @@ class CreditPurchase(BaseModel):
     refusal = models.CharField(
         max_length=300, blank=True, help_text="Why a payment taken for it was not accepted as paying for the pack."
     )
+    payment_intent_id = models.CharField(
+        max_length=255, blank=True, help_text="Stripe's PaymentIntent that paid it, which refunds and disputes name."
+    )
+    refunded_amount = models.PositiveIntegerField(
+        default=0, help_text="Refunded at the provider so far, in the currency's smallest unit (cents)."
+    )
+    dispute_status = models.CharField(
+        max_length=30, blank=True, help_text="The provider's status of a dispute (chargeback) of its payment."
+    )
+    reversed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a refund or a dispute at the provider last changed it."
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["updated_at"], condition=Q(status=PurchaseStatus.REFUSED), name="purchase_refused_time"
+            ),
+            models.Index(fields=["reversed_at"], condition=Q(reversed_at__isnull=False), name="purchase_reversed_time"),
+            models.Index(
+                fields=["payment_intent_id"], condition=~Q(payment_intent_id=""), name="purchase_payment_intent"
             ),
         ]
         constraints = [
@@ -208,6 +234,15 @@ class CreditPurchase(BaseModel):
     @property
     def ledger_key(self) -> str:
         return f"purchase:{self.pk}"
+
+    @property
+    def refunded_display(self) -> str:
+        return money(self.refunded_amount, self.currency)
+
+    @property
+    def dispute_display(self) -> str:
+        """Stripe's dispute status in words ("needs a response")."""
+        return DISPUTE_WORDS.get(self.dispute_status, self.dispute_status.replace("_", " "))
 
 
 class SignupGrantClaim(models.Model):

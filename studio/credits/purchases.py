@@ -24,6 +24,7 @@ from studio.core.tasks import enqueue_on_commit
 from studio.credits.exceptions import CheckoutUnavailable, PackNotOnSale
 from studio.credits.models import CreditPool, CreditPurchase, EntryKind, PaymentEvent
 from studio.credits.packs import credit_pack_get, money
+from studio.credits.reversals import STRIPE_DISPUTE_EVENTS, STRIPE_REFUND_EVENTS, stripe_reversal_record
 from studio.credits.services import credit_grant
 from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
 
@@ -123,11 +124,14 @@ def purchase_start(*, user: User, pack_slug: str, pool: CreditPool | None = None
     return session.url
 
 
-def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id: str = "") -> bool:
+def purchase_complete(
+    *, purchase_id: uuid.UUID | str, event_id: str, session_id: str = "", payment_intent_id: str = ""
+) -> bool:
     """Marks a purchase paid and grants its credits: exactly once, whatever the retries or order.
 
     True if this call granted the credits, False if the purchase was already paid (or is unknown,
-    or the session id is not the one stored for it when Stripe opened its checkout).
+    or the session id is not the one stored for it when Stripe opened its checkout). The payment
+    (Stripe's PaymentIntent) is kept: its refunds and disputes name it.
     """
     with transaction.atomic():
         purchase = CreditPurchase.objects.select_related("user", "pool").filter(pk=purchase_id).first()
@@ -147,6 +151,7 @@ def purchase_complete(*, purchase_id: uuid.UUID | str, event_id: str, session_id
                 status=CreditPurchase.Status.PAID,
                 paid_at=timezone.now(),
                 paid_event_id=event_id,
+                payment_intent_id=payment_intent_id,
                 updated_at=timezone.now(),
             )
         )
@@ -291,14 +296,18 @@ def _checkout_paid(*, purchase: CreditPurchase, session: Mapping[str, Any], even
     if problem := _session_mismatch(purchase=purchase, session=session):
         logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
         return False
+    payment_intent = session.get("payment_intent")
+    payment_intent = payment_intent if isinstance(payment_intent, str) else ""
     if problem := _terms_mismatch(purchase=purchase, session=session):
-        purchase_refuse(purchase_id=purchase.pk, reason=problem)
+        purchase_refuse(purchase_id=purchase.pk, reason=problem, payment_intent_id=payment_intent)
         logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
         return False
-    return purchase_complete(purchase_id=purchase.pk, event_id=event_id, session_id=session["id"])
+    return purchase_complete(
+        purchase_id=purchase.pk, event_id=event_id, session_id=session["id"], payment_intent_id=payment_intent
+    )
 
 
-def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str) -> bool:
+def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str, payment_intent_id: str = "") -> bool:
     """Stripe took a payment for the purchase that does not pay for its pack: the purchase waits,
     unpaid and no longer checked at Stripe, for staff to grant it (`purchase_grant_refused`) or
     refund it at Stripe. True if this call refused it."""
@@ -306,7 +315,10 @@ def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str) -> bool:
     return bool(
         CreditPurchase.objects.filter(pk=purchase_id)
         .exclude(status__in=[CreditPurchase.Status.PAID, CreditPurchase.Status.REFUSED])
-        .update(status=CreditPurchase.Status.REFUSED, refusal=reason[: field.max_length], updated_at=timezone.now())
+        .update(
+            status=CreditPurchase.Status.REFUSED, refusal=reason[: field.max_length],
+            payment_intent_id=payment_intent_id, updated_at=timezone.now(),
+        )
     )
 
 
@@ -340,6 +352,7 @@ def purchase_reconcile_pending() -> int:
 
 STRIPE_PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 STRIPE_EXPIRED_EVENTS = frozenset({"checkout.session.expired"})
+STRIPE_REVERSAL_EVENTS = STRIPE_REFUND_EVENTS | STRIPE_DISPUTE_EVENTS
 
 
 def _payment_event_record(*, provider: str, event: Mapping[str, Any]) -> bool:
@@ -377,16 +390,22 @@ def _scrubbed(value: Any) -> Any:
 
 def payment_events_scrub(*, user: User) -> int:
     """Removes the payer's personal details from the stored events of the user's purchases
-    (found by purchase id, session id or the event that paid them). Returns how many changed."""
-    purchases = list(CreditPurchase.objects.filter(user=user).values_list("pk", "provider_session_id", "paid_event_id"))
+    (found by purchase id, session id, payment or the event that paid them: checkouts, refunds and
+    disputes). Returns how many changed."""
+    purchases = list(
+        CreditPurchase.objects.filter(user=user).values_list(
+            "pk", "provider_session_id", "paid_event_id", "payment_intent_id"
+        )
+    )
     if not purchases:
         return 0
-    purchase_ids = [str(pk) for pk, _, _ in purchases]
+    purchase_ids = [str(pk) for pk, _, _, _ in purchases]
     events = PaymentEvent.objects.filter(
         Q(payload__data__object__metadata__purchase_id__in=purchase_ids)
         | Q(payload__data__object__client_reference_id__in=purchase_ids)
-        | Q(payload__data__object__id__in=[session for _, session, _ in purchases if session])
-        | Q(event_id__in=[event for _, _, event in purchases if event])
+        | Q(payload__data__object__id__in=[session for _, session, _, _ in purchases if session])
+        | Q(payload__data__object__payment_intent__in=[payment for _, _, _, payment in purchases if payment])
+        | Q(event_id__in=[event for _, _, event, _ in purchases if event])
     )
     changed = 0
     for event in events.only("pk", "payload"):
@@ -401,7 +420,8 @@ def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:
 
     Returns False for an event id already recorded (a retry or replay: nothing happens again).
     Paid checkouts grant their pack once, and only for the session opened for the purchase, its
-    price and currency; expired ones are marked; other types are only recorded. An event whose
+    price and currency; expired ones are marked; refunds and disputes are marked on the purchase
+    they concern (studio/credits/reversals.py); other types are only recorded. An event whose
     parts are not the shapes Stripe documents is recorded, logged and otherwise ignored. Raises
     ValueError for an event without a string id and type, which cannot be recorded.
     """
@@ -413,12 +433,16 @@ def stripe_event_handle(*, event: Mapping[str, Any]) -> bool:
         if not _payment_event_record(provider=CreditPurchase.Provider.STRIPE, event=event):
             return False
         event_type = event.get("type", "")
-        if event_type not in STRIPE_PAID_EVENTS | STRIPE_EXPIRED_EVENTS:
+        if event_type not in STRIPE_PAID_EVENTS | STRIPE_EXPIRED_EVENTS | STRIPE_REVERSAL_EVENTS:
             return True
-        session = _mapping(event.get("data")).get("object")
-        if not isinstance(session, Mapping):
-            logger.warning("Stripe event %s (%s) carries no checkout session; ignored", event["id"], event_type)
+        subject = _mapping(event.get("data")).get("object")  # a Checkout Session, a Charge or a Dispute
+        if not isinstance(subject, Mapping):
+            logger.warning("Stripe event %s (%s) carries no Stripe object; ignored", event["id"], event_type)
             return True
+        if event_type in STRIPE_REVERSAL_EVENTS:
+            stripe_reversal_record(event_type=event_type, payment=subject, event_id=event["id"])
+            return True
+        session = subject
         purchase_id = _mapping(session.get("metadata")).get("purchase_id") or session.get("client_reference_id")
         try:
             purchase_id = uuid.UUID(str(purchase_id))

@@ -49,15 +49,26 @@ def purchase_get_for_user(*, user: User, purchase_id: uuid.UUID) -> CreditPurcha
 
 
 def purchases_refused(*, start: date, end: date) -> QuerySet[CreditPurchase]:
-    """Purchases whose payment was refused in the period and not granted since, latest first, with
-    their buyer."""
+    """Purchases whose payment was refused in the period and neither granted nor refunded since,
+    latest first, with their buyer."""
     since, until = day_range(start, end)
     return (
         CreditPurchase.objects.filter(
-            status=CreditPurchase.Status.REFUSED, updated_at__gte=since, updated_at__lt=until
+            status=CreditPurchase.Status.REFUSED, refunded_amount=0, updated_at__gte=since, updated_at__lt=until
         )
         .select_related("user", "pool")
         .order_by("-updated_at", "pk")
+    )
+
+
+def purchases_reversed(*, start: date, end: date) -> QuerySet[CreditPurchase]:
+    """Purchases whose payment was refunded or disputed at the provider in the period, latest
+    first, with their buyer's (or pool's) wallet."""
+    since, until = day_range(start, end)
+    return (
+        CreditPurchase.objects.filter(reversed_at__gte=since, reversed_at__lt=until)
+        .select_related("user__wallet", "pool__wallet")
+        .order_by("-reversed_at", "pk")
     )
 
 

@@ -193,6 +193,7 @@ class Dashboard:
     failed_prompts: list[Prompt]
     failed_prompt_count: int
     refused_purchases: list[CreditPurchase]  # paid at Stripe on other terms than the pack's; one more than shown
+    reversed_purchases: list[CreditPurchase]  # refunded or disputed at Stripe; one more than shown
     edits: list[EditFigures]  # every paid kind
     teams: dict[str, int]  # organisations created, members joined, their pools' credits sold, spent, refunded
     wallets: list[WalletMismatch]
@@ -237,6 +238,14 @@ class Dashboard:
     @property
     def refused_shown(self) -> list[CreditPurchase]:
         return self.refused_purchases[:LIST_ROWS]
+
+    @property
+    def reversed_more(self) -> bool:
+        return len(self.reversed_purchases) > LIST_ROWS
+
+    @property
+    def reversed_shown(self) -> list[CreditPurchase]:
+        return self.reversed_purchases[:LIST_ROWS]
 
     @property
     def wallets_more(self) -> bool:
@@ -367,6 +376,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=figures.total("prompts_failed"),
         refused_purchases=list(credit_selectors.purchases_refused(**span)[: LIST_ROWS + 1]),
+        reversed_purchases=list(credit_selectors.purchases_reversed(**span)[: LIST_ROWS + 1]),
         edits=[
             EditFigures(
                 kind.label,

@@ -127,7 +127,7 @@ def test_deleting_the_account_leaves_no_personal_data_in_sessions_logs_ledger_or
 
     from accounts.models import Session
     from accounts.services import user_delete
-    from studio.credits.models import PaymentEvent
+    from studio.credits.models import CreditPurchase, PaymentEvent
     from studio.credits.services import credit_adjust
     from tests.credits.factories import PurchaseFactory
     from tests.factories import UserFactory
@@ -150,6 +150,12 @@ def test_deleting_the_account_leaves_no_personal_data_in_sessions_logs_ledger_or
         }},
     }
     PaymentEvent.objects.create(provider="stripe", event_id="evt_1", type=event["type"], payload=event)
+    CreditPurchase.objects.filter(pk=purchase.pk).update(payment_intent_id="pi_test_1")
+    refund = {"id": "evt_3", "type": "charge.refunded", "data": {"object": {
+        "id": "ch_test_1", "payment_intent": "pi_test_1", "amount_refunded": 1200, "billing_details": payer,
+        "receipt_email": email,
+    }}}
+    PaymentEvent.objects.create(provider="stripe", event_id="evt_3", type=refund["type"], payload=refund)
     theirs = {**event, "id": "evt_2", "data": {"object": {"customer_email": other_user.email}}}
     PaymentEvent.objects.create(provider="stripe", event_id="evt_2", type=event["type"], payload=theirs)
     user.last_login = timezone.now()
@@ -167,6 +173,9 @@ def test_deleting_the_account_leaves_no_personal_data_in_sessions_logs_ledger_or
     assert email not in json.dumps(stored) and "Carol" not in json.dumps(stored)
     assert stored["data"]["object"]["amount_total"] == 1200
     assert stored["data"]["object"]["metadata"] == {"purchase_id": str(purchase.pk)}
+    refunded = PaymentEvent.objects.get(event_id="evt_3").payload
+    assert email not in json.dumps(refunded) and "Carol" not in json.dumps(refunded)
+    assert refunded["data"]["object"]["amount_refunded"] == 1200
     assert PaymentEvent.objects.get(event_id="evt_2").payload == theirs
     assert LogEntry.objects.get(object_id=str(user.pk)).object_repr == "Account (deleted)"
 

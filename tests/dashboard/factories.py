@@ -42,6 +42,11 @@ def refused(user: User, today: date, reason: str, days_ago: int) -> CreditPurcha
     return purchase
 
 
+def reversed_at_stripe(purchase: CreditPurchase, today: date, days_ago: int, **fields) -> None:
+    """A paid purchase refunded (refunded_amount=cents) or disputed (dispute_status=...) that day."""
+    CreditPurchase.objects.filter(pk=purchase.pk).update(reversed_at=at(today, days_ago), **fields)
+
+
 def avatar(user: User, today: date, state: str, *, created: int, **fields) -> Avatar:
     return dated_avatar(at=lambda days_ago: at(today, days_ago), user=user, state=state, created=created, **fields)
 
@@ -73,7 +78,8 @@ def make_shop() -> Shop:
     ledger(alice, today, ("grant", 8, 10), ("purchase", 50, 1), ("spend", -16, 1), ("refund", 3, 0))
     ledger(bob, today, ("grant", 8, 40), ("purchase", 20, 0), ("spend", -10, 0))
     Wallet.objects.create(user=carol, balance=5)  # no ledger at all: out of balance
-    paid(alice, today, 1200, 1)
+    bought = paid(alice, today, 1200, 1)
+    reversed_at_stripe(bought, today, 0, refunded_amount=600, dispute_status="needs_response")
     paid(bob, today, 600, 0)
     paid(bob, today, 2400, 40)
     PurchaseFactory(user=carol, price=2400)  # never paid

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from studio.avatars.models import AvatarState, PromptState
+from studio.credits.models import CreditPurchase
 from tests import helpers
-from tests.dashboard.factories import avatar, ledger, paid, prompts, refused
+from tests.dashboard.factories import avatar, ledger, paid, prompts, refused, reversed_at_stripe
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +22,9 @@ URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
 # live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images,
-# judged styles, edits, organisations and members; pending (2), failures (2), refused payments, the
-# last ledger check and its wallets.
-MAX_QUERIES = 26
+# judged styles, edits, organisations and members; pending (2), failures (2), refused payments,
+# refunded or disputed ones, the last ledger check and its wallets.
+MAX_QUERIES = 27
 
 
 def text(html: str) -> str:
@@ -105,6 +106,24 @@ def test_payments_refused_in_the_period_are_listed_with_the_reason_and_the_way_t
     assert "its items cost $0.01, not the pack's price $12.00 bob@example.test" in page
 
 
+def test_payments_refunded_or_disputed_at_stripe_are_listed_with_what_the_buyer_has_left(staff_client, shop):
+    html = staff_client.get(URL).content.decode()
+
+    page = text(html)
+    assert "Refunds and disputes at Stripe in the period" in page
+    assert ("Plus 50 credits, $12.00 Refunded $6.00; Disputed: needs a response alice@example.test 45 "
+            "Open wallet of alice@example.test") in page
+    assert reverse("admin:credits_wallet_change", args=[shop.alice.wallet.pk]) in html
+
+
+def test_a_refused_payment_refunded_at_stripe_is_no_longer_waiting_for_staff(staff_client, shop):
+    CreditPurchase.objects.filter(user=shop.carol, status="refused").update(refunded_amount=1200)
+
+    page = text(staff_client.get(URL).content.decode())
+
+    assert "Every payment Stripe took in these days paid for its pack." in page
+
+
 def test_every_chart_has_a_title_a_description_and_its_numbers_in_a_table(staff_client, shop):
     html = staff_client.get(URL, {"days": 7}).content.decode()
 
@@ -169,6 +188,7 @@ def test_an_empty_studio_shows_zeros_and_calm_messages(staff_client):
     assert "Revenue $0.00" in page and "All match" in page
     assert "Nothing is waiting" in page and "No avatar or prompt failed" in page
     assert "Every payment Stripe took in these days paid for its pack." in page
+    assert "No payment was refunded or disputed at Stripe in these days." in page
     assert "No tunes were trained in these days." in page
 
 
@@ -185,7 +205,7 @@ def populate(count: int) -> None:
         days_ago = index % 30
         owner = UserFactory()
         ledger(owner, today, ("grant", 8, days_ago), ("purchase", 50, days_ago), ("spend", -16, days_ago))
-        paid(owner, today, 1200, days_ago)
+        reversed_at_stripe(paid(owner, today, 1200, days_ago), today, days_ago, dispute_status="lost")
         refused(owner, today, "it was paid in 'eur', not 'usd'", days_ago)
         state = next(states)
         finished = days_ago if state in (AvatarState.DONE, AvatarState.FAILED) else None
