@@ -1,8 +1,9 @@
 import uuid
+from typing import NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Model, Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -12,7 +13,7 @@ from accounts.models import User
 from studio.core.admin import IndexedSearchAdmin
 from studio.core.exceptions import InsufficientCredits
 from studio.credits.forms import CreditAdjustForm
-from studio.credits.models import CreditEntry, CreditPurchase, PaymentEvent, Wallet
+from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.purchases import purchase_grant_refused
 from studio.credits.services import credit_adjust
 
@@ -45,32 +46,50 @@ def may_adjust_credits(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff and request.user.has_perm("credits.add_creditentry")
 
 
-def _users_of(queryset: QuerySet) -> QuerySet[User]:
-    if queryset.model is Wallet:
-        return User.objects.filter(wallet__in=queryset).order_by("email")
-    return queryset.order_by("email")
+class Holder(NamedTuple):
+    """Whose credits an adjustment changes: a user, or a shared pool (then `user` is None)."""
+
+    name: str
+    user: User | None
+    pool: CreditPool | None
+    key: str  # what tells its adjustment apart from the others' of the same form
+    logged: Model  # the admin's history of changes records it on this object
+
+
+def _holders_of(queryset: QuerySet) -> list[Holder]:
+    if queryset.model is not Wallet:
+        return [Holder(user.email, user, None, str(user.pk), user) for user in queryset.order_by("email")]
+    holders = [
+        Holder(wallet.owner_name, None, wallet.pool, f"pool:{wallet.pool_id}", wallet) if wallet.pool_id
+        else Holder(wallet.user.email, wallet.user, None, str(wallet.user_id), wallet.user)
+        for wallet in queryset.select_related("user", "pool")
+    ]
+    return sorted(holders, key=lambda holder: (holder.pool is not None, holder.name))  # users first
 
 
 @admin.action(description="Grant or adjust credits", permissions=["adjust_credits"])
 def grant_or_adjust_credits(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
-    """Asks for an amount and a reason, then posts one adjustment per selected user."""
-    users = list(_users_of(queryset))
+    """Asks for an amount and a reason, then posts one adjustment per selected user or pool."""
+    holders = _holders_of(queryset)
     form = CreditAdjustForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         amount, reason, token = (form.cleaned_data[name] for name in ("amount", "reason", "token"))
-        keys = {user.pk: f"adjust:{token}:{user.pk}" for user in users}
+        keys = {holder: f"adjust:{token}:{holder.key}" for holder in holders}
         already = set(CreditEntry.objects.filter(key__in=keys.values()).values_list("key", flat=True))
         done, refused = [], []
-        for user in users:
-            if keys[user.pk] in already:
+        for holder in holders:
+            if keys[holder] in already:
                 continue
             try:
-                credit_adjust(user=user, amount=amount, reason=reason, staff_user=request.user, key=keys[user.pk])
+                credit_adjust(
+                    user=holder.user, pool=holder.pool, amount=amount, reason=reason, staff_user=request.user,
+                    key=keys[holder],
+                )
             except InsufficientCredits as error:
-                refused.append(f"{user.email}: {error.message}")
+                refused.append(f"{holder.name}: {error.message}")
             else:
-                done.append(user.email)
-                modeladmin.log_change(request, user, f"Credits adjusted by {amount:+d}.")
+                done.append(holder.name)
+                modeladmin.log_change(request, holder.logged, f"Credits adjusted by {amount:+d}.")
         if done:
             verb = f"Added {amount}" if amount > 0 else f"Removed {-amount}"
             modeladmin.message_user(
@@ -89,7 +108,7 @@ def grant_or_adjust_credits(modeladmin: admin.ModelAdmin, request: HttpRequest, 
             "title": "Grant or adjust credits",
             "opts": modeladmin.model._meta,
             "form": form,
-            "users": users,
+            "holders": holders,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action": "grant_or_adjust_credits",
@@ -99,7 +118,8 @@ def grant_or_adjust_credits(modeladmin: admin.ModelAdmin, request: HttpRequest, 
 
 
 class CreditAdjustAdminMixin:
-    """Adds the "Grant or adjust credits" action to a model admin of users or wallets."""
+    """Adds the "Grant or adjust credits" action to a model admin of users or wallets (a team pool's
+    included)."""
 
     actions = [grant_or_adjust_credits]
 

@@ -214,18 +214,25 @@ def credit_refund(
     return created
 
 
-def credit_adjust(*, user: User, amount: int, reason: str, staff_user: User, key: str = "") -> CreditEntry:
-    """A staff correction, positive or negative, with a reason the user will see.
+def credit_adjust(
+    *, user: User | None = None, pool: CreditPool | None = None, amount: int, reason: str, staff_user: User,
+    key: str = "",
+) -> CreditEntry:
+    """A staff correction of a user's credits (or a shared pool's), positive or negative, with a
+    reason its history shows.
 
     A negative amount larger than the balance raises InsufficientCredits. Pass a key (for example
     one per submitted admin form) to make a repeated submission change nothing.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValueError(f"An adjustment must be a non-zero whole number, not {amount!r}.")
+    if (user is None) == (pool is None):
+        raise ValueError("An adjustment is for one user or one pool.")
     if not staff_user.is_staff:
         raise ApplicationError("Only staff can adjust credits.")
     entry, _ = _post(
         user=user,
+        pool=pool,
         kind=EntryKind.ADJUSTMENT,
         amount=amount,
         key=key or f"adjust:{uuid.uuid4()}",

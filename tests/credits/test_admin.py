@@ -3,8 +3,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from studio.credits import services
-from studio.credits.models import CreditEntry, CreditPurchase, Wallet
-from studio.credits.selectors import credit_balance
+from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, Wallet
+from studio.credits.selectors import credit_balance, credit_pool_balance
 from tests.credits.factories import PurchaseFactory
 from tests.factories import UserFactory
 
@@ -146,6 +146,26 @@ def test_grant_action_goes_through_the_ledger_with_the_staff_member(staff_client
     assert credit_balance(user=user) == 15
     adjustment = CreditEntry.objects.get(user=user, kind="adjustment")
     assert (adjustment.amount, adjustment.created_by, adjustment.reason) == (10, staff, "Sorry about the failed avatar")
+
+
+def test_grant_action_adjusts_a_team_pools_wallet_beside_a_users(staff_client, staff, user, entry):
+    pool = CreditPool.objects.create(name="Analytical Engines Ltd")
+    services.credit_grant(user=user, pool=pool, amount=50, key="test:pool", reason="Bought for the team")
+    wallets = [Wallet.objects.get(pool=pool).pk, Wallet.objects.get(user=user).pk]
+    form = _action(staff_client, "admin:credits_wallet_changelist", wallets)
+    html = form.content.decode()
+    assert "<li>Pool: Analytical Engines Ltd</li>" in html and 'value="Apply to 2 wallets"' in html
+
+    token = form.context["form"]["token"].value()
+    data = {"apply": "1", "amount": "-5", "reason": "Refunded at Stripe", "token": token}
+    applied = _action(staff_client, "admin:credits_wallet_changelist", wallets, **data)
+
+    assert applied.status_code == 302
+    messages = [str(m) for m in applied.wsgi_request._messages]
+    assert messages == [f"Removed 5 credits for {user.email}, Pool: Analytical Engines Ltd."]
+    assert (credit_pool_balance(pool=pool), credit_balance(user=user)) == (45, 0)
+    taken = CreditEntry.objects.get(pool=pool, kind="adjustment")
+    assert (taken.amount, taken.created_by, taken.reason) == (-5, staff, "Refunded at Stripe")
 
 
 def test_grant_action_refuses_a_missing_reason_or_zero(staff_client, user, entry):

@@ -182,6 +182,8 @@ def test_adjust_needs_staff_a_reason_and_a_non_zero_amount(user):
         services.credit_adjust(user=user, amount=5, reason="", staff_user=staff)
     with pytest.raises(ValueError):
         services.credit_adjust(user=user, amount=0, reason="Nothing", staff_user=staff)
+    with pytest.raises(ValueError):
+        services.credit_adjust(amount=5, reason="For nobody", staff_user=staff)
     assert not CreditEntry.objects.exists()
 
 
