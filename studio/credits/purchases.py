@@ -151,8 +151,8 @@ def purchase_complete(
                 status=CreditPurchase.Status.PAID,
                 paid_at=timezone.now(),
                 paid_event_id=event_id,
-                payment_intent_id=payment_intent_id,
                 updated_at=timezone.now(),
+                **({"payment_intent_id": payment_intent_id} if payment_intent_id else {}),
             )
         )
         if not claimed:

@@ -1,9 +1,9 @@
 """Refunds and disputes (chargebacks) of Stripe payments, recorded on the purchase they paid for.
 
 Staff see them on the dashboard with what the buyer has left; the credits stay where they are
-until staff decide what to take back (the admin's "Grant or adjust credits" on the buyer). A
-payment is known by Stripe's PaymentIntent, which the purchase keeps when it is paid; one paid
-before it was kept is found through its recorded checkout event.
+until staff decide what to take back (the admin's "Grant or adjust credits" on the buyer's wallet,
+or the team pool's). A payment is known by Stripe's PaymentIntent, which the purchase keeps when
+it is paid; one paid before it was kept is found through its recorded checkout event.
 """
 
 import logging

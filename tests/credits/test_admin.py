@@ -92,7 +92,9 @@ def test_purchases_and_payment_events_are_visible_and_read_only(staff_client):
 
 
 def test_staff_grant_a_refused_payment_once_from_the_purchases_list(staff_client, staff, user):
-    refused = PurchaseFactory(user=user, status=CreditPurchase.Status.REFUSED, refusal="it was paid in 'eur'")
+    refused = PurchaseFactory(
+        user=user, status=CreditPurchase.Status.REFUSED, refusal="it was paid in 'eur'", payment_intent_id="pi_test_1"
+    )
     pending = PurchaseFactory(user=user)
     changelist = reverse("admin:credits_creditpurchase_changelist")
     assert "Grant the credits of refused payments" in staff_client.get(changelist).content.decode()
@@ -110,6 +112,7 @@ def test_staff_grant_a_refused_payment_once_from_the_purchases_list(staff_client
     assert "Credits granted" not in again and "2 selected purchases not refused" in again
     refused.refresh_from_db()
     assert (refused.status, refused.paid_event_id) == ("paid", f"staff:{staff.pk}:{refused.pk}")
+    assert refused.payment_intent_id == "pi_test_1"  # its refunds and disputes still find it
     assert CreditPurchase.objects.get(pk=pending.pk).status == "pending"
     assert credit_balance(user=user) == 50
     assert CreditEntry.objects.get(user=user).key == f"purchase:{refused.pk}"
