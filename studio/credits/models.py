@@ -185,6 +185,9 @@ class CreditPurchase(BaseModel):
     refusal = models.CharField(
         max_length=300, blank=True, help_text="Why a payment taken for it was not accepted as paying for the pack."
     )
+    amount_paid = models.PositiveIntegerField(
+        null=True, blank=True, help_text="What the buyer paid at the provider, tax included, in cents."
+    )
     payment_intent_id = models.CharField(
         max_length=255, blank=True, help_text="Stripe's PaymentIntent that paid it, which refunds and disputes name."
     )
@@ -234,6 +237,15 @@ class CreditPurchase(BaseModel):
     @property
     def ledger_key(self) -> str:
         return f"purchase:{self.pk}"
+
+    @property
+    def paid_display(self) -> str:
+        """What the buyer paid: the pack's price, or with the tax Stripe added on top."""
+        return money(self.amount_paid if self.amount_paid is not None else self.price, self.currency)
+
+    @property
+    def tax_added(self) -> bool:
+        return self.amount_paid is not None and self.amount_paid > self.price
 
     @property
     def refunded_display(self) -> str:

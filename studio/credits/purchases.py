@@ -125,13 +125,15 @@ def purchase_start(*, user: User, pack_slug: str, pool: CreditPool | None = None
 
 
 def purchase_complete(
-    *, purchase_id: uuid.UUID | str, event_id: str, session_id: str = "", payment_intent_id: str = ""
+    *, purchase_id: uuid.UUID | str, event_id: str, session_id: str = "", payment_intent_id: str = "",
+    amount_paid: int | None = None,
 ) -> bool:
     """Marks a purchase paid and grants its credits: exactly once, whatever the retries or order.
 
     True if this call granted the credits, False if the purchase was already paid (or is unknown,
     or the session id is not the one stored for it when Stripe opened its checkout). The payment
-    (Stripe's PaymentIntent) is kept: its refunds and disputes name it.
+    (Stripe's PaymentIntent) is kept, as its refunds and disputes name it, with what it came to
+    (`amount_paid`, tax included).
     """
     with transaction.atomic():
         purchase = CreditPurchase.objects.select_related("user", "pool").filter(pk=purchase_id).first()
@@ -153,6 +155,7 @@ def purchase_complete(
                 paid_event_id=event_id,
                 updated_at=timezone.now(),
                 **({"payment_intent_id": payment_intent_id} if payment_intent_id else {}),
+                **({"amount_paid": amount_paid} if amount_paid is not None else {}),
             )
         )
         if not claimed:
@@ -303,7 +306,8 @@ def _checkout_paid(*, purchase: CreditPurchase, session: Mapping[str, Any], even
         logger.error("Payment %s for purchase %s refused: %s; nothing granted", event_id, purchase.pk, problem)
         return False
     return purchase_complete(
-        purchase_id=purchase.pk, event_id=event_id, session_id=session["id"], payment_intent_id=payment_intent
+        purchase_id=purchase.pk, event_id=event_id, session_id=session["id"], payment_intent_id=payment_intent,
+        amount_paid=session["amount_total"],  # an int, the price or more: the terms were checked
     )
 
 

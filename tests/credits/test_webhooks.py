@@ -153,6 +153,10 @@ def test_a_paid_checkout_with_tax_turned_on_in_stripe_grants_the_pack(client, st
     purchase.refresh_from_db()
     assert purchase.status == CreditPurchase.Status.PAID
     assert credit_balance(user=purchase.user) == 50
+    client.force_login(purchase.user)
+    history = client.get(reverse("credits:history")).content.decode()
+    expected = {"exclusive": "$14.40 <small>incl. tax</small>", "inclusive": "<span>$12.00</span>"}[tax]
+    assert expected in history
 
 
 @pytest.mark.parametrize(
