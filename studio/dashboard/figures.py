@@ -15,7 +15,6 @@ from studio.avatars import selectors as avatar_selectors
 from studio.avatars.models import Avatar, EditKind, Prompt
 from studio.avatars.selectors import BranchUsage, FairUse
 from studio.credits import selectors as credit_selectors
-from studio.credits.models import CreditPurchase
 from studio.credits.packs import money
 from studio.dashboard import rollups
 from studio.dashboard.charts import DENSE_AFTER, Chart, Series, time_chart
@@ -28,6 +27,16 @@ WEEKLY_AFTER = 92  # days; a longer period is charted per week
 DEFAULT_PERIOD = 30
 LIST_ROWS = 20
 WALLET_ROWS = 50
+
+
+class Rows(list):
+    """The first `limit` rows of a longer list (a queryset is read one row past them); `more` says
+    whether some were left out."""
+
+    def __init__(self, rows, limit: int) -> None:
+        rows = list(rows[: limit + 1])
+        super().__init__(rows[:limit])
+        self.more = len(rows) > limit
 
 
 @dataclass(frozen=True)
@@ -192,11 +201,11 @@ class Dashboard:
     failed_avatars: list[Avatar]
     failed_prompts: list[Prompt]
     failed_prompt_count: int
-    refused_purchases: list[CreditPurchase]  # paid at Stripe on other terms than the pack's; one more than shown
-    reversed_purchases: list[CreditPurchase]  # refunded or disputed at Stripe; one more than shown
+    refused_purchases: Rows  # paid at Stripe on other terms than the pack's
+    reversed_purchases: Rows  # refunded or disputed at Stripe
     edits: list[EditFigures]  # every paid kind
     teams: dict[str, int]  # organisations created, members joined, their pools' credits sold, spent, refunded
-    wallets: list[WalletMismatch]
+    wallets: Rows  # of WalletMismatch
     wallets_checked_at: datetime | None  # the rollup's last check; None: checked for this view
     likeness: "LikenessFigures"
 
@@ -230,30 +239,6 @@ class Dashboard:
     @property
     def gauges(self) -> list[tuple[Gauge, str, str]]:
         return [(self.prompts_gauge, "Prompts", "prompts"), (self.images_gauge, "Images", "images")]
-
-    @property
-    def refused_more(self) -> bool:
-        return len(self.refused_purchases) > LIST_ROWS
-
-    @property
-    def refused_shown(self) -> list[CreditPurchase]:
-        return self.refused_purchases[:LIST_ROWS]
-
-    @property
-    def reversed_more(self) -> bool:
-        return len(self.reversed_purchases) > LIST_ROWS
-
-    @property
-    def reversed_shown(self) -> list[CreditPurchase]:
-        return self.reversed_purchases[:LIST_ROWS]
-
-    @property
-    def wallets_more(self) -> bool:
-        return len(self.wallets) > WALLET_ROWS
-
-    @property
-    def wallets_shown(self) -> list[WalletMismatch]:
-        return self.wallets[:WALLET_ROWS]
 
 
 def _headline(cents: int, currency: str) -> str:
@@ -292,7 +277,7 @@ def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], l
     return charts, totals, headlines, figures.total("purchases")
 
 
-def _wallets() -> tuple[list[WalletMismatch], datetime | None]:
+def _wallets() -> tuple[Rows, datetime | None]:
     """Wallets whose balance differs from their ledger: those the rollup's last check found, as
     they are now (one corrected since drops out); before any check, every wallet, now."""
     check = LedgerCheck.objects.order_by("-checked_at").first()
@@ -300,7 +285,7 @@ def _wallets() -> tuple[list[WalletMismatch], datetime | None]:
     if check is not None:
         wallets = wallets.filter(pk__in=check.mismatched)
     rows = [WalletMismatch(w.pk, w.owner_name, w.balance, w.ledger_sum) for w in wallets[: WALLET_ROWS + 1]]
-    return rows, check.checked_at if check else None
+    return Rows(rows, WALLET_ROWS), check.checked_at if check else None
 
 
 def dashboard_get(*, days: int, today: date) -> Dashboard:
@@ -375,8 +360,8 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         failed_avatars=list(avatar_selectors.avatar_failures(**span)[:LIST_ROWS]),
         failed_prompts=list(failed_prompts[:LIST_ROWS]),
         failed_prompt_count=figures.total("prompts_failed"),
-        refused_purchases=list(credit_selectors.purchases_refused(**span)[: LIST_ROWS + 1]),
-        reversed_purchases=list(credit_selectors.purchases_reversed(**span)[: LIST_ROWS + 1]),
+        refused_purchases=Rows(credit_selectors.purchases_refused(**span), LIST_ROWS),
+        reversed_purchases=Rows(credit_selectors.purchases_reversed(**span), LIST_ROWS),
         edits=[
             EditFigures(
                 kind.label,

@@ -116,6 +116,17 @@ def test_payments_refunded_or_disputed_at_stripe_are_listed_with_what_the_buyer_
     assert reverse("admin:credits_wallet_change", args=[shop.alice.wallet.pk]) in html
 
 
+def test_past_twenty_refused_payments_the_latest_twenty_are_listed_and_it_says_so(staff_client):
+    buyer, today = UserFactory(), timezone.localdate()
+    for days_ago in range(21):
+        refused(buyer, today, f"refused {days_ago} days ago", days_ago)
+
+    page = text(staff_client.get(URL).content.decode())
+
+    assert "The latest 20 are shown." in page
+    assert "refused 19 days ago" in page and "refused 20 days ago" not in page
+
+
 def test_a_refused_payment_refunded_at_stripe_is_no_longer_waiting_for_staff(staff_client, shop):
     CreditPurchase.objects.filter(user=shop.carol, status="refused").update(refunded_amount=1200)
 
