@@ -398,18 +398,22 @@ def payment_events_scrub(*, user: User) -> int:
     disputes). Returns how many changed."""
     purchases = list(
         CreditPurchase.objects.filter(user=user).values_list(
-            "pk", "provider_session_id", "paid_event_id", "payment_intent_id"
+            "pk", "provider_session_id", "paid_event_id", "payment_intent_id", named=True
         )
     )
     if not purchases:
         return 0
-    purchase_ids = [str(pk) for pk, _, _, _ in purchases]
+    purchase_ids = [str(purchase.pk) for purchase in purchases]
+
+    def known(field: str) -> list[str]:
+        return [value for purchase in purchases if (value := getattr(purchase, field))]
+
     events = PaymentEvent.objects.filter(
         Q(payload__data__object__metadata__purchase_id__in=purchase_ids)
         | Q(payload__data__object__client_reference_id__in=purchase_ids)
-        | Q(payload__data__object__id__in=[session for _, session, _, _ in purchases if session])
-        | Q(payload__data__object__payment_intent__in=[payment for _, _, _, payment in purchases if payment])
-        | Q(event_id__in=[event for _, _, event, _ in purchases if event])
+        | Q(payload__data__object__id__in=known("provider_session_id"))
+        | Q(payload__data__object__payment_intent__in=known("payment_intent_id"))
+        | Q(event_id__in=known("paid_event_id"))
     )
     changed = 0
     for event in events.only("pk", "payload"):
