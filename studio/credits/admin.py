@@ -151,12 +151,16 @@ def _ledger_of(wallet: Wallet) -> QuerySet[CreditEntry]:
 
 @admin.register(Wallet)
 class WalletAdmin(CreditAdjustAdminMixin, IndexedSearchAdmin, ReadOnlyAdmin):
-    list_display = ["user", "pool", "balance", "updated_at"]
+    list_display = ["owner", "balance", "updated_at"]
     list_select_related = ["user", "pool"]
     email_field, text_fields = "user__email", ("user__email",)
     search_help_text = "A whole email address, or a part of one."
     fields = ["user", "pool", "balance", "ledger_sum", "updated_at", "ledger"]
     readonly_fields = fields
+
+    @admin.display(description="Whose", ordering="user__email")
+    def owner(self, wallet: Wallet) -> str:
+        return wallet.owner_name
 
     @admin.display(description="Sum of the ledger")
     def ledger_sum(self, wallet: Wallet) -> str:

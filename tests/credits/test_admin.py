@@ -77,9 +77,17 @@ def test_wallet_page_shows_the_balance_and_its_ledger_read_only(staff_client, us
     assert credit_balance(user=user) == 3
 
 
-def test_wallet_list_shows_balances(staff_client, user, entry):
+def test_wallet_list_opens_each_wallet_by_its_owners_name(staff_client, user, entry):
+    pool = CreditPool.objects.create(name="Analytical Engines Ltd")
+    services.credit_grant(user=user, pool=pool, amount=40, key="gift:pool", reason="Bought for the team")
+    wallets = {wallet.owner_name: wallet for wallet in Wallet.objects.select_related("user", "pool")}
+
     html = staff_client.get(reverse("admin:credits_wallet_changelist")).content.decode()
-    assert user.email in html and "Grant or adjust credits" in html
+
+    assert "Grant or adjust credits" in html
+    for name, wallet in wallets.items():
+        link = reverse("admin:credits_wallet_change", args=[wallet.pk])
+        assert f'<a href="{link}">{name}</a>' in html
 
 
 def test_purchases_and_payment_events_are_visible_and_read_only(staff_client):
