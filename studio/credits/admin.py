@@ -15,6 +15,7 @@ from studio.core.exceptions import InsufficientCredits
 from studio.credits.forms import CreditAdjustForm
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, PaymentEvent, Wallet
 from studio.credits.purchases import purchase_grant_refused
+from studio.credits.reversals import purchase_take_back
 from studio.credits.services import credit_adjust
 
 WALLET_LEDGER_ROWS = 50
@@ -42,7 +43,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def may_adjust_credits(request: HttpRequest) -> bool:
-    """Whether the staff member may change balances: grant, adjust, or accept a refused payment."""
+    """Whether the staff member may change balances: grant, adjust, accept a refused payment or take
+    back a refunded one."""
     return request.user.is_active and request.user.is_staff and request.user.has_perm("credits.add_creditentry")
 
 
@@ -215,11 +217,61 @@ def grant_refused_payments(modeladmin: admin.ModelAdmin, request: HttpRequest, q
         )
 
 
+@admin.action(description="Take back the credits of refunds and lost disputes", permissions=["adjust_credits"])
+def take_back_reversed_payments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+    """Once staff decided to: takes back from each selected purchase's wallet the credits its
+    refund or lost dispute paid for, as many as the wallet still holds."""
+    taken, short, empty, failed, nothing = [], [], [], [], 0
+    for purchase in queryset.select_related("user", "pool").order_by("created_at"):
+        whose = f"the {purchase.pool.name} pool" if purchase.pool_id else purchase.user.email
+        try:
+            result = purchase_take_back(purchase_id=purchase.pk, staff=request.user)
+        except InsufficientCredits:
+            failed.append(whose)
+            continue
+        if result.taken:
+            modeladmin.log_change(request, purchase, f"{result.taken} credits taken back.")
+        if not result.due:
+            nothing += 1
+        elif result.taken == result.due:
+            taken.append(f"{result.taken} from {whose}")
+        elif result.taken:
+            short.append(f"{result.taken} of {result.due} from {whose}")
+        else:
+            empty.append(f"{result.due} from {whose}")
+    report = [
+        (taken, messages.SUCCESS, "Credits taken back: {}."),
+        (short, messages.WARNING, "The wallet held fewer credits than were due; taken back: {}."),
+        (empty, messages.WARNING, "Nothing taken back, the wallet is empty; still due: {}."),
+        (failed, messages.ERROR, "Not changed, the balance moved meanwhile (try again): {}."),
+    ]
+    for names, level, text in report:
+        if names:
+            modeladmin.message_user(request, text.format("; ".join(names)), level)
+    if nothing:
+        these = "purchases have" if nothing > 1 else "purchase has"
+        modeladmin.message_user(
+            request, f"{nothing} selected {these} no credits to take back: not refunded, dispute not lost, "
+            "or taken back already.", messages.INFO,
+        )
+
+
+class ReversedFilter(admin.SimpleListFilter):
+    title = "refunds and disputes"
+    parameter_name = "reversed"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Refunded or disputed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(reversed_at__isnull=False) if self.value() == "yes" else queryset
+
+
 @admin.register(CreditPurchase)
 class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "user", "pack_name", "credits", "price_display", "provider", "status", "paid_at"]
-    actions = [grant_refused_payments]
-    list_filter = ["status", "provider", "pack_slug"]
+    actions = [grant_refused_payments, take_back_reversed_payments]
+    list_filter = ["status", ReversedFilter, "provider", "pack_slug"]
     list_select_related = ["user"]
     ordering = ["-created_at"]
     email_field, id_fields = "user__email", ("id",)

@@ -200,6 +200,9 @@ class CreditPurchase(BaseModel):
     reversed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a refund or a dispute at the provider last changed it."
     )
+    taken_back = models.PositiveIntegerField(
+        default=0, help_text="Credits staff took back from its wallet for a refund or a lost dispute."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -250,6 +253,20 @@ class CreditPurchase(BaseModel):
     @property
     def refunded_display(self) -> str:
         return money(self.refunded_amount, self.currency)
+
+    @property
+    def credits_reversed(self) -> int:
+        """The pack's credits that the money refunded, or lost in a dispute, had paid for: in
+        proportion to what the buyer paid (tax included), rounded down."""
+        if self.status != PurchaseStatus.PAID:
+            return 0  # a refused payment granted nothing
+        paid = self.amount_paid or self.price
+        reversed_money = paid if self.dispute_status == "lost" else min(self.refunded_amount, paid)
+        return self.credits * reversed_money // paid
+
+    @property
+    def take_back_due(self) -> int:
+        return max(0, self.credits_reversed - self.taken_back)
 
     @property
     def dispute_display(self) -> str:

@@ -1,18 +1,25 @@
 """Refunds and disputes (chargebacks) of Stripe payments, recorded on the purchase they paid for.
 
 Staff see them on the dashboard with what the buyer has left; the credits stay where they are
-until staff decide what to take back (the admin's "Grant or adjust credits" on the buyer's wallet,
-or the team pool's). A payment is known by Stripe's PaymentIntent, which the purchase keeps when
-it is paid; one paid before it was kept is found through its recorded checkout event.
+until staff decide to take them back (`purchase_take_back`, the purchases list's action): what
+the refunded money paid for, or the whole pack once a dispute is lost, as far as the wallet
+still holds them. A payment is known by Stripe's PaymentIntent, which the purchase keeps when it
+is paid; one paid before it was kept is found through its recorded checkout event.
 """
 
 import logging
+import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from studio.credits.models import CreditPurchase, PaymentEvent
+from studio.credits.selectors import credit_balance, credit_pool_balance
+from studio.credits.services import credit_adjust
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +85,35 @@ def _purchase_paid_by(payment_intent: Any) -> CreditPurchase | None:
         payment_intent_id=payment_intent
     )
     return stripe_purchases.filter(provider_session_id=checkout).first()
+
+
+class TakeBack(NamedTuple):
+    taken: int  # credits this call took from the wallet
+    due: int  # credits the refund or the lost dispute called for, not yet taken back, before it
+
+
+def purchase_take_back(*, purchase_id: uuid.UUID | str, staff: User) -> TakeBack:
+    """Staff decided to take back the credits a refund or a lost dispute of this purchase paid
+    for: from the wallet that got them (the buyer's, or the team pool's), as many as it still
+    holds, with a line in its history. Once taken, a second call takes nothing; a later refund of
+    more can be taken back in turn."""
+    with transaction.atomic():
+        purchase = CreditPurchase.objects.select_related("user", "pool").get(pk=purchase_id)
+        due = purchase.take_back_due
+        holder = {"pool": purchase.pool} if purchase.pool_id else {"user": purchase.user}
+        balance = credit_pool_balance(pool=purchase.pool) if purchase.pool_id else credit_balance(user=purchase.user)
+        amount = min(due, balance)
+        if amount <= 0:
+            return TakeBack(0, due)
+        claimed = CreditPurchase.objects.filter(pk=purchase.pk, taken_back=purchase.taken_back).update(
+            taken_back=F("taken_back") + amount, updated_at=timezone.now()
+        )
+        if not claimed:  # taken back by someone else meanwhile
+            return TakeBack(0, due)
+        why = "disputed" if purchase.dispute_status == "lost" else "refunded"
+        credit_adjust(
+            **holder, amount=-amount, staff_user=staff, reference=purchase.ledger_key,
+            reason=f"Payment {why} ({purchase.pack_name} pack)", key=f"takeback:{purchase.pk}:{purchase.taken_back}",
+        )
+    logger.info("Purchase %s: %s of %s credits taken back by staff %s", purchase.pk, amount, due, staff.pk)
+    return TakeBack(amount, due)

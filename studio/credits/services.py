@@ -216,10 +216,10 @@ def credit_refund(
 
 def credit_adjust(
     *, user: User | None = None, pool: CreditPool | None = None, amount: int, reason: str, staff_user: User,
-    key: str = "",
+    key: str = "", reference: str = "",
 ) -> CreditEntry:
     """A staff correction of a user's credits (or a shared pool's), positive or negative, with a
-    reason its history shows.
+    reason its history shows, and what it is about (`reference`, "purchase:<id>" say).
 
     A negative amount larger than the balance raises InsufficientCredits. Pass a key (for example
     one per submitted admin form) to make a repeated submission change nothing.
@@ -237,6 +237,7 @@ def credit_adjust(
         amount=amount,
         key=key or f"adjust:{uuid.uuid4()}",
         reason=reason,
+        reference=reference,
         created_by=staff_user,
     )
     return entry

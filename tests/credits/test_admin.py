@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from studio.credits import services
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, Wallet
@@ -124,6 +126,59 @@ def test_staff_grant_a_refused_payment_once_from_the_purchases_list(staff_client
     assert CreditPurchase.objects.get(pk=pending.pk).status == "pending"
     assert credit_balance(user=user) == 50
     assert CreditEntry.objects.get(user=user).key == f"purchase:{refused.pk}"
+
+
+def _paid_and_refunded(user, refunded_amount: int, *, spent: int = 0, **fields) -> CreditPurchase:
+    purchase = PurchaseFactory(
+        user=user, status=CreditPurchase.Status.PAID, refunded_amount=refunded_amount, reversed_at=timezone.now(),
+        **fields,
+    )
+    services.credit_grant(user=user, amount=purchase.credits, key=purchase.ledger_key, reason="Bought", kind="purchase")
+    if spent:
+        services.credit_spend(user=user, amount=spent, key=f"spend:{purchase.pk}", reason="Avatar")
+    return purchase
+
+
+def test_staff_take_back_the_credits_of_refunds_from_the_purchases_list(staff_client, user, other_user):
+    whole = _paid_and_refunded(user, 1200)
+    spent = _paid_and_refunded(other_user, 1200, spent=30)
+    disputed = _paid_and_refunded(UserFactory(), 0, dispute_status="needs_response")
+    changelist = reverse("admin:credits_creditpurchase_changelist")
+    PurchaseFactory(user=user)  # never paid: not among the refunds and disputes
+
+    listed = staff_client.get(changelist, {"reversed": "yes"}).context["cl"].result_list
+    assert {purchase.pk for purchase in listed} == {whole.pk, spent.pk, disputed.pk}
+
+    selected = [whole.pk, spent.pk, disputed.pk]
+
+    def take_back():
+        return staff_client.post(
+            changelist, {"action": "take_back_reversed_payments", ACTION_CHECKBOX_NAME: selected}, follow=True
+        ).content.decode()
+
+    first, again = take_back(), take_back()  # a double submit
+
+    assert f"Credits taken back: 50 from {user.email}." in first
+    assert f"The wallet held fewer credits than were due; taken back: 20 of 50 from {other_user.email}." in first
+    assert "1 selected purchase has no credits to take back" in first
+    assert "Credits taken back" not in again
+    assert f"Nothing taken back, the wallet is empty; still due: 30 from {other_user.email}." in again
+    assert "2 selected purchases have no credits to take back" in again
+    assert (credit_balance(user=user), credit_balance(user=other_user)) == (0, 0)
+    assert CreditEntry.objects.filter(kind="adjustment").count() == 2
+
+
+def test_staff_without_the_right_to_change_balances_cannot_take_credits_back(client, user):
+    purchase = _paid_and_refunded(user, 1200)
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_creditpurchase"))
+    client.force_login(viewer)
+    changelist = reverse("admin:credits_creditpurchase_changelist")
+
+    assert "Take back the credits" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "take_back_reversed_payments", ACTION_CHECKBOX_NAME: [purchase.pk]})
+
+    assert credit_balance(user=user) == 50
 
 
 def _action(client, changelist, ids, **data):

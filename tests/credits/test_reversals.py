@@ -1,12 +1,18 @@
-"""Refunds and disputes at Stripe are marked on the purchase they paid for, once and in order."""
+"""Refunds and disputes at Stripe are marked on the purchase they paid for, once and in order;
+staff then take back the credits they paid for, once."""
 
 import logging
 import time
 
 import pytest
+from django.urls import reverse
 
-from studio.credits.models import CreditPurchase, PaymentEvent
-from studio.credits.selectors import credit_balance
+from studio.core.exceptions import InsufficientCredits
+from studio.credits import services
+from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, PaymentEvent
+from studio.credits.reversals import TakeBack, purchase_take_back
+from studio.credits.selectors import credit_balance, credit_pool_balance
+from tests.concurrency import run_together
 from tests.credits.conftest import checkout_event, post_event
 from tests.credits.factories import PurchaseFactory
 
@@ -107,3 +113,128 @@ def test_a_refund_without_an_amount_changes_nothing(client, bought, payment):
 
     bought.refresh_from_db()
     assert (bought.refunded_amount, bought.reversed_at) == (0, None)
+
+
+# --- Taking the credits back ---------------------------------------------------------------------
+
+
+def test_staff_take_back_what_a_refund_paid_for_once_and_the_rest_when_more_is_refunded(client, bought, staff):
+    post_event(client, refunded(600))  # half the payment
+
+    first = purchase_take_back(purchase_id=bought.pk, staff=staff)
+    again = purchase_take_back(purchase_id=bought.pk, staff=staff)  # a double click
+
+    assert (first, again) == (TakeBack(taken=25, due=25), TakeBack(taken=0, due=0))
+    assert credit_balance(user=bought.user) == 25
+    line = CreditEntry.objects.get(user=bought.user, kind="adjustment")
+    assert (line.amount, line.reason, line.reference, line.created_by) == (
+        -25, "Payment refunded (Plus pack)", f"purchase:{bought.pk}", staff
+    )
+
+    post_event(client, refunded(1200))  # then the rest
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff) == TakeBack(taken=25, due=25)
+    assert credit_balance(user=bought.user) == 0
+    bought.refresh_from_db()
+    assert (bought.taken_back, bought.take_back_due) == (50, 0)
+    client.force_login(bought.user)
+    history = client.get(reverse("credits:history")).content.decode()
+    assert "50 credits · Plus pack" in history and "$12.00 refunded" in history
+    assert history.count("Payment refunded (Plus pack)") == 2
+
+
+def test_what_is_taken_back_follows_what_the_buyer_paid_tax_included(client, staff, stripe_on):
+    purchase = PurchaseFactory()  # $12.00, $14.40 with the tax Stripe added
+    post_event(client, checkout_event(purchase, amount_total=1440, payment_intent="pi_test_1"))
+
+    post_event(client, refunded(720))  # half of what was paid: $7.20
+
+    assert purchase_take_back(purchase_id=purchase.pk, staff=staff) == TakeBack(taken=25, due=25)
+
+
+def test_a_lost_dispute_takes_back_the_whole_pack_less_what_a_refund_took(client, bought, staff):
+    post_event(client, refunded(240))
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff).taken == 10
+
+    post_event(client, disputed("lost", type="charge.dispute.closed"))
+
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff) == TakeBack(taken=40, due=40)
+    line = CreditEntry.objects.filter(user=bought.user, kind="adjustment").latest("created_at")
+    assert line.reason == "Payment disputed (Plus pack)"
+    assert credit_balance(user=bought.user) == 0
+    client.force_login(bought.user)
+    assert "$2.40 refunded · payment disputed" in client.get(reverse("credits:history")).content.decode()
+
+
+@pytest.mark.parametrize("status", ["needs_response", "under_review", "won", "warning_closed"])
+def test_a_dispute_not_lost_takes_nothing_back(client, bought, staff, status):
+    post_event(client, disputed(status))
+
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff) == TakeBack(taken=0, due=0)
+    assert credit_balance(user=bought.user) == 50
+
+
+def test_a_refused_payment_refunded_had_granted_nothing_and_takes_nothing(client, staff, stripe_on):
+    purchase = PurchaseFactory()
+    post_event(client, checkout_event(purchase, currency="eur", payment_intent="pi_test_1"))
+    post_event(client, refunded(1200))
+    purchase.refresh_from_db()
+    assert (purchase.status, purchase.refunded_amount) == ("refused", 1200)
+
+    assert purchase_take_back(purchase_id=purchase.pk, staff=staff) == TakeBack(taken=0, due=0)
+    assert not CreditEntry.objects.filter(user=purchase.user).exists()
+
+
+def test_credits_already_spent_are_not_taken_below_zero_and_what_comes_back_later_is_not_taken(
+    client, bought, staff
+):
+    services.credit_spend(user=bought.user, amount=40, key="spend:avatar:1", reason="Avatar “Ada”")
+    post_event(client, refunded(1200))
+
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff) == TakeBack(taken=10, due=50)
+    assert credit_balance(user=bought.user) == 0
+    assert purchase_take_back(purchase_id=bought.pk, staff=staff) == TakeBack(taken=0, due=40)
+    bought.refresh_from_db()
+    assert bought.taken_back == 10
+
+
+def test_a_team_packs_credits_are_taken_back_from_the_teams_pool(client, staff, stripe_on):
+    pool = CreditPool.objects.create(name="Analytical Engines Ltd")
+    purchase = PurchaseFactory(pool=pool)
+    post_event(client, checkout_event(purchase, payment_intent="pi_test_1"))
+    services.credit_grant(user=purchase.user, amount=8, key="gift", reason="Welcome gift")
+    post_event(client, refunded(1200))
+
+    assert purchase_take_back(purchase_id=purchase.pk, staff=staff).taken == 50
+    assert (credit_pool_balance(pool=pool), credit_balance(user=purchase.user)) == (0, 8)
+
+
+def test_a_spend_between_reading_the_balance_and_taking_back_changes_nothing(client, bought, staff, monkeypatch):
+    post_event(client, refunded(1200))
+    real_adjust = services.credit_adjust
+
+    def spent_meanwhile(**kwargs):
+        services.credit_spend(user=bought.user, amount=45, key="spend:avatar:2", reason="Avatar “Ada”")
+        return real_adjust(**kwargs)
+
+    monkeypatch.setattr("studio.credits.reversals.credit_adjust", spent_meanwhile)
+
+    with pytest.raises(InsufficientCredits):
+        purchase_take_back(purchase_id=bought.pk, staff=staff)
+
+    bought.refresh_from_db()
+    assert bought.taken_back == 0
+    assert not CreditEntry.objects.filter(user=bought.user, kind="adjustment").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_staff_taking_back_at_the_same_moment_take_back_once(client, staff, stripe_on):
+    purchase = PurchaseFactory()
+    post_event(client, checkout_event(purchase, payment_intent="pi_test_1"))
+    post_event(client, refunded(1200))
+
+    results = run_together(lambda _: purchase_take_back(purchase_id=purchase.pk, staff=staff))
+
+    assert sorted(result.taken for result in results) == [0] * 9 + [50]
+    assert credit_balance(user=purchase.user) == 0
+    assert CreditEntry.objects.filter(user=purchase.user, kind="adjustment").count() == 1
