@@ -4,7 +4,7 @@ Staff see them on the dashboard with what the buyer has left; the credits stay w
 until staff decide to take them back (`purchase_take_back`, the purchases list's action): what
 the refunded money paid for, or the whole pack once a dispute is lost, as far as the wallet
 still holds them. A payment is known by Stripe's PaymentIntent, which the purchase keeps when it
-is paid; one paid before it was kept is found through its recorded checkout event.
+is paid (those paid before took theirs from their checkout event, in migration credits/0010).
 """
 
 import logging
@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from studio.credits.models import CreditPurchase, PaymentEvent
+from studio.credits.models import CreditPurchase
 from studio.credits.selectors import credit_balance, credit_pool_balance
 from studio.credits.services import credit_adjust
 
@@ -67,24 +67,9 @@ def stripe_reversal_record(*, event_type: str, payment: Mapping[str, Any], event
 def _purchase_paid_by(payment_intent: Any) -> CreditPurchase | None:
     if not isinstance(payment_intent, str) or not payment_intent:
         return None
-    stripe_purchases = CreditPurchase.objects.filter(provider=CreditPurchase.Provider.STRIPE)
-    purchase = stripe_purchases.filter(payment_intent_id=payment_intent).first()
-    if purchase is not None:
-        return purchase
-    checkout = (
-        PaymentEvent.objects.filter(
-            provider=CreditPurchase.Provider.STRIPE, type__startswith="checkout.session.",
-            payload__data__object__payment_intent=payment_intent,
-        )
-        .values_list("payload__data__object__id", flat=True)
-        .first()
-    )
-    if not isinstance(checkout, str) or not checkout:
-        return None
-    stripe_purchases.filter(provider_session_id=checkout, payment_intent_id="").update(
-        payment_intent_id=payment_intent
-    )
-    return stripe_purchases.filter(provider_session_id=checkout).first()
+    return CreditPurchase.objects.filter(
+        provider=CreditPurchase.Provider.STRIPE, payment_intent_id=payment_intent
+    ).first()
 
 
 class TakeBack(NamedTuple):

@@ -1,10 +1,12 @@
 """Refunds and disputes at Stripe are marked on the purchase they paid for, once and in order;
 staff then take back the credits they paid for, once."""
 
+import importlib
 import logging
 import time
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from studio.core.exceptions import InsufficientCredits
@@ -84,13 +86,19 @@ def test_a_dispute_follows_its_status_and_once_ended_stays_ended(client, bought)
     assert credit_balance(user=bought.user) == 50
 
 
-def test_a_purchase_paid_before_payments_were_kept_is_found_through_its_checkout_event(client, bought):
+def test_purchases_paid_before_payments_were_kept_get_theirs_from_their_checkout_event(client, bought):
     CreditPurchase.objects.filter(pk=bought.pk).update(payment_intent_id="")
+    unrecorded = PurchaseFactory(status=CreditPurchase.Status.PAID)  # no checkout event to read it from
+    migration = importlib.import_module(
+        "studio.credits.migrations.0010_purchase_credits_taken_back_and_payment_intents"
+    )
 
+    migration.keep_payment_intents(django_apps, schema_editor=None)
     post_event(client, refunded(600))
 
     bought.refresh_from_db()
     assert (bought.refunded_amount, bought.payment_intent_id) == (600, "pi_test_1")
+    assert CreditPurchase.objects.get(pk=unrecorded.pk).payment_intent_id == ""
 
 
 def test_a_refund_of_a_payment_that_is_not_ours_is_recorded_and_changes_nothing(client, bought, caplog):
