@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio.core.models import BaseModel, ExportState
+from studio.core.schema import unique_exact
 
 
 class SubjectClass(models.TextChoices):
@@ -41,15 +42,20 @@ class AvatarState(models.TextChoices):
 IN_FLIGHT = (AvatarState.SUBMITTED, AvatarState.TRAINING, AvatarState.GENERATING)
 
 
+def callback_token_unique(table: str) -> models.UniqueConstraint:
+    return unique_exact(table, "callback_token_hash")
+
+
 class CallbackTarget(models.Model):
     """Something Astria calls back about: it owns a random token carried in its callback URL.
 
-    Only a hash of the token is stored (for lookup); the token itself is derived from a random
-    per-object nonce and the server's secret, so it can be rebuilt for a retried request.
+    Only a hash of the token is stored (for lookup, unique: see `callback_token_unique`); the token
+    itself is derived from a random per-object nonce and the server's secret, so it can be rebuilt
+    for a retried request.
     """
 
     callback_nonce = models.CharField(max_length=32, blank=True, editable=False)
-    callback_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    callback_token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -116,6 +122,7 @@ class Avatar(CallbackTarget, BaseModel):
             ("delete_avatar_tune", "Can delete an avatar's tune at Astria"),
         ]
         constraints = [
+            callback_token_unique("avatars_avatar"),
             models.CheckConstraint(condition=Q(state__in=AvatarState.values), name="avatar_state_valid"),
             models.CheckConstraint(
                 condition=Q(subject_class__in=SubjectClass.values), name="avatar_subject_class_valid"
@@ -249,6 +256,7 @@ class Prompt(CallbackTarget, BaseModel):
     class Meta:
         ordering = ["batch", "position"]
         constraints = [
+            callback_token_unique("avatars_prompt"),
             models.UniqueConstraint(fields=["avatar", "batch", "position"], name="prompt_unique_position"),
             models.CheckConstraint(condition=Q(state__in=PromptState.values), name="prompt_state_valid"),
             models.CheckConstraint(condition=Q(num_images__gte=1, num_images__lte=8), name="prompt_num_images_1_8"),
@@ -369,12 +377,13 @@ class CallbackEvent(models.Model):
     kind = models.CharField(max_length=8, choices=Kind)
     avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, null=True, blank=True, related_name="callback_events")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="callback_events")
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)
     body = models.TextField(help_text="The body as received, with callback tokens redacted.")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [unique_exact("avatars_callbackevent", "digest")]
 
     def __str__(self) -> str:
         return f"{self.kind} callback at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.core.models import BaseModel
+from studio.core.schema import unique_exact
 from studio.credits.packs import money
 
 
@@ -55,7 +56,7 @@ class CreditEntry(models.Model):
     kind = models.CharField(max_length=12, choices=EntryKind)
     amount = models.IntegerField(help_text="Signed: positive adds credits, negative removes them.")
     reason = models.CharField(max_length=200, help_text="Shown to the user in their credit history.")
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=200)
     reference = models.CharField(
         max_length=120, blank=True, db_index=True, help_text='What it paid for, e.g. "avatar:<uuid>".'
     )
@@ -78,6 +79,7 @@ class CreditEntry(models.Model):
             models.Index(fields=["pool", "created_at"], name="credit_entry_pool_time"),
         ]
         constraints = [
+            unique_exact("credits_creditentry", "key"),
             models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="credit_entry_kind_valid"),
             models.CheckConstraint(condition=ONE_OWNER, name="credit_entry_one_owner"),
             models.CheckConstraint(
@@ -278,8 +280,11 @@ class SignupGrantClaim(models.Model):
     """The welcome credits, claimed once per person: a hash of their normalised address
     (services.address_fingerprint). It points at no account, so deleting one frees nothing."""
 
-    address_hash = models.CharField(max_length=64, unique=True)
+    address_hash = models.CharField(max_length=64)
     claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [unique_exact("credits_signupgrantclaim", "address_hash")]
 
     def __str__(self) -> str:
         return self.address_hash

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.core.models import BaseModel, ExportState
+from studio.core.schema import unique_exact
 
 
 class Organisation(BaseModel):
@@ -132,7 +133,7 @@ class Invite(BaseModel):
         max_length=120, blank=True, help_text="A link only admits addresses at this domain (e.g. example.com)."
     )
     nonce = models.CharField(max_length=32, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
     max_uses = models.PositiveIntegerField(default=1)
     uses = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField()
@@ -148,6 +149,7 @@ class Invite(BaseModel):
             models.CheckConstraint(condition=Q(kind__in=InviteKind.values), name="invite_kind_valid"),
             models.CheckConstraint(condition=Q(uses__lte=models.F("max_uses")), name="invite_uses_within_limit"),
             models.CheckConstraint(condition=~Q(kind=InviteKind.EMAIL) | ~Q(email=""), name="invite_email_named"),
+            unique_exact("teams_invite", "token_hash"),
         ]
 
     def __str__(self) -> str:
