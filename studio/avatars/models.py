@@ -42,16 +42,12 @@ class AvatarState(models.TextChoices):
 IN_FLIGHT = (AvatarState.SUBMITTED, AvatarState.TRAINING, AvatarState.GENERATING)
 
 
-def callback_token_unique(table: str) -> models.UniqueConstraint:
-    return unique_exact(table, "callback_token_hash")
-
-
 class CallbackTarget(models.Model):
     """Something Astria calls back about: it owns a random token carried in its callback URL.
 
-    Only a hash of the token is stored (for lookup, unique: see `callback_token_unique`); the token
-    itself is derived from a random per-object nonce and the server's secret, so it can be rebuilt
-    for a retried request.
+    Only a hash of the token is stored (for lookup; each subclass declares it unique in its Meta);
+    the token itself is derived from a random per-object nonce and the server's secret, so it can be
+    rebuilt for a retried request.
     """
 
     callback_nonce = models.CharField(max_length=32, blank=True, editable=False)
@@ -122,7 +118,7 @@ class Avatar(CallbackTarget, BaseModel):
             ("delete_avatar_tune", "Can delete an avatar's tune at Astria"),
         ]
         constraints = [
-            callback_token_unique("avatars_avatar"),
+            unique_exact("avatars_avatar", "callback_token_hash"),
             models.CheckConstraint(condition=Q(state__in=AvatarState.values), name="avatar_state_valid"),
             models.CheckConstraint(
                 condition=Q(subject_class__in=SubjectClass.values), name="avatar_subject_class_valid"
@@ -256,7 +252,7 @@ class Prompt(CallbackTarget, BaseModel):
     class Meta:
         ordering = ["batch", "position"]
         constraints = [
-            callback_token_unique("avatars_prompt"),
+            unique_exact("avatars_prompt", "callback_token_hash"),
             models.UniqueConstraint(fields=["avatar", "batch", "position"], name="prompt_unique_position"),
             models.CheckConstraint(condition=Q(state__in=PromptState.values), name="prompt_state_valid"),
             models.CheckConstraint(condition=Q(num_images__gte=1, num_images__lte=8), name="prompt_num_images_1_8"),

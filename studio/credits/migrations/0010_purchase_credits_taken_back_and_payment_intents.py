@@ -8,7 +8,9 @@ from django.db import migrations, models
 def keep_payment_intents(apps, schema_editor):
     CreditPurchase = apps.get_model("credits", "CreditPurchase")
     PaymentEvent = apps.get_model("credits", "PaymentEvent")
-    missing = CreditPurchase.objects.filter(provider="stripe", payment_intent_id="").exclude(provider_session_id="")
+    missing = CreditPurchase.objects.filter(
+        provider="stripe", status__in=["paid", "refused"], payment_intent_id=""
+    ).exclude(provider_session_id="")
     if not missing.exists():
         return
     sessions = PaymentEvent.objects.filter(provider="stripe", type__startswith="checkout.session.").values_list(
