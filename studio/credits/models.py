@@ -260,9 +260,9 @@ class CreditPurchase(BaseModel):
     def credits_reversed(self) -> int:
         """The pack's credits that the money refunded, or lost in a dispute, had paid for: in
         proportion to what the buyer paid (tax included), rounded down."""
-        if self.status != PurchaseStatus.PAID:
-            return 0  # a refused payment granted nothing
         paid = self.amount_paid or self.price
+        if self.status != PurchaseStatus.PAID or paid <= 0:
+            return 0  # a refused payment granted nothing; a free one took no money
         reversed_money = paid if self.dispute_status == "lost" else min(self.refunded_amount, paid)
         return self.credits * reversed_money // paid
 

@@ -192,6 +192,12 @@ def test_a_refused_payment_refunded_had_granted_nothing_and_takes_nothing(client
     assert not CreditEntry.objects.filter(user=purchase.user).exists()
 
 
+def test_a_pack_given_away_at_no_price_has_nothing_to_take_back(staff):
+    free = PurchaseFactory(status=CreditPurchase.Status.PAID, price=0, amount_paid=0, dispute_status="lost")
+
+    assert (free.credits_reversed, purchase_take_back(purchase_id=free.pk, staff=staff)) == (0, TakeBack(0, 0))
+
+
 def test_credits_already_spent_are_not_taken_below_zero_and_what_comes_back_later_is_not_taken(
     client, bought, staff
 ):
