@@ -266,6 +266,11 @@ class CreditPurchase(BaseModel):
         reversed_money = paid if self.dispute_status == "lost" else min(self.refunded_amount, paid)
         return self.credits * reversed_money // paid
 
+    def price_share(self, refunded: int) -> int:
+        """The part of the pack's price (tax left out) that `refunded` (tax included) gives back."""
+        paid = self.amount_paid or self.price
+        return min(refunded, paid) * self.price // paid if paid > 0 else 0
+
     @property
     def take_back_due(self) -> int:
         return max(0, self.credits_reversed - self.taken_back)
@@ -274,6 +279,24 @@ class CreditPurchase(BaseModel):
     def dispute_display(self) -> str:
         """Stripe's dispute status in words ("needs a response")."""
         return DISPUTE_WORDS.get(self.dispute_status, self.dispute_status.replace("_", " "))
+
+
+class PurchaseRefund(models.Model):
+    """Money the provider refunded for a purchase, recorded as each refund arrives, so the dashboard
+    counts it on its day. `amount` as refunded (tax included, as Stripe reports it); `price_share`,
+    the part of the pack's price it gives back, tax left out, as the revenue counts the price."""
+
+    purchase = models.ForeignKey(CreditPurchase, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit (cents), tax included.")
+    price_share = models.PositiveIntegerField(help_text="The part of the pack's price it gives back, in cents.")
+    currency = models.CharField(max_length=3)
+    refunded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-refunded_at"]
+
+    def __str__(self) -> str:
+        return f"{money(self.amount, self.currency)} refunded for purchase {self.purchase_id}"
 
 
 class SignupGrantClaim(models.Model):

@@ -10,6 +10,7 @@ is paid (those paid before took theirs from their checkout event, in migration c
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from studio.credits.models import CreditPurchase
+from studio.credits.models import CreditPurchase, PurchaseRefund
 from studio.credits.selectors import credit_balance, credit_pool_balance
 from studio.credits.services import credit_adjust
 
@@ -44,9 +45,7 @@ def stripe_reversal_record(*, event_type: str, payment: Mapping[str, Any], event
         if type(refunded) is not int:
             logger.warning("Stripe event %s (%s) carries no refunded amount; ignored", event_id, event_type)
             return False
-        changed = purchases.filter(refunded_amount__lt=refunded).update(
-            refunded_amount=refunded, reversed_at=now, updated_at=now
-        )
+        changed = _refund_record(purchase_id=purchase.pk, refunded=refunded, now=now)
     else:
         status = payment.get("status")
         if not isinstance(status, str) or not status:
@@ -62,6 +61,22 @@ def stripe_reversal_record(*, event_type: str, payment: Mapping[str, Any], event
         logger.warning("Purchase %s (%s credits for %s): %s at Stripe", purchase.pk, purchase.credits,
                        purchase.user_id, event_type)
     return bool(changed)
+
+
+def _refund_record(*, purchase_id: uuid.UUID, refunded: int, now: datetime) -> bool:
+    """Stripe's running total of what was refunded: its increase over what the purchase shows is
+    recorded as a refund on its day; an older total changes nothing."""
+    with transaction.atomic():
+        purchase = CreditPurchase.objects.select_for_update().get(pk=purchase_id)
+        before = purchase.refunded_amount
+        if refunded <= before:
+            return False
+        PurchaseRefund.objects.create(
+            purchase=purchase, amount=refunded - before, currency=purchase.currency, refunded_at=now,
+            price_share=purchase.price_share(refunded) - purchase.price_share(before),
+        )
+        CreditPurchase.objects.filter(pk=purchase_id).update(refunded_amount=refunded, reversed_at=now, updated_at=now)
+    return True
 
 
 def _purchase_paid_by(payment_intent: Any) -> CreditPurchase | None:

@@ -188,6 +188,7 @@ class Dashboard:
     revenue_charts: list[Chart]
     revenue_totals: list[str]
     revenue_headlines: list[str]
+    refunded_headlines: list[str]  # refunded at the provider in the period, per currency
     purchases: int
     credits: dict[str, int]
     avatars: dict[str, int]
@@ -331,6 +332,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         empty_text="no avatars created or finished",
     )
     revenue_charts, revenue_totals, revenue_headlines, purchases = _revenue_charts(period, figures)
+    refunded = sorted(figures.by_key("revenue_refunded").items())
 
     fair_use = FairUse(
         figures.total("astria_tunes"), figures.total("tune_prompts"), figures.total("tune_images"),
@@ -345,6 +347,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         revenue_charts=revenue_charts,
         revenue_totals=revenue_totals,
         revenue_headlines=revenue_headlines,
+        refunded_headlines=[_headline(cents, currency) for currency, cents in refunded if cents],
         purchases=purchases,
         credits={name: sum(values) for name, values in credits.items()},
         avatars={name: sum(values) for name, values in avatars.items()},

@@ -42,7 +42,7 @@ from studio.avatars.models import (
     Prompt,
     PromptState,
 )
-from studio.credits.models import CreditEntry, CreditPurchase, EntryKind
+from studio.credits.models import CreditEntry, CreditPurchase, EntryKind, PurchaseRefund
 from studio.teams.models import Membership, Organisation
 
 Key = tuple[date, str]
@@ -147,6 +147,9 @@ METRICS: tuple[Metric, ...] = (
     _ledger("credits_adjusted", EntryKind.ADJUSTMENT),
     Metric("purchases", CreditPurchase, "paid_at", Count("pk"), Q(status=CreditPurchase.Status.PAID), key="currency"),
     Metric("revenue", CreditPurchase, "paid_at", Sum("price"), Q(status=CreditPurchase.Status.PAID), key="currency"),
+    # Refunded at the provider, on the day each refund arrived, as a share of the price (as revenue).
+    Metric("revenue_refunded", PurchaseRefund, "refunded_at", Sum("price_share"),
+           Q(purchase__status=CreditPurchase.Status.PAID), key="currency"),
     Metric("avatars_created", Avatar, "created_at", Count("pk")),
     Metric("avatars_paid", Avatar, "queued_at", Count("pk")),
     Metric("avatars_done", Avatar, "finished_at", Count("pk"), Q(state=AvatarState.DONE)),

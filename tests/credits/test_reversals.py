@@ -12,7 +12,7 @@ from django.urls import reverse
 from studio.core.exceptions import InsufficientCredits
 from studio.credits import services
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, PaymentEvent
-from studio.credits.reversals import TakeBack, purchase_take_back
+from studio.credits.reversals import TakeBack, purchase_take_back, stripe_reversal_record
 from studio.credits.selectors import credit_balance, credit_pool_balance
 from tests.concurrency import run_together
 from tests.credits.conftest import checkout_event, post_event
@@ -71,6 +71,19 @@ def test_refunds_add_up_and_older_news_changes_nothing(client, bought):
 
     bought.refresh_from_db()
     assert bought.refunded_amount == 1000
+    assert sorted(bought.refunds.values_list("amount", "price_share")) == [(400, 400), (600, 600)]
+
+
+def test_a_refund_gives_back_its_share_of_the_price_tax_left_out(client, stripe_on):
+    purchase = PurchaseFactory()  # $12.00, $14.40 with the tax Stripe added
+    post_event(client, checkout_event(purchase, amount_total=1440, payment_intent="pi_test_1"))
+
+    for amount in (500, 1440):
+        post_event(client, refunded(amount))
+
+    assert list(purchase.refunds.order_by("refunded_at").values_list("amount", "price_share")) == [
+        (500, 416), (940, 784)  # together the whole price, $12.00
+    ]
 
 
 def test_a_dispute_follows_its_status_and_once_ended_stays_ended(client, bought):
@@ -252,3 +265,18 @@ def test_staff_taking_back_at_the_same_moment_take_back_once(client, staff, stri
     assert sorted(result.taken for result in results) == [0] * 9 + [50]
     assert credit_balance(user=purchase.user) == 0
     assert CreditEntry.objects.filter(user=purchase.user, kind="adjustment").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_refund_arriving_ten_times_at_once_is_recorded_once(client, stripe_on):
+    purchase = PurchaseFactory()
+    post_event(client, checkout_event(purchase, payment_intent="pi_test_1"))
+    charge = refunded(1200)["data"]["object"]
+
+    results = run_together(
+        lambda i: stripe_reversal_record(event_type="charge.refunded", payment=charge, event_id=f"evt_test_{i}")
+    )
+
+    assert sorted(results) == [False] * 9 + [True]
+    assert list(purchase.refunds.values_list("amount", flat=True)) == [1200]

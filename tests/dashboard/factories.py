@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from studio.avatars.models import Avatar, AvatarState, Prompt, PromptState
-from studio.credits.models import CreditEntry, CreditPurchase, Wallet
+from studio.credits.models import CreditEntry, CreditPurchase, PurchaseRefund, Wallet
 from tests.avatars.factories import PromptFactory, dated_avatar
 from tests.credits.factories import PurchaseFactory
 from tests.factories import UserFactory
@@ -47,6 +47,13 @@ def reversed_at_stripe(purchase: CreditPurchase, today: date, days_ago: int, **f
     CreditPurchase.objects.filter(pk=purchase.pk).update(reversed_at=at(today, days_ago), **fields)
 
 
+def refund(purchase: CreditPurchase, today: date, cents: int, days_ago: int) -> None:
+    """Money refunded at Stripe for the purchase that day (its whole price's share)."""
+    PurchaseRefund.objects.create(
+        purchase=purchase, amount=cents, price_share=cents, currency=purchase.currency, refunded_at=at(today, days_ago)
+    )
+
+
 def avatar(user: User, today: date, state: str, *, created: int, **fields) -> Avatar:
     return dated_avatar(at=lambda days_ago: at(today, days_ago), user=user, state=state, created=created, **fields)
 
@@ -80,10 +87,11 @@ def make_shop() -> Shop:
     Wallet.objects.create(user=carol, balance=5)  # no ledger at all: out of balance
     bought = paid(alice, today, 1200, 1)
     reversed_at_stripe(bought, today, 0, refunded_amount=600, dispute_status="needs_response")
+    refund(bought, today, 600, 0)
     paid(bob, today, 600, 0)
-    paid(bob, today, 2400, 40)
+    refund(paid(bob, today, 2400, 40), today, 1200, 35)
     PurchaseFactory(user=carol, price=2400)  # never paid
-    refused(carol, today, "it was paid in 'eur', not 'usd'", 0)
+    refund(refused(carol, today, "it was paid in 'eur', not 'usd'", 0), today, 1200, 0)  # not in the revenue
     refused(bob, today, "its items cost $0.01, not the pack's price $12.00", 40)
 
     done = avatar(

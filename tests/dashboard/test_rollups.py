@@ -26,6 +26,7 @@ def shown(days: int, today) -> dict:
     charts = [d.credit_chart, d.avatar_chart, *d.revenue_charts]
     return {
         "credits": d.credits, "avatars": d.avatars, "revenue": d.revenue_totals, "purchases": d.purchases,
+        "refunded": d.refunded_headlines,
         "spend": d.spend, "fair_use": d.fair_use, "charts": [[row.cells for row in c.table] for c in charts],
         "period": (d.period.start, d.period.end),
     }

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard:index")
 HTMX = {**helpers.HTMX, "HX-Target": "dashboard-body"}
 # Session, user and header balance; the rolled-up days and their figures, then what they leave out
-# live, one query per source: ledger, purchases, avatars (3), tunes (2), prompts (2), scored images,
-# judged styles, edits, organisations and members; pending (2), failures (2), refused payments,
-# refunded or disputed ones, the last ledger check and its wallets.
-MAX_QUERIES = 27
+# live, one query per source: ledger, purchases, refunds, avatars (3), tunes (2), prompts (2), scored
+# images, judged styles, edits, organisations and members; pending (2), failures (2), refused
+# payments, refunded or disputed ones, the last ledger check and its wallets.
+MAX_QUERIES = 28
 
 
 def text(html: str) -> str:
@@ -69,7 +69,7 @@ def test_the_page_shows_the_figures_of_the_last_30_days(staff_client, shop):
     page = text(response.content.decode())
     assert response.status_code == 200
     assert "Last 30 days" in page and "(days in UTC)" in page
-    assert "Revenue $18.00 2 paid purchases" in page
+    assert "Revenue $18.00 2 paid purchases · $6.00 refunded Credits sold" in page
     assert "Credits sold 70 26 spent · 3 refunded · 8 granted" in page
     assert "Avatars done 1 4 paid · 1 failed (50%)" in page  # the stuck one was paid 10 days ago
     assert "Astria spend $4.60 3 tunes · 16 prompts" in page
@@ -174,7 +174,7 @@ def test_htmx_gets_only_the_dashboard_body(staff_client, shop):
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="dashboard-body"')
     assert "<html" not in html and "period-filter" not in html
-    assert "Last 90 days" in text(html) and "Revenue $42.00 3 paid purchases" in text(html)
+    assert "Last 90 days" in text(html) and "Revenue $42.00 3 paid purchases · $18.00 refunded" in text(html)
     status = re.search(r'<p id="dashboard-status"[^>]*hx-swap-oob="true">([^<]*)</p>', html)
     assert status.group(1) == "Showing the last 90 days."  # read out by screen readers
 
@@ -197,7 +197,7 @@ def test_a_period_the_page_does_not_offer_falls_back_to_30_days_and_says_so(staf
 def test_an_empty_studio_shows_zeros_and_calm_messages(staff_client):
     page = text(staff_client.get(URL).content.decode())
 
-    assert "Revenue $0.00" in page and "All match" in page
+    assert "Revenue $0.00 0 paid purchases Credits" in page and "All match" in page
     assert "Nothing is waiting" in page and "No avatar or prompt failed" in page
     assert "Every payment Stripe took in these days paid for its pack." in page
     assert "No payment was refunded or disputed at Stripe in these days." in page
