@@ -1,9 +1,10 @@
-"""Text columns matched only by their whole value (hashes, idempotency keys): unique with one index.
+"""Text columns matched only by their whole value (hashes, keys, states): one index each.
 
-For a `CharField(unique=True)`, Django's PostgreSQL backend builds a second index beside the unique
-one, `<table>_<column>_<hash>_like` (`varchar_pattern_ops`), which serves only `LIKE 'prefix%'`.
-These columns are never searched by prefix, and most are written on the busiest paths (every
-callback, every ledger line), so they declare their uniqueness as a constraint instead: one index.
+For a `CharField(unique=True)` or `CharField(db_index=True)`, Django's PostgreSQL backend builds a
+second index beside the first, `<table>_<column>_<hash>_like` (`varchar_pattern_ops`), which serves
+only `LIKE 'prefix%'`. These columns are never searched by prefix, and most are written on the
+busiest paths (every callback, every ledger line, every state change). The unique ones declare
+their uniqueness as a constraint instead, and migrations drop the pattern indexes already built.
 """
 
 from django.db import migrations, models
@@ -15,8 +16,9 @@ def unique_exact(table: str, column: str) -> models.UniqueConstraint:
 
 
 def drop_pattern_indexes(*names: str) -> migrations.RunPython:
-    """A migration step dropping the `_like` indexes `unique=True` made on PostgreSQL (other
-    databases have none)."""
+    """A migration step dropping `_like` indexes that `unique=True` or `db_index=True` made on
+    PostgreSQL (other databases have none). An indexed column keeps its plain index: Django names
+    that one after the column too, and it stays as it was."""
 
     def drop(apps, schema_editor) -> None:
         if schema_editor.connection.vendor == "postgresql":

@@ -1,4 +1,5 @@
-"""The columns matched only by their whole value carry one unique index each on PostgreSQL."""
+"""The columns matched only by their whole value carry one index each on PostgreSQL, never a
+pattern index (which serves only LIKE 'prefix%')."""
 
 import pytest
 from django.db import connection
@@ -31,3 +32,13 @@ def test_a_column_matched_by_its_whole_value_has_one_unique_index_and_no_pattern
     (definition,) = indexes_on(model._meta.db_table, column)
 
     assert definition.startswith("CREATE UNIQUE INDEX") and "pattern_ops" not in definition
+
+
+WHOLE = [(Avatar, "state"), (Prompt, "state"), (Prompt, "theme_slug"), (CreditEntry, "reference")]
+
+
+@pytest.mark.parametrize(("model", "column"), WHOLE, ids=[f"{m.__name__}.{c}" for m, c in WHOLE])
+def test_an_indexed_column_matched_whole_has_one_plain_index(model, column):
+    (definition,) = indexes_on(model._meta.db_table, column)
+
+    assert definition.startswith("CREATE INDEX") and "pattern_ops" not in definition
