@@ -27,6 +27,8 @@ from studio.credits.packs import credit_pack_get, money
 from studio.credits.reversals import STRIPE_DISPUTE_EVENTS, STRIPE_REFUND_EVENTS, stripe_reversal_record
 from studio.credits.services import credit_grant
 from studio.credits.tasks import purchase_reconcile as purchase_reconcile_task
+from studio.credits.tasks import purchase_send_granted_email as purchase_send_granted_email_task
+from studio.credits.tasks import purchase_send_review_email as purchase_send_review_email_task
 
 logger = logging.getLogger(__name__)
 
@@ -316,7 +318,7 @@ def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str, payment_intent
     unpaid and no longer checked at Stripe, for staff to grant it (`purchase_grant_refused`) or
     refund it at Stripe. True if this call refused it."""
     field = CreditPurchase._meta.get_field("refusal")
-    return bool(
+    refused = (
         CreditPurchase.objects.filter(pk=purchase_id)
         .exclude(status__in=[CreditPurchase.Status.PAID, CreditPurchase.Status.REFUSED])
         .update(
@@ -324,6 +326,9 @@ def purchase_refuse(*, purchase_id: uuid.UUID | str, reason: str, payment_intent
             payment_intent_id=payment_intent_id, updated_at=timezone.now(),
         )
     )
+    if refused:
+        enqueue_on_commit(purchase_send_review_email_task, str(purchase_id))
+    return bool(refused)
 
 
 def purchase_grant_refused(*, purchase_id: uuid.UUID | str, staff: User) -> bool:
@@ -331,7 +336,10 @@ def purchase_grant_refused(*, purchase_id: uuid.UUID | str, staff: User) -> bool
     for any paid purchase. True if this call granted them."""
     if not CreditPurchase.objects.filter(pk=purchase_id, status=CreditPurchase.Status.REFUSED).exists():
         return False
-    return purchase_complete(purchase_id=purchase_id, event_id=f"staff:{staff.pk}:{purchase_id}")
+    granted = purchase_complete(purchase_id=purchase_id, event_id=f"staff:{staff.pk}:{purchase_id}")
+    if granted:
+        enqueue_on_commit(purchase_send_granted_email_task, str(purchase_id))
+    return granted
 
 
 def purchase_reconcile_pending() -> int:

@@ -1,6 +1,8 @@
 import stripe
 from celery import shared_task
 
+from studio.core.tasks import EMAIL_TASK
+
 # Network trouble and Stripe's own 5xx/429: worth another try. Authentication or invalid
 # requests are not.
 TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
@@ -26,3 +28,17 @@ def purchase_reconcile_pending() -> None:
     from studio.credits import purchases
 
     purchases.purchase_reconcile_pending()
+
+
+@shared_task(**EMAIL_TASK)
+def purchase_send_review_email(purchase_id: str) -> None:
+    from studio.credits import emails
+
+    emails.purchase_send_review_email(purchase_id=purchase_id)
+
+
+@shared_task(**EMAIL_TASK)
+def purchase_send_granted_email(purchase_id: str) -> None:
+    from studio.credits import emails
+
+    emails.purchase_send_granted_email(purchase_id=purchase_id)

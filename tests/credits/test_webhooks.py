@@ -190,18 +190,24 @@ def test_a_paid_checkout_grants_only_the_packs_price_in_its_currency_for_its_own
     assert "nothing granted" in caplog.text
 
 
-def test_its_own_checkout_paid_on_other_terms_is_set_aside_for_staff_with_the_reason(client, stripe_on):
+def test_its_own_checkout_paid_on_other_terms_is_set_aside_for_staff_with_the_reason(
+    client, stripe_on, mailoutbox, django_capture_on_commit_callbacks
+):
     purchase = PurchaseFactory()
 
-    response = post_event(client, checkout_event(purchase, currency="eur"))
-    later = "checkout.session.async_payment_succeeded"
-    post_event(client, checkout_event(purchase, event_id="evt_test_2", type=later, currency="eur"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, checkout_event(purchase, currency="eur"))
+        later = "checkout.session.async_payment_succeeded"
+        post_event(client, checkout_event(purchase, event_id="evt_test_2", type=later, currency="eur"))
 
     assert response.status_code == 200
     purchase.refresh_from_db()
     assert purchase.status == CreditPurchase.Status.REFUSED
     assert purchase.refusal == "it was paid in 'eur', not 'usd'"
     assert credit_balance(user=purchase.user) == 0
+    (email,) = mailoutbox  # the second event refuses nothing more and sends nothing more
+    assert (email.to, email.subject) == ([purchase.user.email], "Your payment is being reviewed")
+    assert "Plus pack (50 credits)" in email.body and "'eur'" not in email.body
 
 
 def test_someone_elses_session_naming_the_purchase_leaves_it_waiting_for_its_own(client, stripe_on):

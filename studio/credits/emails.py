@@ -1,0 +1,40 @@
+"""The emails a buyer gets about a payment staff have to look at: taken, but under review; then
+accepted, with the credits added."""
+
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from studio.credits.models import CreditPurchase
+
+
+def _send_purchase_email(*, purchase_id: uuid.UUID | str, status: str, subject: str, template: str) -> None:
+    purchase = CreditPurchase.objects.select_related("user", "pool").filter(pk=purchase_id, status=status).first()
+    if purchase is None or not purchase.user.is_active:
+        return  # moved on meanwhile (granted, refunded) or the account is closed
+    context = {
+        "purchase": purchase,
+        "history_url": settings.PUBLIC_URL + reverse("credits:history"),
+        "support_url": settings.PUBLIC_URL + reverse("support:contact"),
+    }
+    send_mail(
+        subject=subject, message=render_to_string(template, context), from_email=None,
+        recipient_list=[purchase.user.email],
+    )
+
+
+def purchase_send_review_email(*, purchase_id: uuid.UUID | str) -> None:
+    _send_purchase_email(
+        purchase_id=purchase_id, status=CreditPurchase.Status.REFUSED, subject="Your payment is being reviewed",
+        template="credits/email/under_review.txt",
+    )
+
+
+def purchase_send_granted_email(*, purchase_id: uuid.UUID | str) -> None:
+    _send_purchase_email(
+        purchase_id=purchase_id, status=CreditPurchase.Status.PAID, subject="Your credits are in your account",
+        template="credits/email/granted.txt",
+    )
