@@ -244,9 +244,14 @@ class CreditPurchase(BaseModel):
         return f"purchase:{self.pk}"
 
     @property
+    def amount_charged(self) -> int:
+        """What the buyer paid, tax included: the pack's price where the provider told nothing else."""
+        return self.amount_paid if self.amount_paid is not None else self.price
+
+    @property
     def paid_display(self) -> str:
         """What the buyer paid: the pack's price, or with the tax Stripe added on top."""
-        return money(self.amount_paid if self.amount_paid is not None else self.price, self.currency)
+        return money(self.amount_charged, self.currency)
 
     @property
     def tax_added(self) -> bool:
@@ -260,7 +265,7 @@ class CreditPurchase(BaseModel):
     def credits_reversed(self) -> int:
         """The pack's credits that the money refunded, or lost in a dispute, had paid for: in
         proportion to what the buyer paid (tax included), rounded down."""
-        paid = self.amount_paid or self.price
+        paid = self.amount_charged
         if self.status != PurchaseStatus.PAID or paid <= 0:
             return 0  # a refused payment granted nothing; a free one took no money
         reversed_money = paid if self.dispute_status == "lost" else min(self.refunded_amount, paid)
@@ -268,7 +273,7 @@ class CreditPurchase(BaseModel):
 
     def price_share(self, refunded: int) -> int:
         """The part of the pack's price (tax left out) that `refunded` (tax included) gives back."""
-        paid = self.amount_paid or self.price
+        paid = self.amount_charged
         return min(refunded, paid) * self.price // paid if paid > 0 else 0
 
     @property

@@ -39,7 +39,6 @@ def stripe_reversal_record(*, event_type: str, payment: Mapping[str, Any], event
         logger.warning("Stripe event %s (%s) names no payment of ours; ignored", event_id, event_type)
         return False
     now = timezone.now()
-    purchases = CreditPurchase.objects.filter(pk=purchase.pk)
     if event_type in STRIPE_REFUND_EVENTS:
         refunded = payment.get("amount_refunded")
         if type(refunded) is not int:
@@ -51,6 +50,7 @@ def stripe_reversal_record(*, event_type: str, payment: Mapping[str, Any], event
         if not isinstance(status, str) or not status:
             logger.warning("Stripe event %s (%s) carries no dispute status; ignored", event_id, event_type)
             return False
+        purchases = CreditPurchase.objects.filter(pk=purchase.pk)
         if status not in DISPUTE_ENDED:
             purchases = purchases.exclude(dispute_status__in=DISPUTE_ENDED)
         field = CreditPurchase._meta.get_field("dispute_status")
