@@ -3,11 +3,10 @@
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from studio.avatars.models import Avatar, LikenessOutcome, PromptState
+from studio.core.mail import mail_send
 
 
 def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: str) -> None:
@@ -21,14 +20,8 @@ def _send_avatar_email(*, avatar_id: uuid.UUID | str, subject: str, template: st
         "failed_prompts": avatar.prompts.filter(state=PromptState.FAILED, redo_of=None),
         "unlike_prompts": avatar.prompts.filter(likeness_outcome=LikenessOutcome.REFUNDED),
         "photos_retention_days": settings.PHOTOS_RETENTION_DAYS,
-        "support_url": settings.PUBLIC_URL + reverse("support:contact"),
     }
-    send_mail(
-        subject=subject.format(name=avatar.name),
-        message=render_to_string(template, context),
-        from_email=None,
-        recipient_list=[avatar.user.email],
-    )
+    mail_send(to=[avatar.user.email], subject=subject.format(name=avatar.name), template=template, context=context)
 
 
 def avatar_send_ready_email(*, avatar_id: uuid.UUID | str) -> None:

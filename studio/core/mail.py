@@ -1,18 +1,29 @@
-"""The email backend of a production without EMAIL_URL: it refuses to send, with the reason.
+"""The studio's emails: sending one from its template, and the backends of development (printed,
+links gathered) and of a production without EMAIL_URL (refused, with the reason).
 
-Printing the messages instead (the development default) would put password-reset and
-confirmation links in the logs; `manage.py check --deploy` reports the missing setting.
+Printing the messages in production would put password-reset and confirmation links in the
+logs; `manage.py check --deploy` reports the missing setting.
 """
 
 import re
 import sys
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.console import EmailBackend as DjangoConsoleBackend
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 LINK = re.compile(r"https?://\S+")
 RULE = "─" * 72
+
+
+def mail_send(*, to: list[str], subject: str, template: str, context: dict) -> None:
+    """A plain-text email rendered from its template, which can also link to the contact page."""
+    context = {**context, "support_url": settings.PUBLIC_URL + reverse("support:contact")}
+    send_mail(subject=subject, message=render_to_string(template, context), from_email=None, recipient_list=to)
 
 
 class UnconfiguredEmailBackend(BaseEmailBackend):

@@ -4,10 +4,9 @@ accepted, with the credits added."""
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from studio.core.mail import mail_send
 from studio.credits.models import CreditPurchase
 
 
@@ -15,15 +14,8 @@ def _send_purchase_email(*, purchase_id: uuid.UUID | str, status: str, subject: 
     purchase = CreditPurchase.objects.select_related("user", "pool").filter(pk=purchase_id, status=status).first()
     if purchase is None or not purchase.user.is_active:
         return  # moved on meanwhile (granted, refunded) or the account is closed
-    context = {
-        "purchase": purchase,
-        "history_url": settings.PUBLIC_URL + reverse("credits:history"),
-        "support_url": settings.PUBLIC_URL + reverse("support:contact"),
-    }
-    send_mail(
-        subject=subject, message=render_to_string(template, context), from_email=None,
-        recipient_list=[purchase.user.email],
-    )
+    context = {"purchase": purchase, "history_url": settings.PUBLIC_URL + reverse("credits:history")}
+    mail_send(to=[purchase.user.email], subject=subject, template=template, context=context)
 
 
 def purchase_send_review_email(*, purchase_id: uuid.UUID | str) -> None:

@@ -4,18 +4,12 @@ and "everyone is done" to the organisation's owners and admins."""
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from studio.core.mail import mail_send
 from studio.teams import selectors
 from studio.teams.models import MANAGERS, Invite, Membership, MembershipState, Organisation
 from studio.teams.services import invite_token
-
-
-def _send(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    context = {**context, "support_url": settings.PUBLIC_URL + reverse("support:contact")}
-    send_mail(subject=subject, message=render_to_string(template, context), from_email=None, recipient_list=to)
 
 
 def _team_url(organisation: Organisation) -> str:
@@ -27,7 +21,7 @@ def invite_send_email(*, invite_id: uuid.UUID | str) -> None:
     if invite is None or not invite.is_open or not invite.email:
         return
     organisation = invite.organisation
-    _send(
+    mail_send(
         to=[invite.email],
         subject=f"{organisation.name} invites you to get your portrait made",
         template="teams/email/invite.txt",
@@ -47,7 +41,7 @@ def member_send_reminder(*, membership_id: int) -> None:
     ).first()
     if membership is None or not membership.user.is_active:
         return
-    _send(
+    mail_send(
         to=[membership.user.email],
         subject=f"{membership.organisation.name} is waiting for your photos",
         template="teams/email/reminder.txt",
@@ -61,7 +55,7 @@ def member_send_ready_email(*, membership_id: int) -> None:
     ).first()
     if membership is None or membership.avatar is None or not membership.user.is_active:
         return
-    _send(
+    mail_send(
         to=[membership.user.email],
         subject="Your headshot is ready",
         template="teams/email/ready.txt",
@@ -80,7 +74,7 @@ def organisation_send_everyone_done(*, organisation_id: uuid.UUID | str) -> None
         state=MembershipState.ACTIVE, role__in=MANAGERS, user__is_active=True
     ).values_list("user__email", flat=True)
     rows = selectors.member_rows(organisation=organisation)
-    _send(
+    mail_send(
         to=list(managers),
         subject=f"Everyone at {organisation.name} is done",
         template="teams/email/everyone_done.txt",

@@ -2,6 +2,7 @@
 staff then take back the credits they paid for, once."""
 
 import importlib
+import itertools
 import logging
 import time
 
@@ -20,13 +21,13 @@ from tests.credits.factories import PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
-_events = iter(range(1_000_000))
+_events = itertools.count(1)  # their ids never meet checkout_event's "evt_test_1"
 
 
 def stripe_event(type: str, **payment) -> dict:
     """A Stripe event about a payment: `payment` is its Charge (refunds) or its Dispute."""
     return {
-        "id": f"evt_test_{next(_events)}", "object": "event", "created": int(time.time()), "livemode": False,
+        "id": f"evt_reversal_{next(_events)}", "object": "event", "created": int(time.time()), "livemode": False,
         "type": type, "data": {"object": payment},
     }
 
