@@ -1,9 +1,21 @@
 // The gallery's lightbox: full-size images with their likeness in words and the prompt, arrow keys
-// to move, Escape to close.
+// to move, Escape to close. The image shown is in the address (#view-<image id>), so a reload or a
+// link opens it again and the browser's Back closes it, as on a phone.
 // Without JavaScript every thumbnail is a plain link to the full image.
 (function () {
   "use strict";
   var dialog, links = [], index = 0, opener = null;
+  var VIEW = /^#view-([0-9a-f-]+)$/;
+
+  function imageId(link) {
+    return link.closest(".image-tile").id.replace(/^image-/, "");
+  }
+
+  function linkInAddress() {
+    var match = VIEW.exec(location.hash);
+    var tile = match && document.getElementById("image-" + match[1]);
+    return tile ? tile.querySelector(".lightbox-link") : null;
+  }
 
   function show(i) {
     links = Array.prototype.slice.call(document.querySelectorAll("#gallery .lightbox-link"));
@@ -19,6 +31,8 @@
     dialog.querySelector(".lightbox-download").href = link.dataset.download || link.getAttribute("href");
     dialog.querySelector(".lightbox-edit").href = link.dataset.edit;
     showFavourite();
+    var address = "#view-" + imageId(link);
+    if (dialog.open && location.hash !== address) history.replaceState(history.state, "", address);
   }
 
   // The favourite button mirrors the tile's own favourite form, and pressing it submits that form.
@@ -38,11 +52,14 @@
     button.querySelector("span").textContent = on ? "★" : "☆";
   }
 
-  function open(link) {
+  // Opened by a click, it adds an entry to the history (Back closes it); opened by the address,
+  // it is that entry already.
+  function open(link, fromAddress) {
+    if (!dialog.open && !fromAddress) history.pushState({ lightbox: true }, "", "#view-" + imageId(link));
     opener = link;
     links = Array.prototype.slice.call(document.querySelectorAll("#gallery .lightbox-link"));
-    show(links.indexOf(link));
     if (!dialog.open) dialog.showModal();
+    show(links.indexOf(link));
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -73,8 +90,19 @@
       if (event.key === "ArrowRight") { event.preventDefault(); show(index + 1); }
     });
     dialog.addEventListener("close", function () {
+      if (dialog.open) return;  // opened again (by Forward) before this close was reported
       dialog.querySelector(".lightbox-image").src = "";
       if (opener && document.body.contains(opener)) opener.focus();
+      if (!VIEW.test(location.hash)) return;  // closed by Back: the address has moved on already
+      if (history.state && history.state.lightbox) history.back();
+      else history.replaceState(history.state, "", location.pathname + location.search);
     });
+    window.addEventListener("popstate", function () {
+      var link = linkInAddress();
+      if (link) open(link, true);
+      else if (dialog.open) dialog.close();
+    });
+    var linked = linkInAddress();
+    if (linked) open(linked, true);
   });
 })();

@@ -132,6 +132,48 @@ def test_the_lightbox_works_with_the_keyboard(page, focus_shows):
     expect(links.nth(1)).to_be_focused()
 
 
+def test_the_lightbox_has_an_address_back_closes_it_and_a_reload_opens_it_again(page):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=3)
+    Prompt.objects.filter(avatar=avatar).update(label="Golden hour")
+    log_in(page, user)
+    page.goto("/avatars/")
+    page.goto(f"/avatars/{avatar.pk}/")
+    gallery_url = page.url
+    tiles = page.locator("#gallery .image-tile")
+    ids = [tiles.nth(i).get_attribute("id").removeprefix("image-") for i in range(3)]
+    dialog = page.get_by_role("dialog")
+    title = dialog.locator(".lightbox-title")
+
+    page.locator("#gallery .lightbox-link").nth(1).click()
+    expect(title).to_have_text("Golden hour, image 2")
+    expect(page).to_have_url(f"{gallery_url}#view-{ids[1]}")
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(f"{gallery_url}#view-{ids[2]}")  # moving along adds no history
+
+    page.go_back()  # Back closes the lightbox and stays on the gallery
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_url(gallery_url)
+    page.go_forward()
+    expect(title).to_have_text("Golden hour, image 3")
+    page.reload()  # a reload shows the same image
+    expect(title).to_have_text("Golden hour, image 3")
+    expect(dialog.locator(".lightbox-image")).to_have_js_property("complete", True)
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_url(gallery_url)
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/avatars/$"))  # closing left no lightbox entry behind
+
+    # A link to one image opens on it; closing it leaves the gallery's own address.
+    page.goto(f"{gallery_url}#view-{ids[0]}")
+    expect(title).to_have_text("Golden hour, image 1")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_url(gallery_url)
+    expect(page.locator("#gallery .lightbox-link").first).to_be_focused()
+
+
 def test_each_style_shows_its_best_likeness_first_and_tucks_away_the_doubtful_ones(page):
     user = UserFactory()
     avatar = AvatarFactory(user=user, name="Ada", state=AvatarState.DONE, tune_id=1_000_002)
