@@ -248,10 +248,12 @@ def _headline(cents: int, currency: str) -> str:
 
 
 def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], list[str], list[str], int]:
-    currencies = sorted(figures.by_key("revenue")) or [settings.CREDIT_PACKS[0]["currency"]]
+    sold = figures.by_key("revenue")
+    currencies = sorted(sold | figures.by_key("revenue_refunded")) or [settings.CREDIT_PACKS[0]["currency"]]
     charts, totals, headlines = [], [], []
     for currency in currencies:
         values = period.bucket(figures.series("revenue", period.dates, key=currency))
+        refunded = period.bucket(figures.series("revenue_refunded", period.dates, key=currency))
 
         def fmt(cents: int, currency: str = currency) -> str:
             return money(cents, currency)
@@ -265,16 +267,17 @@ def _revenue_charts(period: Period, figures: DayFigures) -> tuple[list[Chart], l
                 title=f"Revenue per {period.per}" + (f" ({currency.upper()})" if len(currencies) > 1 else ""),
                 kind="bar",
                 days=period.slots,
-        per=period.per,
-                series=[Series("revenue", "Revenue", values)],
+                per=period.per,
+                series=[Series("revenue", "Revenue", values), Series("refunded", "Refunded", refunded)],
                 fmt=fmt,
                 tick_fmt=tick,
                 unit=100,  # gridlines on whole currency units
-                empty_text="no paid purchases",
+                empty_text="no paid purchases or refunds",
             )
         )
         totals.append(fmt(sum(values)))
-        headlines.append(_headline(sum(values), currency))
+        if currency in sold or len(currencies) == 1:  # a currency only refunded in these days sold nothing
+            headlines.append(_headline(sum(values), currency))
     return charts, totals, headlines, figures.total("purchases")
 
 
@@ -304,7 +307,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         title=f"Credits per {period.per}",
         kind="line",
         days=period.slots,
-        per=period.per,
+                per=period.per,
         series=[
             Series("sold", "Sold", credits["sold"]),
             Series("granted", "Granted", credits["granted"]),
@@ -322,7 +325,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         title=f"Avatars per {period.per}",
         kind="bar" if days <= DENSE_AFTER else "line",
         days=period.slots,
-        per=period.per,
+                per=period.per,
         series=[
             Series("created", "Created", avatars["created"]),
             Series("paid", "Paid", avatars["paid"]),

@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 from studio.avatars.models import AvatarState, GeneratedImage, LikenessOutcome, Prompt
+from studio.credits.models import CreditPurchase
 from studio.dashboard import rollups
 from studio.dashboard.figures import ALL_TIME, BranchSpend, Gauge, _headline, dashboard_get, likeness_figures
 from tests.avatars.factories import GeneratedImageFactory, PromptFactory
-from tests.dashboard.factories import ledger
+from tests.dashboard.factories import ledger, paid, refund
 from tests.factories import AvatarFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,23 @@ def test_a_week_of_credits_and_money(shop):
     # Today: Bob's purchase and spend, Alice's refund; yesterday: Alice's purchase and spend.
     assert week.credit_chart.table[-1].cells == ["20", "0", "10", "3"]
     assert week.credit_chart.table[-2].cells == ["50", "0", "16", "0"]
-    assert [row.cells for row in week.revenue_charts[0].table][-2:] == [["$12.00"], ["$6.00"]]
+    # Revenue and, beside it, what was refunded at Stripe each day (Alice's $6.00, today).
+    assert [row.cells for row in week.revenue_charts[0].table][-2:] == [["$12.00", "$0.00"], ["$6.00", "$6.00"]]
+    assert [(item.label, item.total) for item in week.revenue_charts[0].legend] == [
+        ("Revenue", "$18.00"), ("Refunded", "$6.00")
+    ]
+
+
+def test_a_currency_only_refunded_in_the_period_gets_its_chart_but_no_revenue_figure(shop):
+    euros = paid(shop.carol, shop.today, 500, 40)
+    CreditPurchase.objects.filter(pk=euros.pk).update(currency="eur")
+    refund(CreditPurchase.objects.get(pk=euros.pk), shop.today, 500, 2)
+
+    week = dashboard_get(days=7, today=shop.today)
+
+    assert [chart.title for chart in week.revenue_charts] == ["Revenue per day (EUR)", "Revenue per day (USD)"]
+    assert week.revenue_charts[0].totals == ["€0.00", "€5.00"]
+    assert week.revenue_headlines == ["$18.00"]
 
 
 def test_longer_periods_reach_further_back(shop):
@@ -33,6 +50,7 @@ def test_longer_periods_reach_further_back(shop):
 
     assert (month.credits["granted"], month.revenue_totals) == (8, ["$18.00"])
     assert (quarter.credits["granted"], quarter.revenue_totals, quarter.purchases) == (16, ["$42.00"], 3)
+    assert quarter.revenue_charts[0].totals == ["$42.00", "$18.00"]  # Bob's $12.00 refund, 35 days ago
     assert len(quarter.credit_chart.table) == 90 and quarter.period.start == shop.today - timedelta(days=89)
 
 
