@@ -269,7 +269,7 @@ class ReversedFilter(admin.SimpleListFilter):
 
 @admin.register(CreditPurchase)
 class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
-    list_display = ["created_at", "user", "pack_name", "credits", "price_display", "provider", "status", "paid_at"]
+    list_display = ["created_at", "user", "pack", "price_shown", "provider", "status_display", "paid_at"]
     actions = [grant_refused_payments, take_back_reversed_payments]
     list_filter = ["status", ReversedFilter, "provider", "pack_slug"]
     list_select_related = ["user"]
@@ -285,6 +285,26 @@ class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
 
     def has_adjust_credits_permission(self, request: HttpRequest) -> bool:
         return may_adjust_credits(request)
+
+    @admin.display(description="Pack (credits)", ordering="pack_slug")
+    def pack(self, purchase: CreditPurchase) -> str:
+        return f"{purchase.pack_name} ({purchase.credits})"
+
+    @admin.display(description="Price", ordering="price")
+    def price_shown(self, purchase: CreditPurchase) -> str:
+        return purchase.price_display
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, purchase: CreditPurchase) -> str:
+        """The status, and what happened at Stripe since: a refund, a dispute, the credits taken back."""
+        parts = [purchase.get_status_display()]
+        if purchase.refunded_amount:
+            parts.append(f"{purchase.refunded_display} refunded")
+        if purchase.dispute_status:
+            parts.append(f"dispute {purchase.dispute_display}")
+        if purchase.taken_back:
+            parts.append(f"{purchase.taken_back} credits taken back")
+        return " · ".join(parts)
 
 
 @admin.register(PaymentEvent)

@@ -173,6 +173,12 @@ def test_staff_take_back_the_credits_of_refunds_from_the_purchases_list(staff_cl
     assert (credit_balance(user=user), credit_balance(user=other_user)) == (0, 0)
     assert CreditEntry.objects.filter(kind="adjustment").count() == 2
 
+    # The list says, in each purchase's status, what happened since it was paid.
+    listed = staff_client.get(changelist, {"reversed": "yes"}).content.decode()
+    assert "Paid · $12.00 refunded · 50 credits taken back" in listed
+    assert "Paid · $12.00 refunded · 20 credits taken back" in listed
+    assert "Paid · dispute needs a response" in listed
+
 
 def test_staff_without_the_right_to_change_balances_cannot_take_credits_back(client, user):
     purchase = _paid_and_refunded(user, 1200)
