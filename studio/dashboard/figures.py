@@ -307,7 +307,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         title=f"Credits per {period.per}",
         kind="line",
         days=period.slots,
-                per=period.per,
+        per=period.per,
         series=[
             Series("sold", "Sold", credits["sold"]),
             Series("granted", "Granted", credits["granted"]),
@@ -325,7 +325,7 @@ def dashboard_get(*, days: int, today: date) -> Dashboard:
         title=f"Avatars per {period.per}",
         kind="bar" if days <= DENSE_AFTER else "line",
         days=period.slots,
-                per=period.per,
+        per=period.per,
         series=[
             Series("created", "Created", avatars["created"]),
             Series("paid", "Paid", avatars["paid"]),
