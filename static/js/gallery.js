@@ -1,5 +1,5 @@
 // The gallery's lightbox: full-size images with their likeness in words and the prompt, arrow keys
-// to move, Escape to close. The image shown is in the address (#view-<image id>), so a reload or a
+// (or a swipe on a touch screen) to move, Escape to close. The image shown is in the address (#view-<image id>), so a reload or a
 // link opens it again and the browser's Back closes it, as on a phone.
 // Without JavaScript every thumbnail is a plain link to the full image.
 (function () {
@@ -88,6 +88,19 @@
     dialog.addEventListener("keydown", function (event) {
       if (event.key === "ArrowLeft") { event.preventDefault(); show(index - 1); }
       if (event.key === "ArrowRight") { event.preventDefault(); show(index + 1); }
+    });
+    // A finger moved sideways across the image, further than it moved up or down: on to the next
+    // image (leftwards) or back to the previous one.
+    var swipe = null, image = dialog.querySelector(".lightbox-image");
+    image.addEventListener("pointerdown", function (event) {
+      swipe = event.pointerType === "mouse" || !event.isPrimary ? null : { x: event.clientX, y: event.clientY };
+    });
+    image.addEventListener("pointercancel", function () { swipe = null; });
+    image.addEventListener("pointerup", function (event) {
+      if (!swipe) return;
+      var dx = event.clientX - swipe.x, dy = event.clientY - swipe.y;
+      swipe = null;
+      if (Math.abs(dx) >= 50 && Math.abs(dx) > 2 * Math.abs(dy)) show(index + (dx < 0 ? 1 : -1));
     });
     dialog.addEventListener("close", function () {
       if (dialog.open) return;  // opened again (by Forward) before this close was reported

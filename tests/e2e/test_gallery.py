@@ -174,6 +174,48 @@ def test_the_lightbox_has_an_address_back_closes_it_and_a_reload_opens_it_again(
     expect(page.locator("#gallery .lightbox-link").first).to_be_focused()
 
 
+def swipe(page, cdp, *, dx: float, dy: float = 0) -> None:
+    """A finger laid on the lightbox's image and moved by (dx, dy) in ten steps, through the browser's
+    own touch input (so its scrolling and zooming get their say), then lifted."""
+    box = page.locator(".lightbox-image").bounding_box()
+    x, y = box["x"] + box["width"] / 2 - dx / 2, box["y"] + box["height"] / 2 - dy / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 11):
+        point = {"x": x + dx * step / 10, "y": y + dy * step / 10}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_a_swipe_across_the_image_moves_to_the_next_or_previous_one(browser, live_server):
+    user = UserFactory()
+    avatar = done_avatar(user=user, name="Ada", prompts=1, images_per_prompt=3)
+    Prompt.objects.filter(avatar=avatar).update(label="Golden hour", astria_prompt_id=None)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        log_in(page, user)
+        page.goto(f"/avatars/{avatar.pk}/")
+        page.locator("#gallery .lightbox-link").first.tap()
+        title = page.get_by_role("dialog").locator(".lightbox-title")
+        expect(title).to_have_text("Golden hour, image 1")
+        cdp = context.new_cdp_session(page)
+
+        swipe(page, cdp, dx=-200)
+        expect(title).to_have_text("Golden hour, image 2")
+        swipe(page, cdp, dx=-200)
+        expect(title).to_have_text("Golden hour, image 3")
+        swipe(page, cdp, dx=200)
+        expect(title).to_have_text("Golden hour, image 2")
+        swipe(page, cdp, dx=-30)  # too short to be a swipe
+        swipe(page, cdp, dx=-80, dy=200)  # more down than across
+        swipe(page, cdp, dx=-200)  # one step on from image 2, where the two above left it
+        expect(title).to_have_text("Golden hour, image 3")
+    finally:
+        context.close()
+
+
 def test_each_style_shows_its_best_likeness_first_and_tucks_away_the_doubtful_ones(page):
     user = UserFactory()
     avatar = AvatarFactory(user=user, name="Ada", state=AvatarState.DONE, tune_id=1_000_002)
