@@ -240,8 +240,9 @@ def take_back_reversed_payments(modeladmin: admin.ModelAdmin, request: HttpReque
         else:
             empty.append(f"{result.due} from {whose}")
     report = [
-        (taken, messages.SUCCESS, "Credits taken back: {}."),
-        (short, messages.WARNING, "The wallet held fewer credits than were due; taken back: {}."),
+        (taken, messages.SUCCESS, "Credits taken back (each buyer is told by email): {}."),
+        (short, messages.WARNING, "The wallet held fewer credits than were due; taken back (each buyer is told by "
+                                  "email): {}."),
         (empty, messages.WARNING, "Nothing taken back, the wallet is empty; still due: {}."),
         (failed, messages.ERROR, "Not changed, the balance moved meanwhile (try again): {}."),
     ]

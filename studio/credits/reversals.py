@@ -18,9 +18,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from studio.core.tasks import enqueue_on_commit
 from studio.credits.models import CreditPurchase, PurchaseRefund
 from studio.credits.selectors import credit_balance, credit_pool_balance
 from studio.credits.services import credit_adjust
+from studio.credits.tasks import purchase_send_taken_back_email
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +97,8 @@ class TakeBack(NamedTuple):
 def purchase_take_back(*, purchase_id: uuid.UUID | str, staff: User) -> TakeBack:
     """Staff decided to take back the credits a refund or a lost dispute of this purchase paid
     for: from the wallet that got them (the buyer's, or the team pool's), as many as it still
-    holds, with a line in its history. Once taken, a second call takes nothing; a later refund of
-    more can be taken back in turn."""
+    holds, with a line in its history, and the buyer is told by email. Once taken, a second call
+    takes nothing; a later refund of more can be taken back in turn."""
     with transaction.atomic():
         purchase = CreditPurchase.objects.select_related("user", "pool").get(pk=purchase_id)
         due = purchase.take_back_due
@@ -115,5 +117,6 @@ def purchase_take_back(*, purchase_id: uuid.UUID | str, staff: User) -> TakeBack
             **holder, amount=-amount, staff_user=staff, reference=purchase.ledger_key,
             reason=f"Payment {why} ({purchase.pack_name} pack)", key=f"takeback:{purchase.pk}:{purchase.taken_back}",
         )
+        enqueue_on_commit(purchase_send_taken_back_email, str(purchase.pk), amount)
     logger.info("Purchase %s: %s of %s credits taken back by staff %s", purchase.pk, amount, due, staff.pk)
     return TakeBack(amount, due)

@@ -42,3 +42,10 @@ def purchase_send_granted_email(purchase_id: str) -> None:
     from studio.credits import emails
 
     emails.purchase_send_granted_email(purchase_id=purchase_id)
+
+
+@shared_task(**EMAIL_TASK)
+def purchase_send_taken_back_email(purchase_id: str, amount: int) -> None:
+    from studio.credits import emails
+
+    emails.purchase_send_taken_back_email(purchase_id=purchase_id, amount=amount)

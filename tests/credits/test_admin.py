@@ -164,8 +164,11 @@ def test_staff_take_back_the_credits_of_refunds_from_the_purchases_list(staff_cl
 
     first, again = take_back(), take_back()  # a double submit
 
-    assert f"Credits taken back: 50 from {user.email}." in first
-    assert f"The wallet held fewer credits than were due; taken back: 20 of 50 from {other_user.email}." in first
+    assert f"Credits taken back (each buyer is told by email): 50 from {user.email}." in first
+    assert (
+        "The wallet held fewer credits than were due; taken back (each buyer is told by email): "
+        f"20 of 50 from {other_user.email}." in first
+    )
     assert "1 selected purchase has no credits to take back" in first
     assert "Credits taken back" not in again
     assert f"Nothing taken back, the wallet is empty; still due: 30 from {other_user.email}." in again

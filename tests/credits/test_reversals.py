@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.urls import reverse
 
+from accounts.models import User
 from studio.core.exceptions import InsufficientCredits
 from studio.credits import services
 from studio.credits.models import CreditEntry, CreditPool, CreditPurchase, PaymentEvent
@@ -185,6 +186,46 @@ def test_a_lost_dispute_takes_back_the_whole_pack_less_what_a_refund_took(client
     assert credit_balance(user=bought.user) == 0
     client.force_login(bought.user)
     assert "$2.40 refunded · payment disputed" in client.get(reverse("credits:history")).content.decode()
+
+
+def test_the_buyer_is_told_by_email_what_was_taken_back_and_why_once_each_time(
+    client, bought, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    post_event(client, refunded(600))
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_take_back(purchase_id=bought.pk, staff=staff)
+        purchase_take_back(purchase_id=bought.pk, staff=staff)  # a double click: nothing more to tell
+    post_event(client, disputed("lost", type="charge.dispute.closed"))
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_take_back(purchase_id=bought.pk, staff=staff)
+
+    refund, dispute = mailoutbox
+    assert (refund.to, refund.subject) == ([bought.user.email], "Credits taken back for a refunded payment")
+    assert (
+        "We refunded $6.00 of your payment of $12.00 for the Plus pack,\nso the 25 credits it paid for have been "
+        "taken back from your account." in refund.body
+    )
+    assert "Your bank reversed your payment of $12.00 for the Plus pack,\nso the 25 credits" in dispute.body
+    assert reverse("credits:history") in dispute.body
+
+
+def test_a_team_buyer_is_told_the_credits_came_from_the_teams_pool(
+    client, staff, stripe_on, mailoutbox, django_capture_on_commit_callbacks
+):
+    purchase = PurchaseFactory(pool=CreditPool.objects.create(name="Analytical Engines Ltd"))
+    post_event(client, checkout_event(purchase, payment_intent="pi_test_1"))
+    post_event(client, refunded(960))
+    User.objects.filter(pk=purchase.user.pk).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purchase_take_back(purchase_id=purchase.pk, staff=staff).taken == 40
+    assert mailoutbox == []  # a closed account is written to no more
+
+    User.objects.filter(pk=purchase.user.pk).update(is_active=True)
+    post_event(client, disputed("lost", type="charge.dispute.closed"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purchase_take_back(purchase_id=purchase.pk, staff=staff).taken == 10
+    (email,) = mailoutbox
+    assert "the 10 credits it paid for have been taken back from the Analytical Engines Ltd pool." in email.body
 
 
 @pytest.mark.parametrize("status", ["needs_response", "under_review", "won", "warning_closed"])
