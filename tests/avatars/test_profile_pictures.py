@@ -68,7 +68,7 @@ def test_the_owner_downloads_them_free_from_the_edit_page(user_client, user, off
     url = reverse("avatars:profile_picture", args=[off_centre.avatar_id, off_centre.pk])
     page = user_client.get(reverse("avatars:edit", args=[off_centre.avatar_id, off_centre.pk])).content.decode()
     assert f"{url}?shape=round&amp;size=1600&amp;download=1" in page
-    assert 'aria-label="Download the round profile picture, 1600 pixels">1600 px</a>' in page
+    assert 'aria-label="1600 px, download the round profile picture">1600 px</a>' in page
 
     response = user_client.get(url, {"shape": "round", "size": "1600", "download": "1"})
 

@@ -107,7 +107,7 @@ def test_one_edit_of_each_kind_from_the_lightbox_lands_in_the_gallery(page, deli
     _edit_from_the_lightbox(page, delivered, 1)
     expect(page.get_by_role("link", name="Film noir, image 1")).to_have_count(0)  # a source, not an edit
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the round profile picture, 400 pixels").click()
+        page.get_by_role("link", name="400 px, download the round profile picture").click()
     picture = Image.open(io.BytesIO(download.value.path().read_bytes()))
     assert (picture.size, picture.mode, download.value.suggested_filename) == (
         (400, 400), "RGBA", "Ada-profile-round-400.png"
