@@ -1,6 +1,7 @@
 """Every main page on a phone, on a laptop and at 200% zoom: nothing scrolls sideways, the
-keyboard focus is always visible, and no page shows the AI's trigger word (`sks`, `ohwx`) in its
-text or its images' alternative text.
+keyboard focus is always visible, no page shows the AI's trigger word (`sks`, `ohwx`) in its
+text or its images' alternative text, and on the laptop axe-core finds nothing against its
+accessibility rules (names, labels, contrast, landmarks, roles).
 
 Set SCREENSHOTS=<folder> to keep a full-page picture of each page at each size, to look at.
 """
@@ -12,6 +13,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
@@ -234,12 +236,19 @@ READABLE = """() => [document.body.innerText, document.title,
 TRIGGER_WORD = re.compile(r"\b(sks|ohwx)\b", re.IGNORECASE)
 
 
+AXE = Axe()
+AXE_SIZE = "1280"  # its rules hardly depend on the width: one size is enough
+
+
 def look_at(page, name: str, size: str) -> None:
     expect(page.locator("main h1").first).to_be_visible()
     page.evaluate("() => document.fonts.ready")
     assert overflow(page) == [], f"{name} at {size} scrolls sideways"
     shown = TRIGGER_WORD.findall(page.evaluate(READABLE))
     assert not shown, f"{name} at {size} shows the AI's trigger word: {shown}"
+    if size == AXE_SIZE:
+        audit = AXE.run(page)
+        assert audit.violations_count == 0, f"{name}: {audit.generate_report()}"
     shoot(page, name, size)
 
 
