@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.dashboard.factories import make_shop
@@ -45,6 +46,8 @@ def test_the_period_filter_redraws_the_charts_without_reloading_the_page(page, o
 
     page.get_by_text("Show the numbers").first.click()
     expect(page.get_by_role("region", name="Revenue per day, table")).to_contain_text("$42.00")
+    audit = Axe().run(page)  # the operator's page meets the same accessibility rules as the customers'
+    assert audit.violations_count == 0, audit.generate_report()
 
     page.go_back()
     expect(page.get_by_text("Last 30 days")).to_be_visible()
