@@ -2,6 +2,7 @@
 
 import time
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD
@@ -14,6 +15,16 @@ def log_in(page: Page, user) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_role("heading", name="My avatars")).to_be_visible()
+
+
+_AXE = Axe()
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    """axe-core's accessibility rules (names, labels, contrast, landmarks, roles) find nothing on
+    the page as it is now."""
+    audit = _AXE.run(page)
+    assert audit.violations_count == 0, f"{name}: {audit.generate_report()}"
 
 
 # What the page does when its tab is shown again: every poll of the page asks the server at once.
