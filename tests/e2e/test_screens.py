@@ -134,8 +134,9 @@ def studio_world(settings):
                                         token=team_services.invite_token(link))
     Membership.objects.filter(pk=admin.pk).update(role=Membership.Role.ADMIN)
     return {
-        "user": user, "done": done, "generating": generating, "draft": draft, "team": team,
+        "user": user, "done": done, "generating": generating, "draft": draft, "team": team, "purchase": purchase,
         "join": f"/teams/join/{team_services.invite_token(link)}/",
+        "portrait": GeneratedImage.objects.filter(avatar=done).order_by("prompt__position", "index").first(),
     }
 
 
@@ -151,10 +152,12 @@ def pages(world) -> list[tuple[str, str]]:
         ("gallery-done", f"/avatars/{done.pk}/"),
         ("generate-more", f"/avatars/{done.pk}/more/"),
         ("delete", f"/avatars/{done.pk}/delete/"),
+        ("edit", f"/avatars/{done.pk}/images/{world['portrait'].pk}/edit/"),
         ("account", "/account/"),
         ("account-delete", "/account/delete/"),
         ("credits", "/credits/"),
         ("credits-buy", "/credits/buy/"),
+        ("purchase", f"/credits/purchases/{world['purchase'].pk}/"),
         ("change-password", "/accounts/password/change/"),
         ("teams", "/teams/"),
         ("team", f"/teams/{world['team'].pk}/"),
