@@ -7,7 +7,7 @@ from PIL import Image, ImageOps
 from playwright.sync_api import expect
 
 from studio.avatars.models import Avatar
-from tests.e2e.browser import log_in
+from tests.e2e.browser import assert_accessible, log_in
 from tests.faces import photographs
 from tests.factories import AvatarFactory, UserFactory
 from tests.photos import corpus
@@ -58,6 +58,7 @@ def test_a_user_creates_an_avatar_uploads_photos_and_sees_a_verdict_for_each(pag
     continue_link = page.get_by_role("link", name="Continue to styles")
     avatar = Avatar.objects.get(user=user)
     expect(continue_link).to_have_attribute("href", f"/avatars/{avatar.pk}/styles/")
+    assert_accessible(page, "photos with each verdict")
 
     page.locator(".photo-card.is-rejected").get_by_role("button", name="Remove").click()
     expect(cards).to_have_count(5)
