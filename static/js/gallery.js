@@ -1,6 +1,6 @@
 // The gallery's lightbox: full-size images with their likeness in words and the prompt, arrow keys
-// (or a swipe on a touch screen) to move, Escape to close. The image shown is in the address (#view-<image id>), so a reload or a
-// link opens it again and the browser's Back closes it, as on a phone.
+// (or a swipe on a touch screen) to move, Escape to close. The image shown is in the address
+// (#view-<image id>), so a reload or a link opens it again and the browser's Back closes it.
 // Without JavaScript every thumbnail is a plain link to the full image.
 (function () {
   "use strict";
