@@ -298,14 +298,10 @@ class CreditPurchaseAdmin(IndexedSearchAdmin, ReadOnlyAdmin):
     @admin.display(description="Status", ordering="status")
     def status_display(self, purchase: CreditPurchase) -> str:
         """The status, and what happened at Stripe since: a refund, a dispute, the credits taken back."""
-        parts = [purchase.get_status_display()]
-        if purchase.refunded_amount:
-            parts.append(f"{purchase.refunded_display} refunded")
-        if purchase.dispute_status:
-            parts.append(f"dispute {purchase.dispute_display}")
+        parts = [purchase.get_status_display(), purchase.reversal_display]
         if purchase.taken_back:
             parts.append(f"{purchase.taken_back} credits taken back")
-        return " · ".join(parts)
+        return " · ".join(part for part in parts if part)
 
 
 @admin.register(PaymentEvent)

@@ -285,6 +285,15 @@ class CreditPurchase(BaseModel):
         """Stripe's dispute status in words ("needs a response")."""
         return DISPUTE_WORDS.get(self.dispute_status, self.dispute_status.replace("_", " "))
 
+    @property
+    def reversal_display(self) -> str:
+        """What happened at the provider since the payment, for staff: "$6.00 refunded · dispute
+        needs a response"; empty when nothing did."""
+        parts = [f"{self.refunded_display} refunded"] if self.refunded_amount else []
+        if self.dispute_status:
+            parts.append(f"dispute {self.dispute_display}")
+        return " · ".join(parts)
+
 
 class PurchaseRefund(models.Model):
     """Money the provider refunded for a purchase, recorded as each refund arrives, so the dashboard

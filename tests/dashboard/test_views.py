@@ -111,7 +111,7 @@ def test_payments_refunded_or_disputed_at_stripe_are_listed_with_what_the_buyer_
 
     page = text(html)
     assert "Refunds and disputes at Stripe in the period" in page
-    assert ("Plus 50 credits, $12.00 Refunded $6.00; Disputed: needs a response 0 of 25 credits taken back "
+    assert ("Plus 50 credits, $12.00 $6.00 refunded · dispute needs a response 0 of 25 credits taken back "
             "alice@example.test 45 Open wallet of alice@example.test") in page
     assert reverse("admin:credits_wallet_change", args=[shop.alice.wallet.pk]) in html
     assert reverse("admin:credits_creditpurchase_changelist") + "?reversed=yes" in html
