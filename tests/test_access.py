@@ -24,6 +24,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
@@ -340,14 +341,19 @@ def is_login_redirect(response) -> bool:
     return response.status_code in (301, 302) and response["Location"].split("?")[0] in LOGIN_PATHS
 
 
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of every table but sessions (logging in writes one)."""
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table but sessions (logging in writes one), as the database holds it."""
     skip = {"sessions.Session", "accounts.Session"}
-    return {
-        model._meta.label: list(model.objects.order_by("pk").values())
-        for model in apps.get_models()
-        if model._meta.label not in skip and not model._meta.proxy
-    }
+    tables = sorted({
+        model._meta.db_table for model in apps.get_models(include_auto_created=True)
+        if model._meta.label not in skip and not model._meta.proxy and model._meta.managed
+    })
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")  # noqa: S608 (model tables)
+            rows[table] = cursor.fetchall()
+    return rows
 
 
 def requests_for(url: str):
