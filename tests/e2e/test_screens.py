@@ -211,8 +211,13 @@ FOCUS_STOP = """() => {
     const matching = node => window.focusStopRules.filter(([selector]) => {
         try { return node.matches(selector); } catch { return false; }
     }).map(([, name]) => name).join(" ");
+    // An ancestor holds the focus whenever it is one, so what it matches is worked out once a page.
+    window.focusStopAncestors ||= new WeakMap();
     const ancestors = [];
-    for (let node = el.parentElement; node; node = node.parentElement) ancestors.push(matching(node));
+    for (let node = el.parentElement; node; node = node.parentElement) {
+        if (!window.focusStopAncestors.has(node)) window.focusStopAncestors.set(node, matching(node));
+        ancestors.push(window.focusStopAncestors.get(node));
+    }
     const box = el.getBoundingClientRect();
     const inView = box.left >= 0 && box.top >= 0 && box.right <= innerWidth && box.bottom <= innerHeight;
     const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
