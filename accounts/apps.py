@@ -15,7 +15,7 @@ def _welcome_after_confirmation(sender, request, email_address, **kwargs) -> Non
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = "Users"
 
     def ready(self) -> None:
         from allauth.account.signals import email_confirmed, password_reset

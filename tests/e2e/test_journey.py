@@ -212,6 +212,9 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
     expect(page.get_by_text(str(stuck.tune_id)).first).to_be_visible()  # the avatar's admin page
 
     page.goto("/admin/avatars/avatar/")
+    # At 1280 px the side menu starts folded, so every column of the list is in sight.
+    expect(page.locator("#nav-sidebar")).to_have_attribute("aria-expanded", "false")
+    assert page.locator("#changelist .results").evaluate("list => list.scrollWidth <= list.clientWidth")
     row = page.locator("#result_list tbody tr").filter(has_text="Grace")
     expect(row).to_contain_text(stuck.get_state_display())
     row.get_by_role("checkbox").check()
@@ -222,6 +225,9 @@ def test_the_operator_sees_a_stuck_avatar_on_the_dashboard_and_refunds_it(page, 
 
     expect(page.get_by_text("5 credit(s) refunded.")).to_be_visible()
     expect(page.locator("#result_list tbody tr").filter(has_text="Grace")).to_contain_text("Failed")
+    page.get_by_role("button", name="Toggle navigation").click()  # opened, it stays open
+    page.reload()
+    expect(page.locator("#nav-sidebar")).to_have_attribute("aria-expanded", "true")
     assert credit_balance(user=customer) == 10
     ledger = CreditEntry.objects.filter(user=customer)
     totals = {kind: sum(entry.amount for entry in ledger if entry.kind == kind) for kind in EntryKind.values}
