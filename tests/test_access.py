@@ -344,14 +344,15 @@ def is_login_redirect(response) -> bool:
 def snapshot() -> dict[str, list[tuple]]:
     """Every row of every table but sessions (logging in writes one), as the database holds it."""
     skip = {"sessions.Session", "accounts.Session"}
+    quote = connection.ops.quote_name
     tables = sorted({
-        model._meta.db_table for model in apps.get_models(include_auto_created=True)
-        if model._meta.label not in skip and not model._meta.proxy and model._meta.managed
+        (model._meta.db_table, model._meta.pk.column) for model in apps.get_models(include_auto_created=True)
+        if model._meta.label not in skip and not model._meta.proxy
     })
     rows = {}
     with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")  # noqa: S608 (model tables)
+        for table, pk in tables:
+            cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {quote(pk)}")  # noqa: S608 (model tables)
             rows[table] = cursor.fetchall()
     return rows
 
