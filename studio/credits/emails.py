@@ -36,6 +36,7 @@ def purchase_send_granted_email(*, purchase_id: uuid.UUID | str) -> None:
 
 def purchase_send_taken_back_email(*, purchase_id: uuid.UUID | str, amount: int) -> None:
     _send_purchase_email(
-        purchase_id=purchase_id, status=CreditPurchase.Status.PAID, subject="Credits taken back for a refunded payment",
-        template="credits/email/taken_back.txt", amount=amount,
+        purchase_id=purchase_id, status=CreditPurchase.Status.PAID,
+        subject="Credits taken back for a payment returned to you", template="credits/email/taken_back.txt",
+        amount=amount,
     )

@@ -200,7 +200,8 @@ def test_the_buyer_is_told_by_email_what_was_taken_back_and_why_once_each_time(
         purchase_take_back(purchase_id=bought.pk, staff=staff)
 
     refund, dispute = mailoutbox
-    assert (refund.to, refund.subject) == ([bought.user.email], "Credits taken back for a refunded payment")
+    assert (refund.to, refund.subject) == ([bought.user.email], "Credits taken back for a payment returned to you")
+    assert dispute.subject == refund.subject  # a refund or the bank's reversal: the money went back to them
     assert (
         "We refunded $6.00 of your payment of $12.00 for the Plus pack,\nso the 25 credits it paid for have been "
         "taken back from your account." in refund.body
